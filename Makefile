@@ -1,0 +1,62 @@
+# tierspayant: `make demo` runs the platform, `make test` passes the tests. `make help` lists all.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PG_URL ?= postgres://postgres@127.0.0.1:5432/test
+DEMO_ENV := var/demo.env
+
+.DEFAULT_GOAL := help
+.PHONY: help demo totp test test-sqlite test-postgres lint lock bench clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+
+$(STAMP): requirements.lock pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check --require-hashes -r requirements.lock
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	touch $(STAMP)
+
+demo: $(STAMP) ## Seed synthetic data and serve the platform on http://127.0.0.1:8000
+	mkdir -p var
+	$(BIN)/python -m tierspayant.crypto.keygen $(DEMO_ENV)
+	set -a && . ./$(DEMO_ENV) && set +a && export TIERSPAYANT_DEMO=1 && \
+	  $(BIN)/tierspayant migrate --no-input -v 0 && \
+	  $(BIN)/tierspayant demo && \
+	  exec $(BIN)/tierspayant runserver 127.0.0.1:8000 --noreload
+
+totp: $(STAMP) ## Print the demo professional's current TOTP code (demo only)
+	@set -a && . ./$(DEMO_ENV) && set +a && TIERSPAYANT_DEMO=1 $(BIN)/tierspayant demo-totp
+
+test: $(STAMP) lint test-sqlite test-postgres ## Lint, then the whole suite on SQLite and on PostgreSQL
+
+lint: $(STAMP) ## ruff, import-linter layers, mypy
+	$(BIN)/ruff check src tests bench
+	$(BIN)/lint-imports --no-cache
+	$(BIN)/mypy src
+
+test-sqlite: $(STAMP) ## The suite on SQLite
+	$(BIN)/pytest
+
+test-postgres: $(STAMP) ## The suite on PostgreSQL ($(PG_URL)) when reachable
+	@if $(BIN)/python -c "import psycopg,sys; psycopg.connect('$(PG_URL)', connect_timeout=3).close()" 2>/dev/null; then \
+	  echo "PostgreSQL reachable at $(PG_URL): running the suite on it"; \
+	  DATABASE_URL=$(PG_URL) $(BIN)/pytest -m "not browser"; \
+	elif [ -n "$$TIERSPAYANT_REQUIRE_SERVICES" ]; then \
+	  echo "PostgreSQL is required (TIERSPAYANT_REQUIRE_SERVICES=1) but $(PG_URL) is unreachable" >&2; exit 1; \
+	else \
+	  echo "SKIPPED: PostgreSQL not reachable at $(PG_URL); the suite ran on SQLite only"; \
+	fi
+
+lock: ## Re-pin every dependency (with hashes) after editing pyproject.toml
+	$(BIN)/pip install --quiet pip-tools
+	$(BIN)/pip-compile --quiet --extra dev --generate-hashes --allow-unsafe --strip-extras \
+	  --no-emit-index-url --no-emit-find-links -o requirements.lock pyproject.toml
+
+bench: $(STAMP) ## Print benchmark figures (JSON)
+	for script in bench/*.py; do $(BIN)/python $$script; done
+
+clean: ## Remove the virtual environment and local data
+	rm -rf $(VENV) var

@@ -1,0 +1,1 @@
+"""tierspayant: a third-party payment platform for French complementary health insurers."""

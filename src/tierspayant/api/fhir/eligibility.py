@@ -1,0 +1,277 @@
+"""FHIR R4 CoverageEligibilityRequest -> rights check -> CoverageEligibilityResponse.
+
+Models come from ``fhir.resources`` (its R4B package: the financial module's
+CoverageEligibilityRequest/Response are unchanged between R4 4.0.1 and R4B, and the only
+R4-era release of the library needs pydantic 1; see docs/adr/0005-fhir-models.md).
+
+Shape accepted (docs/fhir.md): the patient is a *contained* Patient (``patient.reference =
+"#id"``) whose identifier with system ``urn:oid:1.2.250.1.213.1.4.8`` holds the card's NIR
+(15 characters), with ``birthDate`` and optionally the rang de naissance extension; the
+insurer is a logical reference whose ``identifier.value`` is the AMC number; ``servicedDate``
+(or ``servicedPeriod.start``) is the date of care, default today; ``provider``, if present,
+must identify the token's owner (idNatPs or RPPS).
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from fhir.resources.R4B.coverageeligibilityrequest import CoverageEligibilityRequest
+from fhir.resources.R4B.coverageeligibilityresponse import CoverageEligibilityResponse
+from fhir.resources.R4B.operationoutcome import OperationOutcome
+from pydantic import ValidationError
+
+from tierspayant.api.fhir import systems
+from tierspayant.audit.choices import Outcome
+from tierspayant.eligibility.services import RightsCheckInput, RightsCheckResult
+from tierspayant.providers.models import Professional
+
+
+class FhirError(Exception):
+    """A request we answer with an OperationOutcome: HTTP ``status``, FHIR issue ``code``
+    (invalid, structure, required, forbidden, throttled, login...), French ``diagnostics``,
+    and the FHIRPath ``expression`` of the offending element. Never carries input values."""
+
+    def __init__(
+        self, status: int, code: str, diagnostics: str, expression: str | None = None
+    ) -> None:
+        super().__init__(diagnostics)
+        self.status = status
+        self.code = code
+        self.diagnostics = diagnostics
+        self.expression = expression
+
+
+@dataclass(frozen=True)
+class ParsedEligibilityRequest:
+    """What the request asks: the rights-check input, the purposes to echo, and the
+    provider identifiers given (empty if no provider)."""
+
+    query: RightsCheckInput
+    purpose: list[str]
+    provider_ids: tuple[str, ...]
+
+
+def operation_outcome(error: FhirError) -> dict[str, Any]:
+    """An OperationOutcome (validated) for ``error``."""
+    issue: dict[str, Any] = {
+        "severity": "error",
+        "code": error.code,
+        "diagnostics": error.diagnostics,
+    }
+    if error.expression:
+        issue["expression"] = [error.expression]
+    resource = OperationOutcome.model_validate(
+        {"resourceType": "OperationOutcome", "issue": [issue]}
+    )
+    return json.loads(resource.model_dump_json(exclude_none=True))
+
+
+def _validation_error(exc: ValidationError) -> FhirError:
+    first = exc.errors()[0]
+    path = ".".join(str(p) for p in first["loc"])
+    return FhirError(
+        400,
+        "structure",
+        f"CoverageEligibilityRequest invalide : {first['msg']} ({path}).",
+        f"CoverageEligibilityRequest.{path}" if path else None,
+    )
+
+
+def _contained_patient(model: CoverageEligibilityRequest) -> Any:
+    reference = (model.patient.reference or "") if model.patient else ""
+    if not reference.startswith("#"):
+        raise FhirError(
+            422,
+            "required",
+            'Le patient doit être un Patient contenu (patient.reference = "#id") portant le '
+            "NIR de la carte et la date de naissance.",
+            "CoverageEligibilityRequest.patient",
+        )
+    for resource in model.contained or []:
+        if resource.get_resource_type() == "Patient" and resource.id == reference[1:]:
+            return resource
+    raise FhirError(
+        422,
+        "required",
+        "patient.reference ne désigne aucun Patient contenu dans la requête.",
+        "CoverageEligibilityRequest.contained",
+    )
+
+
+def _nir(patient: Any) -> str:
+    for identifier in patient.identifier or []:
+        if identifier.system in (systems.NIR, *systems.NIR_TEST_SYSTEMS) and identifier.value:
+            return str(identifier.value)
+    raise FhirError(
+        422,
+        "required",
+        f"Le Patient contenu doit porter le NIR (identifier.system = {systems.NIR}).",
+        "Patient.identifier",
+    )
+
+
+def _rang(patient: Any, base: str) -> int | None:
+    for extension in patient.extension or []:
+        if extension.url == systems.rang_extension_url(base):
+            if extension.valueInteger is None:
+                raise FhirError(
+                    422,
+                    "invalid",
+                    "Le rang de naissance doit être un valueInteger.",
+                    "Patient.extension",
+                )
+            return int(extension.valueInteger)
+    return None
+
+
+def _amc_number(model: CoverageEligibilityRequest) -> str | None:
+    insurer = model.insurer
+    if insurer is not None and insurer.identifier is not None and insurer.identifier.value:
+        return str(insurer.identifier.value)
+    return None
+
+
+def _care_date(model: CoverageEligibilityRequest) -> datetime.date | None:
+    if model.servicedDate is not None:
+        return model.servicedDate  # type: ignore[no-any-return]
+    if model.servicedPeriod is not None and model.servicedPeriod.start is not None:
+        return model.servicedPeriod.start.date()  # type: ignore[no-any-return]
+    return None
+
+
+def parse_eligibility_request(body: bytes, *, base: str) -> ParsedEligibilityRequest:
+    """Parse and validate a request body. Raises :class:`FhirError` (4xx) naming the element."""
+    try:
+        data = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        raise FhirError(
+            400, "structure", "Le corps de la requête n'est pas du JSON valide."
+        ) from None
+    if not isinstance(data, dict) or data.get("resourceType") != "CoverageEligibilityRequest":
+        raise FhirError(
+            400, "structure", "Ressource attendue : CoverageEligibilityRequest.", "resourceType"
+        )
+    try:
+        model = CoverageEligibilityRequest.model_validate(data)
+    except ValidationError as exc:
+        raise _validation_error(exc) from None
+    patient = _contained_patient(model)
+    if patient.birthDate is None:
+        raise FhirError(
+            422, "required", "Le Patient contenu doit porter birthDate.", "Patient.birthDate"
+        )
+    provider_ids: tuple[str, ...] = ()
+    if model.provider is not None:
+        identifier = model.provider.identifier
+        provider_ids = (
+            (str(identifier.value),) if identifier is not None and identifier.value else ("",)
+        )
+    birth = patient.birthDate
+    return ParsedEligibilityRequest(
+        query=RightsCheckInput(
+            nir=_nir(patient),
+            birth_date=birth if isinstance(birth, datetime.date) else str(birth),
+            rang=_rang(patient, base),
+            amc_number=_amc_number(model),
+            care_date=_care_date(model),
+        ),
+        purpose=[str(p) for p in (model.purpose or ["validation"])],
+        provider_ids=provider_ids,
+    )
+
+
+def provider_matches(provider_ids: tuple[str, ...], professional: Professional) -> bool:
+    """True if no provider was given, or its identifier is the token owner's idNatPs, RPPS,
+    ADELI or FINESS."""
+    if not provider_ids:
+        return True
+    own = {professional.national_id, professional.rpps, professional.adeli, professional.finess}
+    own.discard("")
+    return all(pid in own for pid in provider_ids)
+
+
+_ERROR_TEXT = {
+    Outcome.NO_MATCH: (
+        "no-match",
+        "Aucune correspondance pour ce NIR, cette date de naissance et cet organisme.",
+    ),
+    Outcome.AMBIGUOUS: (
+        "rang-required",
+        "Plusieurs bénéficiaires correspondent : précisez le rang de naissance.",
+    ),
+}
+
+
+def eligibility_response(
+    result: RightsCheckResult,
+    parsed: ParsedEligibilityRequest,
+    *,
+    base: str,
+    request_id: str,
+    created: datetime.datetime,
+) -> dict[str, Any]:
+    """A validated CoverageEligibilityResponse for ``result`` (no name, no NIR: the patient is
+    named only as "the patient of the request")."""
+    resource: dict[str, Any] = {
+        "resourceType": "CoverageEligibilityResponse",
+        "status": "active",
+        "purpose": parsed.purpose,
+        "patient": {"display": "Patient de la demande"},
+        "created": created.isoformat(),
+        "request": {"identifier": {"system": systems.request_id_system(base), "value": request_id}},
+        "insurer": {"display": "Organisme complémentaire de la demande"},
+    }
+    if result.outcome in _ERROR_TEXT:
+        code, text = _ERROR_TEXT[result.outcome]
+        resource["outcome"] = "error"
+        resource["disposition"] = text
+        resource["error"] = [
+            {"code": {"coding": [{"system": systems.eligibility_error_system(base), "code": code}]}}
+        ]
+    else:
+        covered = result.outcome is Outcome.COVERED
+        resource["outcome"] = "complete"
+        resource["disposition"] = (
+            f"Droits ouverts au {result.care_date:%d/%m/%Y}."
+            if covered
+            else f"Pas de droits au {result.care_date:%d/%m/%Y}."
+        )
+        resource["insurer"] = {
+            "identifier": {
+                "system": systems.amc_number_system(base),
+                "value": result.amc_number,
+            }
+        }
+        period: dict[str, str] = (
+            {"start": result.rights_start.isoformat()} if result.rights_start else {}
+        )
+        if result.rights_end:
+            period["end"] = result.rights_end.isoformat()
+        insurance: dict[str, Any] = {
+            "coverage": {"display": "Contrat complémentaire du bénéficiaire"},
+            "inforce": covered,
+            "benefitPeriod": period,
+        }
+        if covered:
+            insurance["item"] = [
+                {
+                    "category": {
+                        "coding": [
+                            {
+                                "system": systems.domain_system(base),
+                                "code": domain.value,
+                                "display": domain.label,
+                            }
+                        ]
+                    },
+                    "description": "Tiers payant ouvert",
+                }
+                for domain in result.domains
+            ]
+        resource["insurance"] = [insurance]
+    model = CoverageEligibilityResponse.model_validate(resource)
+    return json.loads(model.model_dump_json(exclude_none=True))

@@ -1,0 +1,121 @@
+"""``/fhir/r4/`` endpoints: thin views over the eligibility service."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_POST
+
+from tierspayant.api.auth import professional_from_request
+from tierspayant.api.fhir.eligibility import (
+    FhirError,
+    eligibility_response,
+    operation_outcome,
+    parse_eligibility_request,
+    provider_matches,
+)
+from tierspayant.audit.choices import Channel
+from tierspayant.audit.context import request_context
+from tierspayant.eligibility.services import InvalidRightsCheck, check_rights
+from tierspayant.guard.services import GuardUnavailable, QuotaExceeded
+from tierspayant.providers.choices import Scope
+
+FHIR_JSON = "application/fhir+json; charset=utf-8"
+
+_FIELD_EXPRESSION = {
+    "nir": "Patient.identifier",
+    "birth_date": "Patient.birthDate",
+    "rang": "Patient.extension",
+    "amc_number": "CoverageEligibilityRequest.insurer.identifier",
+    "care_date": "CoverageEligibilityRequest.servicedDate",
+}
+
+
+def _fhir(body: dict[str, Any], status: int = 200) -> HttpResponse:
+    return HttpResponse(json.dumps(body, ensure_ascii=False), status=status, content_type=FHIR_JSON)
+
+
+def _outcome(error: FhirError) -> HttpResponse:
+    response = _fhir(operation_outcome(error), error.status)
+    if error.status == 401:
+        response["WWW-Authenticate"] = 'Bearer realm="tierspayant"'
+    return response
+
+
+@csrf_exempt
+@require_POST
+def coverage_eligibility_request(request: HttpRequest) -> HttpResponse:
+    """POST a CoverageEligibilityRequest; answer a CoverageEligibilityResponse, or an
+    OperationOutcome (400/401/403/422/429/503) naming the problem."""
+    professional = professional_from_request(request, Scope.ELIGIBILITY_CHECK)
+    if professional is None:
+        return _outcome(FhirError(401, "login", "Jeton d'API absent, invalide ou expiré."))
+    base: str = settings.TIERSPAYANT_FHIR_BASE_URL
+    context = request_context(request, Channel.FHIR)
+    try:
+        parsed = parse_eligibility_request(request.body, base=base)
+        if not provider_matches(parsed.provider_ids, professional):
+            raise FhirError(
+                403,
+                "forbidden",
+                "provider ne correspond pas au professionnel titulaire du jeton.",
+                "CoverageEligibilityRequest.provider",
+            )
+        result = check_rights(
+            settings.TIERSPAYANT_KEYRING,
+            professional=professional,
+            query=parsed.query,
+            context=context,
+            now=timezone.now(),
+            today=timezone.localdate(),
+            quota_storage_uri=settings.TIERSPAYANT_QUOTA_STORAGE_URI,
+            daily_quota=settings.TIERSPAYANT_RIGHTS_CHECK_DAILY_QUOTA,
+        )
+    except FhirError as exc:
+        return _outcome(exc)
+    except InvalidRightsCheck as exc:
+        return _outcome(FhirError(400, "invalid", exc.message, _FIELD_EXPRESSION.get(exc.field)))
+    except QuotaExceeded:
+        return _outcome(FhirError(429, "throttled", "Quota quotidien de vérifications atteint."))
+    except GuardUnavailable:
+        return _outcome(FhirError(503, "transient", "Service momentanément indisponible."))
+    return _fhir(
+        eligibility_response(
+            result, parsed, base=base, request_id=str(context.request_id), created=timezone.now()
+        )
+    )
+
+
+@require_GET
+def capability_statement(request: HttpRequest) -> HttpResponse:
+    """``GET /fhir/r4/metadata``: what this server supports."""
+    from fhir.resources.R4B.capabilitystatement import CapabilityStatement
+
+    statement = CapabilityStatement.model_validate(
+        {
+            "resourceType": "CapabilityStatement",
+            "status": "active",
+            "date": "2026-11-29",
+            "kind": "instance",
+            "fhirVersion": "4.0.1",
+            "format": ["json"],
+            "implementation": {"description": "tierspayant FHIR R4 API"},
+            "rest": [
+                {
+                    "mode": "server",
+                    "security": {
+                        "description": "Authorization: Bearer <jeton d'API du professionnel>"
+                    },
+                    "resource": [
+                        {"type": "CoverageEligibilityRequest", "interaction": [{"code": "create"}]}
+                    ],
+                }
+            ],
+        }
+    )
+    return _fhir(json.loads(statement.model_dump_json(exclude_none=True)))

@@ -1,0 +1,98 @@
+"""``/api/v1/``: JSON endpoints with OpenAPI (``/api/v1/docs``, ``/api/v1/openapi.json``)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.http import HttpRequest
+from django.utils import timezone
+from ninja import NinjaAPI
+from ninja.errors import ValidationError
+
+from tierspayant.api.auth import EligibilityBearer
+from tierspayant.api.schemas import EligibilityIn, EligibilityOut, ErrorOut
+from tierspayant.audit.choices import Channel
+from tierspayant.audit.context import request_context
+from tierspayant.eligibility.services import InvalidRightsCheck, RightsCheckInput, check_rights
+from tierspayant.guard.services import GuardUnavailable, QuotaExceeded
+
+api = NinjaAPI(
+    title="tierspayant API",
+    version="1",
+    description="Rights checks for practice software. Authenticate with "
+    "`Authorization: Bearer <token>` (tokens are created in the portal).",
+    urls_namespace="api-v1",
+)
+
+
+@api.exception_handler(ValidationError)
+def _schema(request: HttpRequest, exc: ValidationError):  # type: ignore[no-untyped-def]
+    # Name the field and the problem; never echo the submitted value back.
+    details = [
+        {"field": ".".join(str(p) for p in e.get("loc", ()) if p != "body"), "message": e["msg"]}
+        for e in exc.errors
+    ]
+    return api.create_response(
+        request,
+        {"code": "invalid", "message": "Requête invalide.", "details": details},
+        status=422,
+    )
+
+
+@api.exception_handler(InvalidRightsCheck)
+def _invalid(request: HttpRequest, exc: InvalidRightsCheck):  # type: ignore[no-untyped-def]
+    return api.create_response(
+        request, {"code": "invalid", "field": exc.field, "message": exc.message}, status=400
+    )
+
+
+@api.exception_handler(QuotaExceeded)
+def _quota(request: HttpRequest, exc: QuotaExceeded):  # type: ignore[no-untyped-def]
+    return api.create_response(
+        request,
+        {"code": "quota_exceeded", "message": "Quota quotidien de vérifications atteint."},
+        status=429,
+    )
+
+
+@api.exception_handler(GuardUnavailable)
+def _guard(request: HttpRequest, exc: GuardUnavailable):  # type: ignore[no-untyped-def]
+    return api.create_response(
+        request,
+        {"code": "unavailable", "message": "Service momentanément indisponible."},
+        status=503,
+    )
+
+
+@api.post(
+    "/eligibility",
+    auth=EligibilityBearer(),
+    response={200: EligibilityOut, 400: ErrorOut, 401: ErrorOut, 429: ErrorOut, 503: ErrorOut},
+    summary="Rights check (is this patient covered on the date of care?)",
+)
+def eligibility(request: HttpRequest, payload: EligibilityIn) -> EligibilityOut:
+    """Check rights for the patient described by ``payload``; logs one disclosure row."""
+    result = check_rights(
+        settings.TIERSPAYANT_KEYRING,
+        professional=request.auth,  # type: ignore[attr-defined]
+        query=RightsCheckInput(
+            nir=payload.nir,
+            birth_date=payload.birth_date,
+            rang=payload.rang,
+            amc_number=payload.amc_number,
+            care_date=payload.care_date,
+        ),
+        context=request_context(request, Channel.API),
+        now=timezone.now(),
+        today=timezone.localdate(),
+        quota_storage_uri=settings.TIERSPAYANT_QUOTA_STORAGE_URI,
+        daily_quota=settings.TIERSPAYANT_RIGHTS_CHECK_DAILY_QUOTA,
+    )
+    return EligibilityOut(
+        outcome=result.outcome.value,
+        care_date=result.care_date,
+        rights_start=result.rights_start,
+        rights_end=result.rights_end,
+        amc_number=result.amc_number,
+        tiers_payant_domains=[d.value for d in result.domains],
+        reference=result.log_id,
+    )

@@ -1,0 +1,209 @@
+"""The rights check, through the disclosure gate.
+
+``check_rights`` is the only way the platform tells anyone outside whether a person is
+covered. It confirms what the caller already knows (NIR, birth date, optionally rang and AMC
+number) and never reveals an identity: no name, no other family member, no NIR not given.
+Every call, matched or not, writes exactly one disclosure-log row in the same transaction as
+the read (DESIGN.md, "Fail closed"); a failed write means no answer.
+
+No oracle: an unknown NIR, a wrong birth date, a wrong insurer or a rang that does not exist
+all give the same ``no_match`` answer; "rights ended" is only said once the identity matched.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+
+from django.db import transaction
+
+from tierspayant.audit.choices import Outcome, Purpose
+from tierspayant.audit.services import RequestContext, record_disclosure
+from tierspayant.crypto.keys import Keyring
+from tierspayant.guard.services import (
+    GuardUnavailable,
+    QuotaExceeded,
+    consume_rights_check_quota,
+)
+from tierspayant.providers.models import Professional
+from tierspayant.registry.choices import Domain
+from tierspayant.registry.models import Beneficiary
+from tierspayant.registry.nir import InvalidNIR, normalize_nir
+from tierspayant.registry.selectors import beneficiaries_by_identity
+
+#: Fields a positive answer discloses (names of fields, recorded in the log).
+FIELDS_COVERED = ["coverage_status", "rights_period", "tiers_payant_domains", "amc_number"]
+FIELDS_NOT_COVERED = ["coverage_status", "rights_period", "amc_number"]
+
+
+class InvalidRightsCheck(ValueError):
+    """Bad input; ``field`` names it (``nir``, ``rang``, ``birth_date``, ``amc_number``,
+    ``care_date``) and ``message`` says why in French, without echoing the value."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+@dataclass(frozen=True)
+class RightsCheckInput:
+    """What the caller knows, as received. ``birth_date`` and ``care_date`` may be ISO strings
+    or dates; ``care_date`` None means ``today``; ``rang`` None means "any"."""
+
+    nir: str
+    birth_date: str | datetime.date
+    rang: int | str | None = None
+    amc_number: str | None = None
+    care_date: str | datetime.date | None = None
+
+
+@dataclass(frozen=True)
+class RightsCheckResult:
+    """The answer. ``outcome`` is one of covered, not_covered, no_match, ambiguous. For
+    covered/not_covered: the rights period (dates inclusive, ``rights_end`` None =
+    open-ended), the insurer's AMC number, and (covered only) the domains open to tiers
+    payant. ``log_id`` is the disclosure-log row written for this answer."""
+
+    outcome: Outcome
+    care_date: datetime.date
+    log_id: int
+    rights_start: datetime.date | None = None
+    rights_end: datetime.date | None = None
+    amc_number: str | None = None
+    domains: list[Domain] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _Parsed:
+    nir: str
+    birth_date: datetime.date
+    rang: int | None
+    amc_number: str | None
+    care_date: datetime.date
+
+
+def _parse_date(value: str | datetime.date | None, name: str, label: str) -> datetime.date:
+    if isinstance(value, datetime.date):
+        return value
+    try:
+        return datetime.date.fromisoformat(str(value or "").strip())
+    except ValueError:
+        raise InvalidRightsCheck(name, f"{label} invalide (format AAAA-MM-JJ attendu)") from None
+
+
+def _parse(raw: RightsCheckInput, today: datetime.date) -> _Parsed:
+    try:
+        nir = normalize_nir(raw.nir)
+    except InvalidNIR as exc:
+        raise InvalidRightsCheck("nir", str(exc)) from None
+    birth_date = _parse_date(raw.birth_date, "birth_date", "date de naissance")
+    if birth_date > today:
+        raise InvalidRightsCheck("birth_date", "la date de naissance est dans le futur")
+    rang: int | None = None
+    if raw.rang not in (None, ""):
+        try:
+            rang = int(str(raw.rang))
+        except ValueError:
+            rang = 0
+        if not 1 <= rang <= 9:
+            raise InvalidRightsCheck("rang", "le rang de naissance est un chiffre de 1 à 9")
+    amc = (raw.amc_number or "").strip() or None
+    if amc is not None and not (amc.isdigit() and 8 <= len(amc) <= 10):
+        raise InvalidRightsCheck("amc_number", "le numéro AMC comporte 8 à 10 chiffres")
+    care_date = (
+        today
+        if raw.care_date in (None, "")
+        else _parse_date(raw.care_date, "care_date", "date de soins")
+    )
+    if care_date < birth_date:
+        raise InvalidRightsCheck("care_date", "la date de soins précède la date de naissance")
+    return _Parsed(nir, birth_date, rang, amc, care_date)
+
+
+def _select(candidates: list[Beneficiary], parsed: _Parsed) -> tuple[Outcome, Beneficiary | None]:
+    """Pick the beneficiary: filter by AMC number and rang, then prefer a record with rights
+    on the care date, then the latest rights. Several rangs left -> ambiguous."""
+    matching = [
+        b
+        for b in candidates
+        if (parsed.amc_number is None or b.contract.insurer.amc_number == parsed.amc_number)
+        and (parsed.rang is None or b.rang == parsed.rang)
+    ]
+    if not matching:
+        return Outcome.NO_MATCH, None
+    if len({b.rang for b in matching}) > 1:
+        return Outcome.AMBIGUOUS, None
+    covering = [b for b in matching if b.has_rights_on(parsed.care_date)]
+    if covering:
+        return Outcome.COVERED, covering[0]
+    latest = max(matching, key=lambda b: (b.rights_end or datetime.date.max, b.rights_start))
+    return Outcome.NOT_COVERED, latest
+
+
+def check_rights(
+    keyring: Keyring,
+    *,
+    professional: Professional,
+    query: RightsCheckInput,
+    context: RequestContext,
+    now: datetime.datetime,
+    today: datetime.date,
+    quota_storage_uri: str,
+    daily_quota: int,
+) -> RightsCheckResult:
+    """Answer a rights check and log it (one row, always).
+
+    ``now`` is the aware UTC instant recorded; ``today`` the local date used when no care date
+    is given. Raises, after logging the refusal: :class:`InvalidRightsCheck` (bad input),
+    ``guard.QuotaExceeded`` (daily quota spent), ``guard.GuardUnavailable`` (counter store
+    down: refused, fail closed).
+    """
+
+    def log(outcome: Outcome, **kwargs: object) -> int:
+        row = record_disclosure(
+            context=context,
+            professional=professional,
+            purpose=Purpose.RIGHTS_CHECK,
+            outcome=outcome,
+            occurred_at=now,
+            **kwargs,  # type: ignore[arg-type]
+        )
+        return int(row.pk)
+
+    try:
+        consume_rights_check_quota(
+            storage_uri=quota_storage_uri, professional_id=professional.pk, per_day=daily_quota
+        )
+    except QuotaExceeded:
+        log(Outcome.REFUSED_QUOTA, reason="daily_quota")
+        raise
+    except GuardUnavailable:
+        log(Outcome.REFUSED_GUARD, reason="quota_storage")
+        raise
+    try:
+        parsed = _parse(query, today)
+    except InvalidRightsCheck as exc:
+        log(Outcome.INVALID_INPUT, reason=exc.field)
+        raise
+    with transaction.atomic():
+        outcome, beneficiary = _select(
+            beneficiaries_by_identity(keyring, nir=parsed.nir, birth_date=parsed.birth_date),
+            parsed,
+        )
+        if beneficiary is None:
+            return RightsCheckResult(
+                outcome=outcome, care_date=parsed.care_date, log_id=log(outcome)
+            )
+        covered = outcome is Outcome.COVERED
+        fields = FIELDS_COVERED if covered else FIELDS_NOT_COVERED
+        log_id = log(outcome, beneficiary=beneficiary, fields_disclosed=fields)
+        return RightsCheckResult(
+            outcome=outcome,
+            care_date=parsed.care_date,
+            log_id=log_id,
+            rights_start=beneficiary.rights_start,
+            rights_end=beneficiary.rights_end,
+            amc_number=beneficiary.contract.insurer.amc_number,
+            domains=beneficiary.contract.domains() if covered else [],
+        )

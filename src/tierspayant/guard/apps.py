@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class GuardConfig(AppConfig):
+    """Quotas and, later, detectors, canaries, suspension and lockdown."""
+
+    name = "tierspayant.guard"
+    verbose_name = "Garde"

@@ -1,0 +1,242 @@
+"""Seeding the demo platform: synthetic insurers, contracts, beneficiaries, professionals,
+a verified demo professional with TOTP and an API token, and sample patients to try.
+
+Everything is synthetic (Faker fr_FR, ``registry.synthetic``); the random generator is seeded
+so two fresh demos hold the same register.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime
+import random
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django_otp.plugins.otp_totp.models import TOTPDevice
+from faker import Faker
+
+from tierspayant.crypto.keys import Keyring
+from tierspayant.providers.choices import Profession, Scope
+from tierspayant.providers.services import create_professional, issue_api_token
+from tierspayant.providers.synthetic import synthetic_finess, synthetic_rpps
+from tierspayant.registry.choices import ContractType, Domain
+from tierspayant.registry.models import Beneficiary, Contract
+from tierspayant.registry.services import build_beneficiary, create_contract, create_insurer
+from tierspayant.registry.synthetic import SyntheticPerson, synthetic_family
+
+DEMO_USERNAME = "opticien.demo"
+STAFF_USERNAME = "securite.demo"
+BATCH = 1000
+
+_INSURERS = [
+    ("88123456", "Mutuelle Synthétique des Alpes"),
+    ("99234567", "Prévoyance Exemple Atlantique"),
+]
+_CONTRACTS = [
+    # (number suffix, type, responsible, domains)
+    ("IND-ESSENTIEL", ContractType.INDIVIDUAL, True, [Domain.PHARMACY, Domain.CONSULTATION]),
+    ("IND-CONFORT", ContractType.INDIVIDUAL, True, list(Domain)),
+    ("COL-ENTREPRISE", ContractType.COLLECTIVE, True, list(Domain)),
+]
+_PROFESSIONS = [
+    Profession.OPTICIAN,
+    Profession.AUDIOPROSTHETIST,
+    Profession.PHARMACIST,
+    Profession.DENTIST,
+    Profession.PHYSICIAN,
+    Profession.HOSPITAL,
+]
+
+
+@dataclass(frozen=True)
+class DemoCredentials:
+    """What ``var/demo-credentials.json`` holds (a JSON-ready dict via :meth:`as_dict`)."""
+
+    professional: dict[str, str]
+    staff: dict[str, str]
+    api_token: str
+    patients: list[dict[str, Any]]
+
+    def as_dict(self) -> dict[str, Any]:
+        """The JSON document."""
+        return {
+            "portal_url": "http://127.0.0.1:8000/",
+            "professional": self.professional,
+            "staff": self.staff,
+            "api_token": self.api_token,
+            "patients": self.patients,
+        }
+
+
+def _add_totp(user: Any) -> str:
+    """Give ``user`` a confirmed TOTP device; return its secret in base32 (for an app)."""
+    key = secrets.token_bytes(20)
+    TOTPDevice.objects.create(user=user, name="Application TOTP", key=key.hex(), confirmed=True)
+    return base64.b32encode(key).decode("ascii")
+
+
+def _patient(person: SyntheticPerson, amc: str, expect: str) -> dict[str, Any]:
+    return {
+        "nir": person.nir,
+        "rang": person.rang,
+        "birth_date": person.birth_date.isoformat(),
+        "amc_number": amc,
+        "expected": expect,
+    }
+
+
+@transaction.atomic
+def seed_demo(
+    keyring: Keyring,
+    *,
+    today: datetime.date,
+    now: datetime.datetime,
+    beneficiaries: int = 5000,
+    professionals: int = 20,
+    progress: Callable[[int], None] = lambda n: None,
+) -> DemoCredentials:
+    """Create the demo register and accounts in one transaction; return the credentials.
+
+    ``beneficiaries`` is a minimum (whole families are added); ``progress`` is called with the
+    number of beneficiaries written after each batch. Raises nothing on a fresh database; on a
+    seeded one the unique AMC numbers raise ``IntegrityError`` (nothing is written).
+    """
+    rng = random.Random(20240205)  # noqa: S311 - synthetic data, reproducible on purpose
+    faker = Faker("fr_FR")
+    faker.seed_instance(20240205)
+    start = datetime.date(today.year - 3, 1, 1)
+    contracts: list[Contract] = []
+    for amc, name in _INSURERS:
+        insurer = create_insurer(amc_number=amc, name=name)
+        for suffix, kind, responsible, domains in _CONTRACTS:
+            contracts.append(
+                create_contract(
+                    insurer=insurer,
+                    number=f"{amc[:2]}-{suffix}",
+                    contract_type=kind,
+                    responsible=responsible,
+                    valid_from=start,
+                    valid_to=None,
+                    domains=domains,
+                )
+            )
+    samples: list[dict[str, Any]] = []
+    ended_sample: dict[str, Any] | None = None
+    written = 0
+    batch: list[Beneficiary] = []
+    while written + len(batch) < beneficiaries:
+        contract = rng.choice(contracts)
+        ended = rng.random() < 0.08
+        rights_end = today - datetime.timedelta(days=rng.randint(30, 400)) if ended else None
+        family = synthetic_family(rng, faker, as_of=today)
+        for person in family:
+            batch.append(
+                build_beneficiary(
+                    keyring,
+                    contract=contract,
+                    nir=person.nir,
+                    rang=person.rang,
+                    birth_date=person.birth_date,
+                    last_name=person.last_name,
+                    first_name=person.first_name,
+                    quality=person.quality,
+                    rights_start=start,
+                    rights_end=rights_end,
+                )
+            )
+        insured = family[0]
+        amc = contract.insurer.amc_number
+        if ended and ended_sample is None:
+            ended_sample = _patient(insured, amc, "not_covered")
+        elif (
+            not ended and len(samples) < 3 and Domain.OPTICAL.value in contract.tiers_payant_domains
+        ):
+            samples.append(_patient(insured, amc, "covered"))
+        if len(batch) >= BATCH:
+            Beneficiary.objects.bulk_create(batch)
+            written += len(batch)
+            batch = []
+            progress(written)
+    if batch:
+        Beneficiary.objects.bulk_create(batch)
+        written += len(batch)
+        progress(written)
+    if ended_sample is None or len(samples) < 3:
+        raise ValueError("too few beneficiaries to pick demo patients: ask for at least 300")
+
+    password = secrets.token_urlsafe(12)
+    demo_pro = create_professional(
+        username=DEMO_USERNAME,
+        password=password,
+        profession=Profession.OPTICIAN,
+        display_name="Optique Démo (Lyon)",
+        rpps=synthetic_rpps(rng),
+    )
+    totp_secret = _add_totp(demo_pro.user)
+    token = issue_api_token(
+        professional=demo_pro,
+        name="Logiciel de démonstration",
+        scopes=[Scope.ELIGIBILITY_CHECK],
+        now=now,
+        valid_days=90,
+    )
+    for index in range(professionals - 1):
+        profession = _PROFESSIONS[index % len(_PROFESSIONS)]
+        identifiers = (
+            {"finess": synthetic_finess(rng)}
+            if profession is Profession.HOSPITAL
+            else {"rpps": synthetic_rpps(rng)}
+        )
+        create_professional(
+            username=f"pro{index + 1:02d}.demo",
+            password=secrets.token_urlsafe(16),
+            profession=profession,
+            display_name=f"{profession.label} {faker.last_name()}",
+            **identifiers,
+        )
+    staff_password = secrets.token_urlsafe(12)
+    staff_secret = _add_totp(
+        get_user_model().objects.create_user(
+            username=STAFF_USERNAME, password=staff_password, is_staff=True, is_superuser=True
+        )
+    )
+    return DemoCredentials(
+        professional={
+            "username": DEMO_USERNAME,
+            "password": password,
+            "totp_secret": totp_secret,
+        },
+        staff={"username": STAFF_USERNAME, "password": staff_password, "totp_secret": staff_secret},
+        api_token=token.secret,
+        patients=[*samples, ended_sample],
+    )
+
+
+def fhir_example(patient: dict[str, Any]) -> dict[str, Any]:
+    """A CoverageEligibilityRequest for a demo patient, in the shape of docs/fhir.md."""
+    return {
+        "resourceType": "CoverageEligibilityRequest",
+        "contained": [
+            {
+                "resourceType": "Patient",
+                "id": "patient",
+                "identifier": [{"system": "urn:oid:1.2.250.1.213.1.4.8", "value": patient["nir"]}],
+                "birthDate": patient["birth_date"],
+            }
+        ],
+        "status": "active",
+        "purpose": ["validation"],
+        "patient": {"reference": "#patient"},
+        "created": "2026-01-01",
+        "insurer": {
+            "identifier": {
+                "system": "https://tierspayant.example/fhir/NamingSystem/amc-number",
+                "value": patient["amc_number"],
+            }
+        },
+    }

@@ -1,0 +1,66 @@
+"""``tierspayant demo``: seed the synthetic demo platform once and write its credentials."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
+from tqdm import tqdm
+
+from tierspayant.portal.demo import fhir_example, seed_demo
+from tierspayant.registry.models import Insurer
+
+
+class Command(BaseCommand):
+    help = "Seed synthetic demo data (first run only) and write var/demo-credentials.json."
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("--beneficiaries", type=int, default=5000)
+        parser.add_argument(
+            "--credentials", default=str(settings.VAR_DIR / "demo-credentials.json")
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if not settings.DEMO:
+            raise CommandError(
+                "demo seeds synthetic data only with TIERSPAYANT_DEMO=1 (make demo)."
+            )
+        path = Path(options["credentials"])
+        if Insurer.objects.exists():
+            if not path.exists():
+                raise CommandError(
+                    f"The database is seeded but {path} is missing: remove var/tierspayant.sqlite3 "
+                    "and run make demo again."
+                )
+            self.stdout.write(f"Demo data already present; credentials in {path}")
+        else:
+            with tqdm(
+                total=options["beneficiaries"], unit=" bénéficiaires", desc="Registre"
+            ) as bar:
+                credentials = seed_demo(
+                    settings.TIERSPAYANT_KEYRING,
+                    today=timezone.localdate(),
+                    now=timezone.now(),
+                    beneficiaries=options["beneficiaries"],
+                    progress=lambda n: bar.update(n - bar.n),
+                )
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.touch(mode=0o600)
+            path.write_text(json.dumps(credentials.as_dict(), indent=2, ensure_ascii=False))
+            self.stdout.write(f"Demo data seeded; credentials written to {path}")
+        data = json.loads(path.read_text())
+        example = path.parent / "demo-coverageeligibilityrequest.json"
+        example.write_text(json.dumps(fhir_example(data["patients"][0]), indent=2))
+        pro = data["professional"]
+        self.stdout.write(
+            "\nPortail : http://127.0.0.1:8000/  (identifiant "
+            f"{pro['username']}, mot de passe et secret TOTP dans {path})\n"
+            "Code TOTP du moment : make totp\n"
+            "API FHIR : curl -H 'Authorization: Bearer <api_token>' -H 'Content-Type: "
+            "application/fhir+json' --data @var/demo-coverageeligibilityrequest.json "
+            "http://127.0.0.1:8000/fhir/r4/CoverageEligibilityRequest\n"
+        )

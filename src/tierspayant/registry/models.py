@@ -1,0 +1,123 @@
+"""The register: insurers (AMC), contracts and beneficiaries.
+
+A beneficiary's NIR and birth date are stored only as AES-256-GCM ciphertexts bound to the
+row (``crypto.fields``); the beneficiary is found through ``identity_index``, a keyed blind
+index over (NIR, birth date) (docs/adr/0002-field-encryption.md). The NIR is the number on
+the card, i.e. the insured person's: a child may be covered under a parent's NIR, told apart
+by birth date and rang de naissance.
+"""
+
+from __future__ import annotations
+
+import datetime
+import uuid
+
+from django.db import models
+
+from tierspayant.crypto.fields import decrypt_field
+from tierspayant.crypto.keys import KeySet
+from tierspayant.registry.choices import ContractType, Domain, Quality
+
+
+class Insurer(models.Model):
+    """A complementary insurer (AMC), identified by its AMC number (numéro AMC, 8-10 digits)."""
+
+    amc_number = models.CharField("numéro AMC", max_length=10, unique=True)
+    name = models.CharField("nom", max_length=200)
+
+    class Meta:
+        verbose_name = "organisme complémentaire"
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.amc_number})"
+
+
+class Contract(models.Model):
+    """A contract of an insurer: individual or collective, responsible or not, with its validity
+    (dates inclusive; ``valid_to`` None means open-ended) and the domains open to tiers payant
+    (a list of :class:`Domain` values)."""
+
+    insurer = models.ForeignKey(Insurer, on_delete=models.PROTECT, related_name="contracts")
+    number = models.CharField("numéro de contrat", max_length=40)
+    contract_type = models.CharField(max_length=12, choices=ContractType.choices)
+    responsible = models.BooleanField("contrat responsable", default=True)
+    valid_from = models.DateField()
+    valid_to = models.DateField(null=True, blank=True)
+    tiers_payant_domains = models.JSONField(default=list)
+
+    class Meta:
+        verbose_name = "contrat"
+        constraints = [
+            models.UniqueConstraint(fields=["insurer", "number"], name="contract_unique_number"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number} ({self.insurer.amc_number})"
+
+    def domains(self) -> list[Domain]:
+        """The domains open to tiers payant, in the order of :class:`Domain`."""
+        held = set(self.tiers_payant_domains)
+        return [d for d in Domain if d.value in held]
+
+
+class Beneficiary(models.Model):
+    """A person covered by a contract. ``id`` is a UUID made before insert, because the
+    ciphertexts' associated data names the row. Rights run from ``rights_start`` to
+    ``rights_end`` inclusive (None: open-ended)."""
+
+    TABLE = "registry_beneficiary"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    contract = models.ForeignKey(Contract, on_delete=models.PROTECT, related_name="beneficiaries")
+    nir_ciphertext = models.TextField(editable=False)
+    birth_date_ciphertext = models.TextField(editable=False)
+    identity_index = models.CharField(max_length=90, db_index=True, editable=False)
+    rang = models.PositiveSmallIntegerField("rang de naissance", default=1)
+    last_name = models.CharField("nom", max_length=100)
+    first_name = models.CharField("prénom", max_length=100)
+    quality = models.CharField(max_length=10, choices=Quality.choices)
+    rights_start = models.DateField()
+    rights_end = models.DateField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "bénéficiaire"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["contract", "identity_index", "rang"], name="beneficiary_unique_identity"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(rang__gte=1, rang__lte=9), name="beneficiary_rang_1_9"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"bénéficiaire {self.id}"
+
+    def nir(self, keys: KeySet) -> str:
+        """Decrypt the NIR (15 characters). Raises ``crypto.fields.DecryptionError``."""
+        return decrypt_field(
+            keys, self.nir_ciphertext, table=self.TABLE, column="nir", row_id=str(self.id)
+        )
+
+    def birth_date(self, keys: KeySet) -> datetime.date:
+        """Decrypt the birth date. Raises ``crypto.fields.DecryptionError``."""
+        return datetime.date.fromisoformat(
+            decrypt_field(
+                keys,
+                self.birth_date_ciphertext,
+                table=self.TABLE,
+                column="birth_date",
+                row_id=str(self.id),
+            )
+        )
+
+    def has_rights_on(self, day: datetime.date) -> bool:
+        """True if ``day`` falls within the rights period and the contract's validity."""
+        contract = self.contract
+        return (
+            self.rights_start <= day
+            and (self.rights_end is None or day <= self.rights_end)
+            and contract.valid_from <= day
+            and (contract.valid_to is None or day <= contract.valid_to)
+        )

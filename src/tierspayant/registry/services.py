@@ -1,0 +1,126 @@
+"""Writes to the register. Each function validates, encrypts and stores in one transaction."""
+
+from __future__ import annotations
+
+import datetime
+import uuid
+
+from django.db import transaction
+
+from tierspayant.crypto.blind_index import blind_index
+from tierspayant.crypto.fields import encrypt_field
+from tierspayant.crypto.keys import Keyring
+from tierspayant.registry.choices import ContractType, Domain, Quality
+from tierspayant.registry.models import Beneficiary, Contract, Insurer
+from tierspayant.registry.nir import InvalidNIR, normalize_nir
+
+IDENTITY_PURPOSE = "beneficiary-identity"
+
+
+class InvalidRegisterEntry(ValueError):
+    """A register write was refused; ``field`` names the offending field. No personal data."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(f"{field}: {reason}")
+        self.field = field
+        self.reason = reason
+
+
+def identity_parts(nir: str, birth_date: datetime.date) -> tuple[str, str]:
+    """The normalised values the identity blind index covers: (15-char NIR, ISO birth date)."""
+    return (nir, birth_date.isoformat())
+
+
+def create_insurer(*, amc_number: str, name: str) -> Insurer:
+    """Create an insurer. ``amc_number``: 8 to 10 digits. Raises :class:`InvalidRegisterEntry`."""
+    if not (amc_number.isdigit() and 8 <= len(amc_number) <= 10):
+        raise InvalidRegisterEntry("amc_number", "8 à 10 chiffres attendus")
+    return Insurer.objects.create(amc_number=amc_number, name=name)
+
+
+def create_contract(
+    *,
+    insurer: Insurer,
+    number: str,
+    contract_type: ContractType,
+    responsible: bool,
+    valid_from: datetime.date,
+    valid_to: datetime.date | None,
+    domains: list[Domain],
+) -> Contract:
+    """Create a contract; ``domains`` are the kinds of care open to tiers payant.
+
+    Raises :class:`InvalidRegisterEntry` if the validity period ends before it starts.
+    """
+    if valid_to is not None and valid_to < valid_from:
+        raise InvalidRegisterEntry("valid_to", "la fin de validité précède le début")
+    return Contract.objects.create(
+        insurer=insurer,
+        number=number,
+        contract_type=ContractType(contract_type),
+        responsible=responsible,
+        valid_from=valid_from,
+        valid_to=valid_to,
+        tiers_payant_domains=[Domain(d).value for d in domains],
+    )
+
+
+def build_beneficiary(
+    keyring: Keyring,
+    *,
+    contract: Contract,
+    nir: str,
+    rang: int,
+    birth_date: datetime.date,
+    last_name: str,
+    first_name: str,
+    quality: Quality,
+    rights_start: datetime.date,
+    rights_end: datetime.date | None,
+) -> Beneficiary:
+    """An unsaved, fully encrypted :class:`Beneficiary` (for ``bulk_create`` by importers).
+
+    Raises :class:`InvalidRegisterEntry` (field ``nir``, ``rang`` or ``rights_end``) on bad input;
+    ``registry.nir.InvalidNIR`` reasons are carried without the number.
+    """
+    try:
+        nir = normalize_nir(nir)
+    except InvalidNIR as exc:
+        raise InvalidRegisterEntry("nir", str(exc)) from None
+    if not 1 <= rang <= 9:
+        raise InvalidRegisterEntry("rang", "le rang de naissance va de 1 à 9")
+    if rights_end is not None and rights_end < rights_start:
+        raise InvalidRegisterEntry("rights_end", "la fin des droits précède leur début")
+    row_id = uuid.uuid4()
+    table = Beneficiary.TABLE
+    return Beneficiary(
+        id=row_id,
+        contract=contract,
+        nir_ciphertext=encrypt_field(
+            keyring.encryption, nir, table=table, column="nir", row_id=str(row_id)
+        ),
+        birth_date_ciphertext=encrypt_field(
+            keyring.encryption,
+            birth_date.isoformat(),
+            table=table,
+            column="birth_date",
+            row_id=str(row_id),
+        ),
+        identity_index=blind_index(
+            keyring.index, *identity_parts(nir, birth_date), purpose=IDENTITY_PURPOSE
+        ),
+        rang=rang,
+        last_name=last_name,
+        first_name=first_name,
+        quality=Quality(quality),
+        rights_start=rights_start,
+        rights_end=rights_end,
+    )
+
+
+@transaction.atomic
+def register_beneficiary(keyring: Keyring, **fields: object) -> Beneficiary:
+    """Validate, encrypt and save one beneficiary; arguments as :func:`build_beneficiary`."""
+    beneficiary = build_beneficiary(keyring, **fields)  # type: ignore[arg-type]
+    beneficiary.save(force_insert=True)
+    return beneficiary

@@ -1,0 +1,282 @@
+"""Django settings, read only from the environment through the small typed helpers below.
+
+Variables (each secret also accepts ``NAME_FILE``, a path whose content is the value):
+
+- ``TIERSPAYANT_SECRET_KEY`` (required, >= 50 characters, not Django's insecure default)
+- ``TIERSPAYANT_FIELD_KEYS`` (required): AES-256-GCM keys, ``"id:BASE64[,id:BASE64]"``, active first
+- ``TIERSPAYANT_INDEX_KEYS`` (required): HMAC-SHA256 blind-index keys, same format
+- ``DATABASE_URL`` (default ``sqlite:///var/tierspayant.sqlite3``)
+- ``REDIS_URL`` (optional): shared quota counters; memory counters when unset
+- ``TIERSPAYANT_DEMO`` (bool): plain-HTTP demo on 127.0.0.1 (cookies without ``Secure``)
+- ``TIERSPAYANT_DEBUG`` (bool), ``TIERSPAYANT_ALLOWED_HOSTS`` (comma-separated)
+- ``TIERSPAYANT_RIGHTS_CHECK_DAILY_QUOTA`` (int, default 150 per professional per day)
+- ``TIERSPAYANT_API_TOKEN_DAYS`` (int, default 90)
+
+A missing or weak key refuses to start with a message naming the variable (never its value).
+``make demo`` writes demo keys to ``var/demo.env``.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+from tierspayant.crypto.keys import KeyConfigurationError, Keyring, parse_key_spec
+
+BASE_DIR = Path(__file__).resolve().parent
+PROJECT_DIR = BASE_DIR.parent.parent
+VAR_DIR = Path(os.environ.get("TIERSPAYANT_VAR_DIR", PROJECT_DIR / "var"))
+
+
+def env_str(name: str, default: str | None = None) -> str | None:
+    """The variable ``name``, or the content of the file named by ``name_FILE``, or ``default``."""
+    if name in os.environ:
+        return os.environ[name]
+    path = os.environ.get(f"{name}_FILE")
+    if path:
+        try:
+            return Path(path).read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise ImproperlyConfigured(
+                f"{name}_FILE: cannot read {path} ({exc.strerror})."
+            ) from None
+    return default
+
+
+def env_bool(name: str, default: bool = False) -> bool:
+    """``1/true/yes/on`` or ``0/false/no/off`` (any case); raises ImproperlyConfigured otherwise."""
+    raw = env_str(name)
+    if raw is None or raw == "":
+        return default
+    value = raw.strip().lower()
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off"}:
+        return False
+    raise ImproperlyConfigured(f"{name}: expected true or false, got {raw!r}.")
+
+
+def env_int(name: str, default: int) -> int:
+    """A positive integer; raises ImproperlyConfigured naming the variable otherwise."""
+    raw = env_str(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name}: expected a whole number, got {raw!r}.") from None
+    if value <= 0:
+        raise ImproperlyConfigured(f"{name}: must be positive, got {value}.")
+    return value
+
+
+def env_required_secret(name: str) -> str:
+    """A secret that must be set; the message says how to provide it, never a value."""
+    value = env_str(name)
+    if not value:
+        raise ImproperlyConfigured(
+            f"{name} is not set. Set it (or {name}_FILE) in the environment; "
+            "for a local demo run `make demo`, which generates keys in var/demo.env."
+        )
+    return value
+
+
+def _secret_key() -> str:
+    value = env_required_secret("TIERSPAYANT_SECRET_KEY")
+    if len(value) < 50 or len(set(value)) < 10 or value.startswith("django-insecure"):
+        raise ImproperlyConfigured(
+            "TIERSPAYANT_SECRET_KEY is too weak: use at least 50 random characters."
+        )
+    return value
+
+
+def _keyring() -> Keyring:
+    try:
+        return Keyring(
+            encryption=parse_key_spec(
+                env_required_secret("TIERSPAYANT_FIELD_KEYS"), name="TIERSPAYANT_FIELD_KEYS"
+            ),
+            index=parse_key_spec(
+                env_required_secret("TIERSPAYANT_INDEX_KEYS"), name="TIERSPAYANT_INDEX_KEYS"
+            ),
+        )
+    except KeyConfigurationError as exc:
+        raise ImproperlyConfigured(str(exc)) from None
+
+
+SECRET_KEY = _secret_key()
+TIERSPAYANT_KEYRING = _keyring()
+if set(TIERSPAYANT_KEYRING.encryption.keys.values()) & set(TIERSPAYANT_KEYRING.index.keys.values()):
+    raise ImproperlyConfigured(
+        "TIERSPAYANT_FIELD_KEYS and TIERSPAYANT_INDEX_KEYS share a key: each needs its own."
+    )
+
+DEMO = env_bool("TIERSPAYANT_DEMO")
+DEBUG = env_bool("TIERSPAYANT_DEBUG")
+ALLOWED_HOSTS = [
+    h.strip()
+    for h in (env_str("TIERSPAYANT_ALLOWED_HOSTS", "127.0.0.1,localhost") or "").split(",")
+    if h.strip()
+]
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "axes",
+    "tierspayant.registry",
+    "tierspayant.providers",
+    "tierspayant.audit",
+    "tierspayant.guard",
+    "tierspayant.eligibility",
+    "tierspayant.api",
+    "tierspayant.portal",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "tierspayant.portal.middleware.NoStoreMiddleware",
+    "axes.middleware.AxesMiddleware",
+]
+
+ROOT_URLCONF = "tierspayant.urls"
+WSGI_APPLICATION = "tierspayant.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+_DATABASE_URL = env_str("DATABASE_URL")
+if not _DATABASE_URL:
+    VAR_DIR.mkdir(parents=True, exist_ok=True)  # the embedded default lives under var/
+DATABASES = {
+    "default": dj_database_url.parse(
+        _DATABASE_URL or f"sqlite:///{VAR_DIR / 'tierspayant.sqlite3'}", conn_max_age=60
+    )
+}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+REDIS_URL = env_str("REDIS_URL") or None
+# Quota counters: the `limits` storage URI (atomic increments on Redis; memory otherwise).
+TIERSPAYANT_QUOTA_STORAGE_URI = REDIS_URL or "memory://"
+TIERSPAYANT_RIGHTS_CHECK_DAILY_QUOTA = env_int("TIERSPAYANT_RIGHTS_CHECK_DAILY_QUOTA", 150)
+TIERSPAYANT_API_TOKEN_DAYS = env_int("TIERSPAYANT_API_TOKEN_DAYS", 90)
+
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        if REDIS_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
+
+# Authentication: Argon2id first; axes counts failures before Django checks the password.
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+]
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+LOGIN_URL = "portal:login"
+LOGIN_REDIRECT_URL = "portal:home"
+LOGOUT_REDIRECT_URL = "portal:login"
+
+AXES_FAILURE_LIMIT = env_int("TIERSPAYANT_LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("TIERSPAYANT_LOGIN_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_LOCKOUT_TEMPLATE = "portal/locked.html"
+AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False
+AXES_SENSITIVE_PARAMETERS = ["password", "otp_token", "token"]
+
+OTP_TOTP_ISSUER = "tierspayant"
+OTP_TOTP_THROTTLE_FACTOR = 1
+
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_AGE = 12 * 3600
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+CSRF_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SECURE = not DEMO
+CSRF_COOKIE_SECURE = not DEMO
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+        "base-uri": ["'none'"],
+    }
+}
+
+LANGUAGE_CODE = "fr"
+LANGUAGES = [("fr", "Français"), ("en", "English")]
+TIME_ZONE = "Europe/Paris"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+# Production runs collectstatic into TIERSPAYANT_STATIC_ROOT; demo and tests serve from the apps.
+STATIC_ROOT = env_str("TIERSPAYANT_STATIC_ROOT") or None
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": "INFO"},
+    # Request lines carry URLs only; personal data never travels in a URL here.
+    "loggers": {"axes": {"level": "WARNING"}},
+}
+WHITENOISE_USE_FINDERS = True  # serve app static files without a collectstatic step
+# Base of the platform's own FHIR identifier and code systems (docs/fhir.md).
+TIERSPAYANT_FHIR_BASE_URL: str = (
+    env_str("TIERSPAYANT_FHIR_BASE_URL") or "https://tierspayant.example/fhir"
+)

@@ -1,0 +1,17 @@
+"""Root URLs. The back-office (Django admin) demands a verified second factor (OTPAdminSite)."""
+
+from django.contrib import admin
+from django.urls import include, path
+from django_otp.admin import OTPAdminSite
+
+from tierspayant.api.urls import fhir_urlpatterns, json_urlpatterns
+
+admin.site.__class__ = OTPAdminSite
+admin.site.site_header = "tierspayant · back-office"
+
+urlpatterns = [
+    path("", include("tierspayant.portal.urls")),
+    path("admin/", admin.site.urls),
+    path("api/v1/", include(json_urlpatterns)),
+    path("fhir/r4/", include(fhir_urlpatterns)),
+]

@@ -1,0 +1,103 @@
+"""Factories for register and provider objects, built through the services (so tests exercise
+the same validation and encryption as production). All data synthetic (Faker fr_FR)."""
+
+from __future__ import annotations
+
+import datetime
+import random
+from typing import Any
+
+import factory
+from django.conf import settings
+from django_otp.plugins.otp_totp.models import TOTPDevice
+from faker import Faker
+
+from tierspayant.providers.choices import Profession
+from tierspayant.providers.models import Professional
+from tierspayant.providers.services import create_professional
+from tierspayant.providers.synthetic import synthetic_rpps
+from tierspayant.registry.choices import ContractType, Domain, Quality
+from tierspayant.registry.models import Beneficiary, Contract, Insurer
+from tierspayant.registry.services import register_beneficiary
+from tierspayant.registry.synthetic import synthetic_nir
+
+_rng = random.Random(1)
+_faker = Faker("fr_FR")
+
+PASSWORD = "correct-horse-battery-staple-42"
+
+
+class InsurerFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Insurer
+        django_get_or_create = ("amc_number",)
+
+    amc_number = factory.Sequence(lambda n: f"{77000000 + n}")
+    name = factory.Faker("company", locale="fr_FR")
+
+
+class ContractFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Contract
+
+    insurer = factory.SubFactory(InsurerFactory)
+    number = factory.Sequence(lambda n: f"CT-{n:05d}")
+    contract_type = ContractType.INDIVIDUAL
+    responsible = True
+    valid_from = datetime.date(2024, 1, 1)
+    valid_to = None
+    tiers_payant_domains = factory.LazyFunction(
+        lambda: [Domain.PHARMACY.value, Domain.OPTICAL.value, Domain.AUDIO.value]
+    )
+
+
+def new_nir(birth_date: datetime.date, sex: int = 1) -> str:
+    """A fresh synthetic NIR (valid key) for ``birth_date``."""
+    return synthetic_nir(_rng, sex=sex, birth_date=birth_date)
+
+
+def make_beneficiary(
+    *,
+    contract: Contract | None = None,
+    nir: str | None = None,
+    birth_date: datetime.date = datetime.date(1980, 5, 17),
+    rang: int = 1,
+    rights_start: datetime.date = datetime.date(2024, 1, 1),
+    rights_end: datetime.date | None = None,
+    quality: Quality = Quality.INSURED,
+) -> Beneficiary:
+    """Register a beneficiary through ``registry.services`` (encrypted, indexed)."""
+    return register_beneficiary(
+        settings.TIERSPAYANT_KEYRING,
+        contract=contract or ContractFactory(),
+        nir=nir or new_nir(birth_date),
+        rang=rang,
+        birth_date=birth_date,
+        last_name=_faker.last_name(),
+        first_name=_faker.first_name(),
+        quality=quality,
+        rights_start=rights_start,
+        rights_end=rights_end,
+    )
+
+
+_counter = iter(range(10_000))
+
+
+def make_professional(
+    *, profession: Profession = Profession.OPTICIAN, with_totp: bool = True, **extra: Any
+) -> Professional:
+    """A professional whose login uses :data:`PASSWORD`; with a confirmed TOTP device unless
+    ``with_totp`` is False."""
+    n = next(_counter)
+    professional = create_professional(
+        username=extra.pop("username", f"pro{n}"),
+        password=PASSWORD,
+        profession=profession,
+        display_name=f"Optique {_faker.last_name()}",
+        rpps=extra.pop("rpps", synthetic_rpps(_rng)),
+        **extra,
+    )
+    if with_totp:
+        TOTPDevice.objects.create(user=professional.user, name="TOTP", confirmed=True)
+    return professional

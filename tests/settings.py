@@ -1,0 +1,22 @@
+"""Test settings: fixed synthetic keys (never used outside tests) and lowered thresholds.
+
+Every control stays on (DESIGN.md, "Same controls in tests"): quotas, throttling and MFA
+are the production ones, only their thresholds are smaller so tests reach them quickly.
+"""
+
+import os
+
+os.environ.setdefault(
+    "TIERSPAYANT_SECRET_KEY", "test-only-5bq9Zk2rXw7LmN4pT8vY1cF6hJ3dG0sA-not-a-production-secret"
+)
+os.environ.setdefault("TIERSPAYANT_FIELD_KEYS", "t1:Dq3JcWz1s0b6yqB8y4v1m2Y9n7K5lT3eR0pX6fA2gHk=")
+os.environ.setdefault("TIERSPAYANT_INDEX_KEYS", "t1:Wm8Qe1vR5tY2uI9oP4aS7dF0gH3jK6lZ1xC5vB8nM2Q=")
+os.environ.setdefault("TIERSPAYANT_RIGHTS_CHECK_DAILY_QUOTA", "20")
+os.environ.setdefault("TIERSPAYANT_LOGIN_FAILURE_LIMIT", "3")
+
+from tierspayant.settings import *  # noqa: F403
+
+PASSWORD_HASHERS = [
+    # Argon2id as in production, with test-sized cost so the suite stays fast.
+    "tests.hashers.FastArgon2PasswordHasher",
+]

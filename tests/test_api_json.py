@@ -1,0 +1,146 @@
+"""JSON API: token authentication, answers, errors naming fields, OpenAPI."""
+
+from __future__ import annotations
+
+import datetime
+import json
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from tests.factories import make_beneficiary, make_professional, new_nir
+from tierspayant.audit.models import DisclosureLog
+from tierspayant.providers.choices import Scope
+from tierspayant.providers.services import issue_api_token, revoke_api_token
+
+pytestmark = pytest.mark.django_db
+BORN = datetime.date(1990, 6, 30)
+
+
+@pytest.fixture
+def token(optician):
+    return issue_api_token(
+        professional=optician,
+        name="LGO",
+        scopes=[Scope.ELIGIBILITY_CHECK],
+        now=timezone.now(),
+        valid_days=30,
+    )
+
+
+def post(body, bearer: str | None) -> tuple[int, dict]:
+    headers = {"HTTP_AUTHORIZATION": f"Bearer {bearer}"} if bearer else {}
+    response = Client().post(
+        "/api/v1/eligibility",
+        data=body if isinstance(body, str) else json.dumps(body),
+        content_type="application/json",
+        **headers,
+    )
+    return response.status_code, response.json()
+
+
+def test_covered_patient(token) -> None:
+    nir = new_nir(BORN)
+    person = make_beneficiary(nir=nir, birth_date=BORN)
+    status, body = post(
+        {"nir": nir, "birth_date": "1990-06-30", "care_date": "2026-01-05"}, token.secret
+    )
+    assert status == 200
+    assert body == {
+        "outcome": "covered",
+        "care_date": "2026-01-05",
+        "rights_start": "2024-01-01",
+        "rights_end": None,
+        "amc_number": person.contract.insurer.amc_number,
+        "tiers_payant_domains": ["pharmacy", "optical", "audio"],
+        "reference": DisclosureLog.objects.get().pk,
+    }
+    assert person.last_name not in json.dumps(body)
+
+
+def test_no_match(token) -> None:
+    status, body = post({"nir": new_nir(BORN), "birth_date": "1990-06-30"}, token.secret)
+    assert (status, body["outcome"], body["rights_start"]) == (200, "no_match", None)
+    assert DisclosureLog.objects.get().outcome == "no_match"
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "field"),
+    [
+        ({"nir": "177025626004545", "birth_date": "1977-02-10"}, 400, "nir"),
+        ({"nir": "177025626004544", "birth_date": "1977-13-10"}, 400, "birth_date"),
+        ({"nir": "177025626004544"}, 422, "birth_date"),
+        ({"nir": "177025626004544", "birth_date": "1977-02-10", "rang": "deux"}, 422, "rang"),
+    ],
+    ids=["bad-key", "impossible-date", "missing-field", "rang-not-int"],
+)
+def test_bad_input_names_the_field(token, body, status, field) -> None:
+    got_status, got = post(body, token.secret)
+    assert got_status == status
+    named = got.get("field") or ",".join(d["field"] for d in got.get("details", []))
+    assert field in named
+    assert "177025626004544" not in json.dumps(got) and "deux" not in json.dumps(got)
+
+
+def test_malformed_json_is_a_400(token) -> None:
+    status, _ = post("{not json", token.secret)
+    assert status == 400
+    assert DisclosureLog.objects.count() == 0
+
+
+def test_tokens_are_checked(optician, token) -> None:
+    body = {"nir": "177025626004544", "birth_date": "1977-02-10"}
+    assert post(body, None)[0] == 401
+    assert post(body, token.secret + "x")[0] == 401
+    assert post(body, "tp_nothere_secret")[0] == 401
+    expired = issue_api_token(
+        professional=optician,
+        name="old",
+        scopes=[Scope.ELIGIBILITY_CHECK],
+        now=timezone.now() - datetime.timedelta(days=40),
+        valid_days=30,
+    )
+    assert post(body, expired.secret)[0] == 401
+    unscoped = issue_api_token(
+        professional=optician, name="none", scopes=[], now=timezone.now(), valid_days=30
+    )
+    assert post(body, unscoped.secret)[0] == 401
+    revoke_api_token(token=token.token, now=timezone.now())
+    assert post(body, token.secret)[0] == 401
+    assert DisclosureLog.objects.count() == 0
+
+
+def test_token_is_stored_hashed(token) -> None:
+    token.token.refresh_from_db()
+    assert token.secret not in (token.token.secret_hash, token.token.prefix)
+    assert len(token.token.secret_hash) == 64
+
+
+def test_quota_answers_429(token, settings) -> None:
+    settings.TIERSPAYANT_RIGHTS_CHECK_DAILY_QUOTA = 2
+    body = {"nir": new_nir(BORN), "birth_date": "1990-06-30"}
+    assert [post(body, token.secret)[0] for _ in range(3)] == [200, 200, 429]
+
+
+def test_each_professional_has_its_own_quota(token, settings) -> None:
+    settings.TIERSPAYANT_RIGHTS_CHECK_DAILY_QUOTA = 1
+    other = make_professional()
+    other_token = issue_api_token(
+        professional=other,
+        name="x",
+        scopes=[Scope.ELIGIBILITY_CHECK],
+        now=timezone.now(),
+        valid_days=1,
+    )
+    body = {"nir": new_nir(BORN), "birth_date": "1990-06-30"}
+    assert post(body, token.secret)[0] == 200
+    assert post(body, other_token.secret)[0] == 200
+
+
+def test_openapi_is_served() -> None:
+    response = Client().get("/api/v1/openapi.json")
+    assert response.status_code == 200
+    spec = response.json()
+    assert "/api/v1/eligibility" in spec["paths"]
+    assert spec["paths"]["/api/v1/eligibility"]["post"]["security"] == [{"EligibilityBearer": []}]

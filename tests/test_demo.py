@@ -1,0 +1,74 @@
+"""The demo seeds a working platform: its sample patients answer as the credentials say."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+
+from tierspayant.audit.choices import Channel
+from tierspayant.audit.services import RequestContext
+from tierspayant.eligibility.services import RightsCheckInput, check_rights
+from tierspayant.providers.models import Professional
+from tierspayant.registry.models import Beneficiary, Contract, Insurer
+from tierspayant.registry.nir import normalize_nir
+
+pytestmark = pytest.mark.django_db
+
+
+def test_demo_command_seeds_and_writes_credentials(settings, tmp_path, keyring) -> None:
+    settings.DEMO = True
+    credentials_path = tmp_path / "demo-credentials.json"
+    call_command("demo", beneficiaries=600, credentials=str(credentials_path))
+    data = json.loads(credentials_path.read_text())
+    assert Insurer.objects.count() == 2
+    assert Contract.objects.count() == 6
+    assert Beneficiary.objects.count() >= 600
+    assert Professional.objects.count() == 20
+    assert len({p.profession for p in Professional.objects.all()}) == 6
+    assert (tmp_path / "demo-coverageeligibilityrequest.json").exists()
+    pro = Professional.objects.get(user__username=data["professional"]["username"])
+    assert pro.user.check_password(data["professional"]["password"])
+    assert len(data["professional"]["totp_secret"]) == 32
+    assert data["api_token"].startswith("tp_")
+    assert [p["expected"] for p in data["patients"]] == ["covered"] * 3 + ["not_covered"]
+    for patient in data["patients"]:
+        assert normalize_nir(patient["nir"]) == patient["nir"]
+        result = check_rights(
+            keyring,
+            professional=pro,
+            query=RightsCheckInput(
+                nir=patient["nir"],
+                birth_date=patient["birth_date"],
+                rang=patient["rang"],
+                amc_number=patient["amc_number"],
+            ),
+            context=RequestContext(
+                channel=Channel.COMMAND,
+                request_id=uuid.uuid4(),
+                ip=None,
+                user_agent="",
+                actor_id=None,
+            ),
+            now=timezone.now(),
+            today=timezone.localdate(),
+            quota_storage_uri=settings.TIERSPAYANT_QUOTA_STORAGE_URI,
+            daily_quota=100,
+        )
+        assert result.outcome.value == patient["expected"]
+    # A second run keeps the data and the credentials.
+    call_command("demo", beneficiaries=600, credentials=str(credentials_path))
+    assert json.loads(credentials_path.read_text()) == data
+    assert Insurer.objects.count() == 2
+
+
+def test_demo_refuses_outside_demo_mode(settings, tmp_path) -> None:
+    from django.core.management.base import CommandError
+
+    settings.DEMO = False
+    with pytest.raises(CommandError, match="TIERSPAYANT_DEMO=1"):
+        call_command("demo", credentials=str(tmp_path / "c.json"))
+    assert Insurer.objects.count() == 0
