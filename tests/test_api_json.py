@@ -144,3 +144,23 @@ def test_openapi_is_served() -> None:
     spec = response.json()
     assert "/api/v1/eligibility" in spec["paths"]
     assert spec["paths"]["/api/v1/eligibility"]["post"]["security"] == [{"EligibilityBearer": []}]
+
+
+def test_create_api_token_command(optician) -> None:
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    out, err = StringIO(), StringIO()
+    call_command("create_api_token", optician.user.username, days=7, stdout=out, stderr=err)
+    secret = out.getvalue().strip()
+    token = optician.api_tokens.get()
+    assert secret.startswith(f"tp_{token.prefix}_")
+    assert (token.expires_at - token.created_at).days == 7
+    assert "copy it now" in err.getvalue()
+    status, body = post({"nir": new_nir(BORN), "birth_date": "1990-06-30"}, secret)
+    assert (status, body["outcome"]) == (200, "no_match")
+    with pytest.raises(CommandError, match="No professional"):
+        call_command("create_api_token", "nobody", stdout=out, stderr=err)
+    with pytest.raises(CommandError, match="between 1 and 365"):
+        call_command("create_api_token", optician.user.username, days=999, stdout=out, stderr=err)
