@@ -16,6 +16,10 @@ os.environ.setdefault("TIERSPAYANT_LOGIN_FAILURE_LIMIT", "3")
 
 from tierspayant.settings import *  # noqa: F403
 
+# Parallel runs against one PostgreSQL server each name their own test database.
+if os.environ.get("TIERSPAYANT_TEST_DB"):
+    DATABASES["default"]["TEST"] = {"NAME": os.environ["TIERSPAYANT_TEST_DB"]}  # noqa: F405
+
 PASSWORD_HASHERS = [
     # Argon2id as in production, with test-sized cost so the suite stays fast.
     "tests.hashers.FastArgon2PasswordHasher",

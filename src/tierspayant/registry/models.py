@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime
 import uuid
 
+from django.conf import settings
 from django.db import models
 
 from tierspayant.crypto.fields import decrypt_field
@@ -45,6 +46,13 @@ class Contract(models.Model):
     valid_from = models.DateField()
     valid_to = models.DateField(null=True, blank=True)
     tiers_payant_domains = models.JSONField(default=list)
+    guarantee_table = models.CharField(
+        "table de garanties",
+        max_length=60,
+        blank=True,
+        default="",
+        help_text="Identifier of the guarantee table (coverage engine) the contract applies.",
+    )
 
     class Meta:
         verbose_name = "contrat"
@@ -79,6 +87,11 @@ class Beneficiary(models.Model):
     quality = models.CharField(max_length=10, choices=Quality.choices)
     rights_start = models.DateField()
     rights_end = models.DateField(null=True, blank=True)
+    is_canary = models.BooleanField(
+        default=False,
+        help_text="A record no real card carries; any lookup of it suspends the account. "
+        "Never exposed through the portal or the API.",
+    )
 
     class Meta:
         verbose_name = "bénéficiaire"
@@ -121,3 +134,19 @@ class Beneficiary(models.Model):
             and contract.valid_from <= day
             and (contract.valid_to is None or day <= contract.valid_to)
         )
+
+
+class InsurerStaff(models.Model):
+    """A back-office user working for one insurer (the data controller): sees only that
+    insurer's beneficiaries, access histories and reports."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="insurer_staff"
+    )
+    insurer = models.ForeignKey(Insurer, on_delete=models.PROTECT, related_name="staff")
+
+    class Meta:
+        verbose_name = "personnel d'organisme"
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.insurer.amc_number})"
