@@ -33,7 +33,7 @@ totp: $(STAMP) ## Print the demo professional's current TOTP code (demo only)
 test: $(STAMP) lint test-sqlite test-postgres ## Lint, then the whole suite on SQLite and on PostgreSQL
 
 lint: $(STAMP) ## ruff, import-linter layers, mypy
-	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff check .
 	$(BIN)/lint-imports --no-cache
 	$(BIN)/mypy src
 
