@@ -38,7 +38,7 @@ lint: $(STAMP) ## ruff, import-linter layers, mypy
 	$(BIN)/mypy src
 
 test-sqlite: $(STAMP) ## The suite on SQLite
-	$(BIN)/pytest
+	$(BIN)/pytest --cov=tierspayant.coverage --cov-branch --cov-report=term:skip-covered --cov-fail-under=100
 
 test-postgres: $(STAMP) ## The suite on PostgreSQL ($(PG_URL)) when reachable
 	@if $(BIN)/python -c "import psycopg,sys; psycopg.connect('$(PG_URL)', connect_timeout=3).close()" 2>/dev/null; then \

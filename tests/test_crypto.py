@@ -100,3 +100,18 @@ def test_bad_key_specs_are_refused_with_a_clear_message(spec: str, message: str)
     with pytest.raises(KeyConfigurationError, match=message) as caught:
         parse_key_spec(spec, name="TIERSPAYANT_FIELD_KEYS")
     assert "TIERSPAYANT_FIELD_KEYS" in str(caught.value)
+
+
+def test_demo_keygen_keeps_existing_values_and_adds_missing_ones(tmp_path) -> None:
+    from tierspayant.crypto.keygen import GENERATORS, write_demo_env
+
+    path = tmp_path / "demo.env"
+    assert write_demo_env(path) == list(GENERATORS)
+    first = path.read_text()
+    assert oct(path.stat().st_mode & 0o777) == "0o600"
+    assert write_demo_env(path) == []
+    assert path.read_text() == first
+    kept = first.splitlines()[0]
+    path.write_text(kept + "\n")
+    assert write_demo_env(path) == list(GENERATORS)[1:]
+    assert path.read_text().splitlines()[0] == kept

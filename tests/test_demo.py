@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import uuid
+from pathlib import Path
 
 import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
 from tierspayant.audit.choices import Channel
+from tierspayant.coverage import load_guarantee_table
 from tierspayant.audit.services import RequestContext
 from tierspayant.eligibility.services import RightsCheckInput, check_rights
 from tierspayant.providers.models import Professional
@@ -26,6 +28,10 @@ def test_demo_command_seeds_and_writes_credentials(settings, tmp_path, keyring) 
     data = json.loads(credentials_path.read_text())
     assert Insurer.objects.count() == 2
     assert Contract.objects.count() == 6
+    tables = {c.guarantee_table for c in Contract.objects.all()}
+    assert tables == {"essentiel", "equilibre", "excellence"}
+    for table in tables:  # each demo contract's table exists and passes its schema
+        load_guarantee_table(Path("fixtures/guarantee-tables") / f"{table}.json")
     assert Beneficiary.objects.count() >= 600
     assert Professional.objects.count() == 20
     assert len({p.profession for p in Professional.objects.all()}) == 6

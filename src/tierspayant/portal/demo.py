@@ -38,10 +38,16 @@ _INSURERS = [
     ("99234567", "Prévoyance Exemple Atlantique"),
 ]
 _CONTRACTS = [
-    # (number suffix, type, responsible, domains)
-    ("IND-ESSENTIEL", ContractType.INDIVIDUAL, True, [Domain.PHARMACY, Domain.CONSULTATION]),
-    ("IND-CONFORT", ContractType.INDIVIDUAL, True, list(Domain)),
-    ("COL-ENTREPRISE", ContractType.COLLECTIVE, True, list(Domain)),
+    # (number suffix, type, responsible, domains, guarantee table in fixtures/guarantee-tables)
+    (
+        "IND-ESSENTIEL",
+        ContractType.INDIVIDUAL,
+        True,
+        [Domain.PHARMACY, Domain.CONSULTATION],
+        "essentiel",
+    ),
+    ("IND-CONFORT", ContractType.INDIVIDUAL, True, list(Domain), "equilibre"),
+    ("COL-ENTREPRISE", ContractType.COLLECTIVE, True, list(Domain), "excellence"),
 ]
 _PROFESSIONS = [
     Profession.OPTICIAN,
@@ -113,7 +119,7 @@ def seed_demo(
     contracts: list[Contract] = []
     for amc, name in _INSURERS:
         insurer = create_insurer(amc_number=amc, name=name)
-        for suffix, kind, responsible, domains in _CONTRACTS:
+        for suffix, kind, responsible, domains, table in _CONTRACTS:
             contracts.append(
                 create_contract(
                     insurer=insurer,
@@ -123,6 +129,7 @@ def seed_demo(
                     valid_from=start,
                     valid_to=None,
                     domains=domains,
+                    guarantee_table=table,
                 )
             )
     samples: list[dict[str, Any]] = []

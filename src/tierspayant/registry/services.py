@@ -47,8 +47,10 @@ def create_contract(
     valid_from: datetime.date,
     valid_to: datetime.date | None,
     domains: list[Domain],
+    guarantee_table: str = "",
 ) -> Contract:
-    """Create a contract; ``domains`` are the kinds of care open to tiers payant.
+    """Create a contract; ``domains`` are the kinds of care open to tiers payant and
+    ``guarantee_table`` names the coverage engine's table (``fixtures/guarantee-tables/<id>``).
 
     Raises :class:`InvalidRegisterEntry` if the validity period ends before it starts.
     """
@@ -62,6 +64,7 @@ def create_contract(
         valid_from=valid_from,
         valid_to=valid_to,
         tiers_payant_domains=[Domain(d).value for d in domains],
+        guarantee_table=guarantee_table,
     )
 
 
