@@ -11,8 +11,8 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from tierspayant.audit.choices import Channel
-from tierspayant.coverage import load_guarantee_table
 from tierspayant.audit.services import RequestContext
+from tierspayant.coverage import load_guarantee_table
 from tierspayant.eligibility.services import RightsCheckInput, check_rights
 from tierspayant.providers.models import Professional
 from tierspayant.registry.models import Beneficiary, Contract, Insurer
