@@ -55,8 +55,11 @@ lock: ## Re-pin every dependency (with hashes) after editing pyproject.toml
 	$(BIN)/pip-compile --quiet --extra dev --generate-hashes --allow-unsafe --strip-extras \
 	  --no-emit-index-url --no-emit-find-links -o requirements.lock pyproject.toml
 
-bench: $(STAMP) ## Print benchmark figures (JSON)
-	for script in bench/*.py; do $(BIN)/python $$script; done
+BENCH_SCALE_COUNT ?= 2000000
+
+bench: $(STAMP) ## Print benchmark figures (JSON); BENCH_SCALE_COUNT=20000000 for the full-size register
+	command -v wrk >/dev/null || apt-get install -y wrk || sudo apt-get install -y wrk
+	for script in bench/[!_]*.py; do BENCH_SCALE_COUNT=$(BENCH_SCALE_COUNT) $(BIN)/python $$script; done
 
 clean: ## Remove the virtual environment and local data
 	rm -rf $(VENV) var

@@ -11,6 +11,9 @@ os.environ.setdefault(
 )
 os.environ.setdefault("TIERSPAYANT_FIELD_KEYS", "t1:Dq3JcWz1s0b6yqB8y4v1m2Y9n7K5lT3eR0pX6fA2gHk=")
 os.environ.setdefault("TIERSPAYANT_INDEX_KEYS", "t1:Wm8Qe1vR5tY2uI9oP4aS7dF0gH3jK6lZ1xC5vB8nM2Q=")
+os.environ.setdefault(
+    "TIERSPAYANT_AUDIT_SIGNING_KEYS", "ta1:D7pgUxAeYyBHbbfm8HdSJGqGxI3Qq8gzMH0E3OJTGsw="
+)
 os.environ.setdefault("TIERSPAYANT_RIGHTS_CHECK_DAILY_QUOTA", "20")
 os.environ.setdefault("TIERSPAYANT_LOGIN_FAILURE_LIMIT", "3")
 

@@ -164,3 +164,21 @@ def test_create_api_token_command(optician) -> None:
         call_command("create_api_token", "nobody", stdout=out, stderr=err)
     with pytest.raises(CommandError, match="between 1 and 365"):
         call_command("create_api_token", optician.user.username, days=999, stdout=out, stderr=err)
+
+
+def test_last_used_is_refreshed_at_most_once_a_minute(token) -> None:
+    from tierspayant.providers.services import authenticate_token
+
+    start = timezone.now()
+    authenticate_token(token.secret, scope=Scope.ELIGIBILITY_CHECK, now=start)
+    token.token.refresh_from_db()
+    assert token.token.last_used_at == start
+    authenticate_token(
+        token.secret, scope=Scope.ELIGIBILITY_CHECK, now=start + datetime.timedelta(seconds=30)
+    )
+    token.token.refresh_from_db()
+    assert token.token.last_used_at == start
+    later = start + datetime.timedelta(minutes=2)
+    authenticate_token(token.secret, scope=Scope.ELIGIBILITY_CHECK, now=later)
+    token.token.refresh_from_db()
+    assert token.token.last_used_at == later

@@ -12,13 +12,21 @@ SRC = Path(tierspayant.__file__).resolve().parent
 
 # Who may call what. A new caller must be added here, with a reason, in review.
 ALLOWED = {
-    "beneficiaries_by_identity": {"registry/selectors.py", "eligibility/services.py"},
-    "decrypt_field": {"crypto/fields.py", "registry/models.py"},
+    # audit/selectors.py: an insurer (staff, member apps) finds *its own* members to show
+    # their access history; never a professional, never another insurer's beneficiaries.
+    "beneficiaries_by_identity": {
+        "registry/selectors.py",
+        "eligibility/services.py",
+        "audit/selectors.py",
+    },
+    # providers/models.py: BankAccount.iban(), read by payment runs to write SEPA files.
+    "decrypt_field": {"crypto/fields.py", "registry/models.py", "providers/models.py"},
     "check_rights": {
         "eligibility/services.py",
         "portal/views.py",
         "api/json_api.py",
         "api/fhir/views.py",
+        "priorauth/gate.py",  # approvals and claims identify the patient through the gate
     },
 }
 

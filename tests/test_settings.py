@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -14,6 +15,7 @@ GOOD = {
     "TIERSPAYANT_SECRET_KEY": "s3cr3t-" + "aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789" * 2,
     "TIERSPAYANT_FIELD_KEYS": generate_key_spec("f1"),
     "TIERSPAYANT_INDEX_KEYS": generate_key_spec("i1"),
+    "TIERSPAYANT_AUDIT_SIGNING_KEYS": generate_key_spec("a1"),
     "DATABASE_URL": "sqlite:///:memory:",
 }
 
@@ -27,6 +29,7 @@ def start(env_overrides: dict[str, str | None]) -> subprocess.CompletedProcess[s
         else:
             env[key] = value
     env["DJANGO_SETTINGS_MODULE"] = "tierspayant.settings"
+    env["PYTHONPATH"] = str(Path(__file__).resolve().parents[1] / "src")  # this checkout's code
     return subprocess.run(
         [sys.executable, "-c", "import django; django.setup()"],
         env=env,
@@ -49,6 +52,7 @@ def test_good_configuration_starts() -> None:
         ({"TIERSPAYANT_SECRET_KEY": "django-insecure-" + "x1y2z3" * 10}, "too weak"),
         ({"TIERSPAYANT_FIELD_KEYS": None}, "TIERSPAYANT_FIELD_KEYS is not set"),
         ({"TIERSPAYANT_INDEX_KEYS": None}, "TIERSPAYANT_INDEX_KEYS is not set"),
+        ({"TIERSPAYANT_AUDIT_SIGNING_KEYS": None}, "TIERSPAYANT_AUDIT_SIGNING_KEYS is not set"),
         ({"TIERSPAYANT_FIELD_KEYS": "k1:AAAA"}, "TIERSPAYANT_FIELD_KEYS, key 'k1': 3 bytes"),
         ({"TIERSPAYANT_INDEX_KEYS": GOOD["TIERSPAYANT_FIELD_KEYS"]}, "share a key"),
         ({"TIERSPAYANT_DEMO": "perhaps"}, "TIERSPAYANT_DEMO: expected true or false"),
@@ -60,6 +64,7 @@ def test_good_configuration_starts() -> None:
         "django-insecure",
         "no-field-keys",
         "no-index-keys",
+        "no-audit-signing-keys",
         "short-field-key",
         "same-key-twice",
         "bad-bool",

@@ -11,6 +11,10 @@ Variables (each secret also accepts ``NAME_FILE``, a path whose content is the v
 - ``TIERSPAYANT_DEBUG`` (bool), ``TIERSPAYANT_ALLOWED_HOSTS`` (comma-separated)
 - ``TIERSPAYANT_RIGHTS_CHECK_DAILY_QUOTA`` (int, default 150 per professional per day)
 - ``TIERSPAYANT_API_TOKEN_DAYS`` (int, default 90)
+- ``TIERSPAYANT_GUARD_POLICY`` (JSON, optional): quotas, detector floors, responses by
+  severity, over the defaults of ``guard/policy.py`` (docs/guard.md); a bad one refuses to start
+- ``TIERSPAYANT_SECURITY_EMAILS`` (comma-separated): who the guard alerts
+- ``TIERSPAYANT_EMAIL_BACKEND`` (default: console in the demo, SMTP otherwise)
 
 A missing or weak key refuses to start with a message naming the variable (never its value).
 ``make demo`` writes demo keys to ``var/demo.env``.
@@ -138,6 +142,9 @@ INSTALLED_APPS = [
     "tierspayant.audit",
     "tierspayant.guard",
     "tierspayant.eligibility",
+    "tierspayant.priorauth",
+    "tierspayant.claims",
+    "tierspayant.payments",
     "tierspayant.api",
     "tierspayant.portal",
 ]
@@ -151,6 +158,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    "tierspayant.portal.middleware.GuardMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -279,4 +287,104 @@ WHITENOISE_USE_FINDERS = True  # serve app static files without a collectstatic 
 # Base of the platform's own FHIR identifier and code systems (docs/fhir.md).
 TIERSPAYANT_FHIR_BASE_URL: str = (
     env_str("TIERSPAYANT_FHIR_BASE_URL") or "https://tierspayant.example/fhir"
+)
+
+# audit
+# Disclosure-log tamper evidence, retention and access-history links (docs/audit.md).
+# - TIERSPAYANT_AUDIT_SIGNING_KEYS (required, also _FILE): Ed25519 private keys given as 32-byte
+#   seeds, "id:BASE64[,id:BASE64]", active first; older ones stay listed so the checkpoints
+#   they signed still verify. Kept outside the database, like the field keys.
+# - TIERSPAYANT_AUDIT_CHECKPOINT_DIR (default var/audit-checkpoints): the append-only store.
+# - TIERSPAYANT_AUDIT_RETENTION_DAYS (365), TIERSPAYANT_AUDIT_LINK_DAYS (30: a beneficiary's
+#   access-history link), TIERSPAYANT_AUDIT_TOKEN_DAYS (90: insurers' audit:read tokens).
+from tierspayant.crypto.keys import KeySet  # noqa: E402 - kept with the audit settings
+
+
+def _audit_signing_keys() -> KeySet:
+    """The Ed25519 checkpoint-signing keys (32-byte seeds, ``id:BASE64``, active first)."""
+    try:
+        return parse_key_spec(
+            env_required_secret("TIERSPAYANT_AUDIT_SIGNING_KEYS"),
+            name="TIERSPAYANT_AUDIT_SIGNING_KEYS",
+        )
+    except KeyConfigurationError as exc:
+        raise ImproperlyConfigured(str(exc)) from None
+
+
+TIERSPAYANT_AUDIT_SIGNING_KEYS = _audit_signing_keys()
+TIERSPAYANT_AUDIT_CHECKPOINT_DIR = Path(
+    env_str("TIERSPAYANT_AUDIT_CHECKPOINT_DIR") or VAR_DIR / "audit-checkpoints"
+)
+TIERSPAYANT_AUDIT_RETENTION_DAYS = env_int("TIERSPAYANT_AUDIT_RETENTION_DAYS", 365)
+TIERSPAYANT_AUDIT_LINK_DAYS = env_int("TIERSPAYANT_AUDIT_LINK_DAYS", 30)
+TIERSPAYANT_AUDIT_TOKEN_DAYS = env_int("TIERSPAYANT_AUDIT_TOKEN_DAYS", 90)
+
+# guard
+# Quotas, detector thresholds and responses: configuration validated at start (a negative
+# quota, an unknown profession, key or action refuses to start, naming the key).
+
+
+def _guard_policy():  # type: ignore[no-untyped-def]
+    import dataclasses
+
+    from tierspayant.guard.policy import PolicyError, policy_from_json
+
+    try:
+        policy = policy_from_json(env_str("TIERSPAYANT_GUARD_POLICY"))
+    except PolicyError as exc:
+        raise ImproperlyConfigured(f"TIERSPAYANT_GUARD_POLICY: {exc}.") from None
+    emails = tuple(
+        e.strip() for e in (env_str("TIERSPAYANT_SECURITY_EMAILS") or "").split(",") if e.strip()
+    )
+    return dataclasses.replace(policy, security_emails=emails)
+
+
+TIERSPAYANT_GUARD_POLICY = _guard_policy()
+EMAIL_BACKEND = env_str("TIERSPAYANT_EMAIL_BACKEND") or (
+    "django.core.mail.backends.console.EmailBackend"
+    if DEMO
+    else "django.core.mail.backends.smtp.EmailBackend"
+)
+DEFAULT_FROM_EMAIL = env_str("TIERSPAYANT_FROM_EMAIL") or "securite@tierspayant.example"
+
+# care: approvals, claims, payments
+# Prior approvals (PEC), claims and payment runs (docs/care.md); bank-detail changes
+# (docs/adr/0007-bank-account-change.md).
+# - TIERSPAYANT_APPROVAL_VALID_DAYS (183: about six months): validity of an approval.
+# - TIERSPAYANT_CLAIM_TOLERANCE (euros, "5.00"): how far an invoice may exceed its approval.
+# - TIERSPAYANT_BANK_COOLING_OFF_HOURS (72): payments held after a bank-detail change.
+# - TIERSPAYANT_BANK_CODE_MINUTES (30): validity of the emailed confirmation code.
+# - TIERSPAYANT_SEPA_DEBTOR_NAME / _IBAN / _BIC: the operator's account paying the transfers
+#   (demo defaults: a synthetic account).
+# - TIERSPAYANT_PAYMENTS_DIR (var/payments): where payment runs write SEPA files and statements.
+# - TIERSPAYANT_GUARANTEE_TABLES_DIR (fixtures/guarantee-tables): contracts' guarantee tables.
+from decimal import Decimal, InvalidOperation  # noqa: E402 - kept with the care settings
+
+
+def env_euros(name: str, default: str) -> Decimal:
+    """A non-negative amount in euros with at most two decimals (``"5.00"``)."""
+    raw = env_str(name) or default
+    try:
+        value = Decimal(raw)
+    except InvalidOperation:
+        raise ImproperlyConfigured(
+            f"{name}: expected an amount such as 5.00, got {raw!r}."
+        ) from None
+    if not value.is_finite() or value < 0 or value != value.quantize(Decimal("0.01")):
+        raise ImproperlyConfigured(f"{name}: expected a non-negative amount in cents, got {raw!r}.")
+    return value.quantize(Decimal("0.01"))
+
+
+TIERSPAYANT_APPROVAL_VALID_DAYS = env_int("TIERSPAYANT_APPROVAL_VALID_DAYS", 183)
+TIERSPAYANT_CLAIM_TOLERANCE = env_euros("TIERSPAYANT_CLAIM_TOLERANCE", "5.00")
+TIERSPAYANT_BANK_COOLING_OFF_HOURS = env_int("TIERSPAYANT_BANK_COOLING_OFF_HOURS", 72)
+TIERSPAYANT_BANK_CODE_MINUTES = env_int("TIERSPAYANT_BANK_CODE_MINUTES", 30)
+TIERSPAYANT_SEPA_DEBTOR_NAME = env_str("TIERSPAYANT_SEPA_DEBTOR_NAME") or "Operateur tierspayant"
+TIERSPAYANT_SEPA_DEBTOR_IBAN = (
+    env_str("TIERSPAYANT_SEPA_DEBTOR_IBAN") or "FR7630004000031234567890143"
+)
+TIERSPAYANT_SEPA_DEBTOR_BIC = env_str("TIERSPAYANT_SEPA_DEBTOR_BIC") or "BNPAFRPP"
+TIERSPAYANT_PAYMENTS_DIR = Path(env_str("TIERSPAYANT_PAYMENTS_DIR") or VAR_DIR / "payments")
+TIERSPAYANT_GUARANTEE_TABLES_DIR = Path(
+    env_str("TIERSPAYANT_GUARANTEE_TABLES_DIR") or PROJECT_DIR / "fixtures" / "guarantee-tables"
 )

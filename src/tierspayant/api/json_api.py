@@ -13,7 +13,13 @@ from tierspayant.api.schemas import EligibilityIn, EligibilityOut, ErrorOut
 from tierspayant.audit.choices import Channel
 from tierspayant.audit.context import request_context
 from tierspayant.eligibility.services import InvalidRightsCheck, RightsCheckInput, check_rights
-from tierspayant.guard.services import GuardUnavailable, QuotaExceeded
+from tierspayant.guard.services import (
+    AccountSuspended,
+    GuardRefusal,
+    GuardUnavailable,
+    PortalLocked,
+    QuotaExceeded,
+)
 
 api = NinjaAPI(
     title="tierspayant API",
@@ -48,10 +54,24 @@ def _invalid(request: HttpRequest, exc: InvalidRightsCheck):  # type: ignore[no-
 @api.exception_handler(QuotaExceeded)
 def _quota(request: HttpRequest, exc: QuotaExceeded):  # type: ignore[no-untyped-def]
     return api.create_response(
-        request,
-        {"code": "quota_exceeded", "message": "Quota quotidien de vérifications atteint."},
-        status=429,
+        request, {"code": "quota_exceeded", "message": exc.message}, status=429
     )
+
+
+@api.exception_handler(AccountSuspended)
+def _suspended(request: HttpRequest, exc: AccountSuspended):  # type: ignore[no-untyped-def]
+    return api.create_response(request, {"code": "suspended", "message": exc.message}, status=403)
+
+
+@api.exception_handler(PortalLocked)
+def _locked(request: HttpRequest, exc: PortalLocked):  # type: ignore[no-untyped-def]
+    return api.create_response(request, {"code": "maintenance", "message": exc.message}, status=503)
+
+
+@api.exception_handler(GuardRefusal)
+def _refused(request: HttpRequest, exc: GuardRefusal):  # type: ignore[no-untyped-def]
+    # Any other guard refusal (a step-up has no meaning for software): refuse plainly.
+    return api.create_response(request, {"code": exc.reason, "message": exc.message}, status=403)
 
 
 @api.exception_handler(GuardUnavailable)
@@ -66,7 +86,14 @@ def _guard(request: HttpRequest, exc: GuardUnavailable):  # type: ignore[no-unty
 @api.post(
     "/eligibility",
     auth=EligibilityBearer(),
-    response={200: EligibilityOut, 400: ErrorOut, 401: ErrorOut, 429: ErrorOut, 503: ErrorOut},
+    response={
+        200: EligibilityOut,
+        400: ErrorOut,
+        401: ErrorOut,
+        403: ErrorOut,
+        429: ErrorOut,
+        503: ErrorOut,
+    },
     summary="Rights check (is this patient covered on the date of care?)",
 )
 def eligibility(request: HttpRequest, payload: EligibilityIn) -> EligibilityOut:
@@ -86,6 +113,7 @@ def eligibility(request: HttpRequest, payload: EligibilityIn) -> EligibilityOut:
         today=timezone.localdate(),
         quota_storage_uri=settings.TIERSPAYANT_QUOTA_STORAGE_URI,
         daily_quota=settings.TIERSPAYANT_RIGHTS_CHECK_DAILY_QUOTA,
+        policy=settings.TIERSPAYANT_GUARD_POLICY,
     )
     return EligibilityOut(
         outcome=result.outcome.value,
@@ -96,3 +124,8 @@ def eligibility(request: HttpRequest, payload: EligibilityIn) -> EligibilityOut:
         tiers_payant_domains=[d.value for d in result.domains],
         reference=result.log_id,
     )
+
+
+from tierspayant.api.care_api import care_router  # noqa: E402 - care: mounted last
+
+api.add_router("/", care_router)

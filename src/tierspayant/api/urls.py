@@ -2,6 +2,7 @@
 
 from django.urls import path
 
+from tierspayant.api.fhir import audit_event, claim_views
 from tierspayant.api.fhir import views as fhir_views
 from tierspayant.api.json_api import api
 
@@ -11,6 +12,13 @@ fhir_urlpatterns = [
         "CoverageEligibilityRequest",
         fhir_views.coverage_eligibility_request,
         name="fhir-coverage-eligibility-request",
+    ),
+    path("AuditEvent/_search", audit_event.audit_event_search, name="fhir-audit-event-search"),
+    path("Claim", claim_views.claim, name="fhir-claim"),
+    path(
+        "PaymentReconciliation/<int:statement_id>",
+        claim_views.payment_reconciliation_read,
+        name="fhir-payment-reconciliation",
     ),
 ]
 

@@ -28,3 +28,16 @@ class Outcome(models.TextChoices):
     INVALID_INPUT = "invalid_input", "Saisie invalide"
     REFUSED_QUOTA = "refused_quota", "Refus : quota atteint"
     REFUSED_GUARD = "refused_guard", "Refus : contrôle indisponible"
+    REFUSED_SUSPENDED = "refused_suspended", "Refus : compte suspendu"
+    REFUSED_STEP_UP = "refused_step_up", "Refus : second facteur récent exigé"
+    REFUSED_LOCKDOWN = "refused_lockdown", "Refus : portail fermé (confinement)"
+
+
+#: Outcomes whose row names a beneficiary and lists the fields disclosed about them.
+DISCLOSING_OUTCOMES = (Outcome.COVERED, Outcome.NOT_COVERED)
+
+
+class InsurerScope(models.TextChoices):
+    """Scopes of an insurer's API token, ``resource:action``."""
+
+    AUDIT_READ = "audit:read", "Lecture de l'historique des accès"

@@ -1,13 +1,18 @@
-"""The disclosure log: one row per disclosure or refused lookup, append-only.
+"""The disclosure log: one row per disclosure or refused lookup, append-only and hash-chained.
 
 The application has no update or delete path: ``save`` refuses an existing row and
-``delete`` always raises. (Database-level triggers and the hash chain come with the
-tamper-evidence work, docs/adr/0001-disclosure-gate.md.) Rows never hold a raw NIR: the
-beneficiary is named by internal id, invalid input by the field name only.
+``delete`` always raises; database triggers refuse UPDATE and DELETE too (``audit.db_guard``),
+except the sealer's one-time setting of the chain columns and the retention purge. Rows are
+written without any lock (``seq`` empty); the sealer (``services.seal_log``) later gives each
+its place in the chain (``seq``), the previous row's hash and its own hash over its canonical
+content (``audit.chain``), and signs checkpoints kept outside the database
+(docs/adr/0006-tamper-evident-log.md). Rows never hold a raw NIR: the beneficiary is named by
+internal id, invalid input by the field name only.
 """
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 from django.conf import settings
@@ -53,13 +58,27 @@ class DisclosureLog(models.Model):
     fields_disclosed = models.JSONField(default=list)
     ip_address = models.GenericIPAddressField(null=True)
     user_agent = models.CharField(max_length=300, blank=True, default="")
+    # Hash chain, set once by the sealer (the triggers allow no other change). A column added
+    # above must be added to ``audit.chain.CHAIN_FIELDS`` and to the SQLite trigger.
+    seq = models.BigIntegerField("position dans la chaîne", null=True, unique=True, editable=False)
+    # NULL, not "": "not sealed yet" is no hash at all (DJ001 is about optional text).
+    prev_hash = models.CharField(max_length=64, null=True, editable=False)  # noqa: DJ001
+    row_hash = models.CharField(max_length=64, null=True, editable=False)  # noqa: DJ001
 
     objects = DisclosureQuerySet.as_manager()
 
     class Meta:
         verbose_name = "divulgation"
         ordering = ["id"]
-        indexes = [models.Index(fields=["professional", "occurred_at"])]
+        indexes = [
+            models.Index(fields=["professional", "occurred_at"]),
+            models.Index(fields=["ip_address", "occurred_at"], name="audit_log_ip_time"),
+            models.Index(fields=["beneficiary", "occurred_at"], name="audit_log_person_time"),
+            # The sealer's work list: rows not chained yet (a small partial index).
+            models.Index(
+                fields=["id"], condition=models.Q(seq__isnull=True), name="audit_log_unsealed"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.purpose} {self.outcome}"
@@ -74,3 +93,32 @@ class DisclosureLog(models.Model):
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         """Always raises :class:`AppendOnlyError`."""
         raise AppendOnlyError("the disclosure log is append-only")
+
+
+class InsurerApiToken(models.Model):
+    """An insurer's API token for its member apps (FHIR ``AuditEvent`` search). As for the
+    professionals' tokens, only ``prefix`` (public lookup id) and the SHA-256 of the bearer
+    value are stored; the secret is shown once. Valid while not revoked and ``now <
+    expires_at`` (UTC); ``scopes`` are :class:`~tierspayant.audit.choices.InsurerScope` values."""
+
+    insurer = models.ForeignKey(
+        "registry.Insurer", on_delete=models.CASCADE, related_name="audit_tokens"
+    )
+    name = models.CharField("libellé", max_length=100)
+    prefix = models.CharField(max_length=12, unique=True)
+    secret_hash = models.CharField(max_length=64)
+    scopes = models.JSONField(default=list)
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "jeton d'API d'organisme"
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix})"
+
+    def is_active(self, now: datetime.datetime) -> bool:
+        """True if not revoked and not expired at ``now`` (aware UTC)."""
+        return self.revoked_at is None and now < self.expires_at

@@ -1,16 +1,37 @@
-"""Writing the disclosure log. Called by the disclosure gate inside its transaction, so a
-failed write rolls back the read and nothing is disclosed (fail closed)."""
+"""Writing the disclosure log, sealing it, purging it, and the insurers' ways in.
+
+``record_disclosure`` is called by the disclosure gate inside its transaction, so a failed
+write rolls back the read and nothing is disclosed (fail closed). It takes no lock: rows are
+chained later, in order, by ``seal_log`` (``tierspayant audit-seal``), which signs
+checkpoints into the store outside the database. ``purge_expired`` applies the retention
+period; insurers' API tokens and the beneficiaries' signed history links live here too.
+"""
 
 from __future__ import annotations
 
 import datetime
+import hashlib
+import hmac
+import secrets
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
-from tierspayant.audit.choices import Channel, Outcome, Purpose
-from tierspayant.audit.models import DisclosureLog
+from django.conf import settings
+from django.core import signing
+from django.db import connections, transaction
+from django.db.models import Max
+
+from tierspayant.audit.chain import CHAIN_FIELDS, GENESIS, row_hash
+from tierspayant.audit.checkpoints import CHECKPOINT, PURGE, CheckpointStore, StoreEntry
+from tierspayant.audit.choices import Channel, InsurerScope, Outcome, Purpose
+from tierspayant.audit.db_guard import PURGE as PURGE_MODE
+from tierspayant.audit.db_guard import guard_lifted
+from tierspayant.audit.models import DisclosureLog, InsurerApiToken
 from tierspayant.providers.models import Professional
-from tierspayant.registry.models import Beneficiary
+from tierspayant.registry.models import Beneficiary, Insurer
+
+_SEALER_LOCK_ID = 0x7470_6175_6469_74  # "tpaudit": the sealer's advisory lock key
 
 
 @dataclass(frozen=True)
@@ -52,3 +73,286 @@ def record_disclosure(
         ip_address=context.ip,
         user_agent=context.user_agent[:300],
     )
+
+
+# -- sealing: chaining rows in order and signing checkpoints ---------------------------------
+
+
+@dataclass(frozen=True)
+class SealResult:
+    """What a sealing run did: rows chained now, the chain's length, and the checkpoint
+    written (None when nothing new needed signing)."""
+
+    sealed: int
+    count: int
+    head_hash: str
+    checkpoint: StoreEntry | None
+
+
+def configured_store() -> CheckpointStore:
+    """The checkpoint store of the settings (directory and signing keys), read at call time."""
+    return CheckpointStore(
+        settings.TIERSPAYANT_AUDIT_CHECKPOINT_DIR, settings.TIERSPAYANT_AUDIT_SIGNING_KEYS
+    )
+
+
+def _lock_sealer(connection: Any) -> None:
+    # One sealer at a time (PostgreSQL: a transaction-scoped advisory lock; SQLite serialises
+    # writers anyway). The request path never takes it: rows are inserted without a lock.
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_SEALER_LOCK_ID])
+
+
+def _chain_head() -> tuple[int, str]:
+    head = (
+        DisclosureLog.objects.filter(seq__isnull=False)
+        .order_by("-seq")
+        .values_list("seq", "row_hash")
+        .first()
+    )
+    if head is None or head[0] is None:
+        return 0, GENESIS
+    return int(head[0]), str(head[1])
+
+
+def _seal_batch(batch_size: int) -> tuple[int, int, str]:
+    """Chain up to ``batch_size`` unsealed rows (in id order) after the current head, in one
+    transaction; returns (rows sealed, new length, new head hash)."""
+    connection = connections[DisclosureLog.objects.db]
+    with transaction.atomic(using=connection.alias):
+        _lock_sealer(connection)
+        seq, head_hash = _chain_head()
+        rows = list(
+            DisclosureLog.objects.filter(seq__isnull=True)
+            .order_by("id")
+            .values_list(*CHAIN_FIELDS)[:batch_size]
+        )
+        updates = []
+        for values in rows:
+            seq += 1
+            digest = row_hash(head_hash, values)
+            updates.append((seq, head_hash, digest, values[0]))
+            head_hash = digest
+        if updates:
+            with connection.cursor() as cursor:
+                cursor.executemany(
+                    "UPDATE audit_disclosurelog SET seq = %s, prev_hash = %s, row_hash = %s "
+                    "WHERE id = %s AND seq IS NULL",
+                    updates,
+                )
+    return len(updates), seq, head_hash
+
+
+def seal_log(
+    *, store: CheckpointStore, now: datetime.datetime, batch_size: int = 5000
+) -> SealResult:
+    """Chain every row not chained yet, then sign a checkpoint of the new head.
+
+    Rows written concurrently are simply left for the next run; a row whose transaction
+    commits late (lower id than rows already sealed) is chained after them. Each batch is its
+    own transaction; the checkpoint is written after they commit, so a crash in between
+    leaves sealed rows that the next run checkpoints. Raises ``checkpoints.StoreCorrupted``
+    if the store's latest entry does not verify (nothing is signed over a broken store).
+    """
+    sealed = 0
+    while True:
+        done, count, head_hash = _seal_batch(batch_size)
+        sealed += done
+        if done < batch_size:
+            break
+    last = store.last_checkpoint()
+    if count == 0 or (last is not None and last.count == count):
+        return SealResult(sealed, count, head_hash, None)
+    since = last.count if last is not None else 0
+    newest = DisclosureLog.objects.filter(seq__gt=since, seq__lte=count).aggregate(
+        latest=Max("occurred_at")
+    )["latest"]
+    candidates = [t for t in (newest, last.fields["max_occurred_at"] if last else None) if t]
+    latest = max(
+        (t if isinstance(t, datetime.datetime) else datetime.datetime.fromisoformat(t))
+        for t in candidates
+    )
+    entry = store.append(
+        CHECKPOINT,
+        {
+            "count": count,
+            "head_hash": head_hash,
+            "max_occurred_at": latest.astimezone(datetime.UTC).isoformat(timespec="microseconds"),
+        },
+        now=now,
+    )
+    return SealResult(sealed, count, head_hash, entry)
+
+
+# -- retention ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PurgeResult:
+    """Rows deleted, through which chain position, and the store entry recording it."""
+
+    deleted: int
+    purged_through: int
+    entry: StoreEntry | None
+
+
+def purge_expired(
+    *, store: CheckpointStore, now: datetime.datetime, retention_days: int
+) -> PurgeResult:
+    """Delete the log rows older than ``retention_days``, keeping the chain verifiable.
+
+    Seals first, then cuts at the latest checkpoint whose rows are *all* older than the cutoff
+    (``max_occurred_at``): rows 1..count go, and a signed ``purge`` entry records it before the
+    delete, so ``audit-verify`` starts from that checkpoint's head hash. Rows older than the
+    cutoff but past that checkpoint wait for a later run.
+    """
+    cutoff = now - datetime.timedelta(days=retention_days)
+    seal_log(store=store, now=now)
+    entries = store.entries()
+    already = max((e.count for e in entries if e.kind == PURGE), default=0)
+    anchor = None
+    for entry in entries:
+        if entry.kind != CHECKPOINT or entry.count <= already:
+            continue
+        if datetime.datetime.fromisoformat(entry.fields["max_occurred_at"]) < cutoff:
+            anchor = entry
+    remaining = DisclosureLog.objects.filter(seq__lte=already).exists()
+    if anchor is None and not remaining:
+        return PurgeResult(0, already, None)
+    through = anchor.count if anchor is not None else already
+    record = None
+    if anchor is not None:
+        record = store.append(
+            PURGE,
+            {
+                "purged_through": through,
+                "anchor": anchor.number,
+                "cutoff": cutoff.astimezone(datetime.UTC).isoformat(timespec="microseconds"),
+                "rows_deleted": DisclosureLog.objects.filter(seq__lte=through).count(),
+            },
+            now=now,
+        )
+    connection = connections[DisclosureLog.objects.db]
+    with (
+        transaction.atomic(using=connection.alias),
+        guard_lifted(connection, PURGE_MODE),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute("DELETE FROM audit_disclosurelog WHERE seq <= %s", [through])
+        deleted = cursor.rowcount
+    return PurgeResult(deleted, through, record)
+
+
+# -- insurers' API tokens (member apps: FHIR AuditEvent search) --------------------------------
+
+INSURER_TOKEN_PREFIX = "tpi"  # noqa: S105 - a public marker, not a secret
+
+
+class InvalidInsurerToken(Exception):
+    """Unknown, malformed, expired or revoked insurer token, or one without the scope asked;
+    callers answer 401 without saying which."""
+
+
+@dataclass(frozen=True)
+class IssuedInsurerToken:
+    """A fresh token: ``secret`` is the full bearer value, shown once, never stored."""
+
+    token: InsurerApiToken
+    secret: str
+
+
+def _hash_secret(bearer: str) -> str:
+    return hashlib.sha256(bearer.encode()).hexdigest()
+
+
+def issue_insurer_token(
+    *,
+    insurer: Insurer,
+    name: str,
+    scopes: list[InsurerScope],
+    now: datetime.datetime,
+    valid_days: int,
+) -> IssuedInsurerToken:
+    """Issue ``tpi_<prefix>_<secret>`` (prefix 8 hex, secret 256 bits) valid ``valid_days``
+    days; only its SHA-256 is stored (as for the professionals' tokens, providers.services)."""
+    prefix = secrets.token_hex(4)
+    bearer = f"{INSURER_TOKEN_PREFIX}_{prefix}_{secrets.token_urlsafe(32)}"
+    token = InsurerApiToken.objects.create(
+        insurer=insurer,
+        name=name,
+        prefix=prefix,
+        secret_hash=_hash_secret(bearer),
+        scopes=[InsurerScope(s).value for s in scopes],
+        created_at=now,
+        expires_at=now + datetime.timedelta(days=valid_days),
+    )
+    return IssuedInsurerToken(token=token, secret=bearer)
+
+
+def authenticate_insurer_token(
+    bearer: str, *, scope: InsurerScope, now: datetime.datetime
+) -> Insurer:
+    """The insurer owning an active token with ``scope``; raises :class:`InvalidInsurerToken`.
+    Constant-time comparison; ``last_used_at`` is updated."""
+    parts = bearer.split("_", 2)
+    if len(parts) != 3 or parts[0] != INSURER_TOKEN_PREFIX:
+        raise InvalidInsurerToken
+    token = InsurerApiToken.objects.select_related("insurer").filter(prefix=parts[1]).first()
+    if token is None or not hmac.compare_digest(token.secret_hash, _hash_secret(bearer)):
+        raise InvalidInsurerToken
+    if not token.is_active(now) or InsurerScope(scope).value not in token.scopes:
+        raise InvalidInsurerToken
+    InsurerApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    return token.insurer
+
+
+def revoke_insurer_token(*, token: InsurerApiToken, now: datetime.datetime) -> None:
+    """Revoke at ``now``; revoking twice keeps the first instant."""
+    InsurerApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=now)
+
+
+# -- the beneficiary's own page: a signed, expiring link issued by the insurer ----------------
+
+HISTORY_LINK_SALT = "tierspayant.audit.history-link"
+
+
+class InvalidHistoryLink(Exception):
+    """The link was altered, expired (``expired`` True) or names no beneficiary of the insurer
+    that issued it."""
+
+    def __init__(self, *, expired: bool = False) -> None:
+        super().__init__("expired" if expired else "invalid")
+        self.expired = expired
+
+
+def issue_history_link(*, beneficiary: Beneficiary, insurer: Insurer) -> str:
+    """The signed token for ``beneficiary``'s access-history page, issued by ``insurer`` (which
+    must be the beneficiary's). It carries the internal ids only, never a NIR; its age is
+    checked when opened (``settings.TIERSPAYANT_AUDIT_LINK_DAYS``)."""
+    if beneficiary.contract.insurer_id != insurer.pk:
+        raise InvalidHistoryLink
+    return signing.dumps(
+        {"b": str(beneficiary.pk), "i": insurer.pk}, salt=HISTORY_LINK_SALT, compress=True
+    )
+
+
+def open_history_link(token: str, *, max_age_days: int) -> Beneficiary:
+    """The beneficiary a link names; raises :class:`InvalidHistoryLink` (``expired`` set when
+    only its age is the problem)."""
+    try:
+        data = signing.loads(
+            token, salt=HISTORY_LINK_SALT, max_age=datetime.timedelta(days=max_age_days)
+        )
+    except signing.SignatureExpired:
+        raise InvalidHistoryLink(expired=True) from None
+    except signing.BadSignature:
+        raise InvalidHistoryLink from None
+    beneficiary = (
+        Beneficiary.objects.select_related("contract__insurer")
+        .filter(pk=data.get("b"), contract__insurer_id=data.get("i"), is_canary=False)
+        .first()
+    )
+    if beneficiary is None:
+        raise InvalidHistoryLink
+    return beneficiary

@@ -8,22 +8,40 @@ the read (DESIGN.md, "Fail closed"); a failed write means no answer.
 
 No oracle: an unknown NIR, a wrong birth date, a wrong insurer or a rang that does not exist
 all give the same ``no_match`` answer; "rights ended" is only said once the identity matched.
+
+The guard is crossed before the lookup (lockdown on the portal, suspended account, pending
+step-up, quotas) and after it (live features, detectors, response by policy). A canary
+beneficiary is answered exactly like any other record; the account is suspended right after.
+Every refusal is logged like any other call, with its reason.
 """
 
 from __future__ import annotations
 
 import datetime
+import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.db import transaction
+from django.utils import timezone
 
-from tierspayant.audit.choices import Outcome, Purpose
+from tierspayant.audit.choices import Channel, Outcome, Purpose
 from tierspayant.audit.services import RequestContext, record_disclosure
 from tierspayant.crypto.keys import Keyring
+from tierspayant.guard.policy import DEFAULT_POLICY, GuardPolicy
+from tierspayant.guard.quotas import QuotaCounts
 from tierspayant.guard.services import (
+    AccountSuspended,
+    GuardRefusal,
     GuardUnavailable,
+    PortalLocked,
     QuotaExceeded,
+    StepUpRequired,
     consume_rights_check_quota,
+    observe_rights_check,
+    quota_limits,
+    record_refusal,
+    screen_rights_check,
 )
 from tierspayant.providers.models import Professional
 from tierspayant.registry.choices import Domain
@@ -141,6 +159,19 @@ def _select(candidates: list[Beneficiary], parsed: _Parsed) -> tuple[Outcome, Be
     return Outcome.NOT_COVERED, latest
 
 
+_REFUSAL_OUTCOMES: list[tuple[type[GuardRefusal], Outcome]] = [
+    (PortalLocked, Outcome.REFUSED_LOCKDOWN),
+    (AccountSuspended, Outcome.REFUSED_SUSPENDED),
+    (StepUpRequired, Outcome.REFUSED_STEP_UP),
+    (QuotaExceeded, Outcome.REFUSED_QUOTA),
+    (GuardUnavailable, Outcome.REFUSED_GUARD),
+]
+
+
+def _refusal_outcome(refusal: GuardRefusal) -> Outcome:
+    return next(outcome for kind, outcome in _REFUSAL_OUTCOMES if isinstance(refusal, kind))
+
+
 def check_rights(
     keyring: Keyring,
     *,
@@ -150,15 +181,25 @@ def check_rights(
     now: datetime.datetime,
     today: datetime.date,
     quota_storage_uri: str,
-    daily_quota: int,
+    daily_quota: int | None = None,
+    policy: GuardPolicy | None = None,
+    step_up_verified_at: datetime.datetime | None = None,
 ) -> RightsCheckResult:
     """Answer a rights check and log it (one row, always).
 
     ``now`` is the aware UTC instant recorded; ``today`` the local date used when no care date
-    is given. Raises, after logging the refusal: :class:`InvalidRightsCheck` (bad input),
-    ``guard.QuotaExceeded`` (daily quota spent), ``guard.GuardUnavailable`` (counter store
-    down: refused, fail closed).
+    is given (and the guard's day window). ``policy`` holds quotas and thresholds (default
+    :data:`guard.policy.DEFAULT_POLICY`); ``daily_quota`` caps the account's day whatever its
+    profession (None: the profession's quota alone); ``step_up_verified_at`` is when the
+    caller's session last proved a second factor (portal; None elsewhere).
+
+    Raises, after logging the refusal with its reason: :class:`InvalidRightsCheck` (bad
+    input), ``guard.PortalLocked`` (lockdown, portal only), ``guard.AccountSuspended``,
+    ``guard.StepUpRequired`` (fresh second factor needed), ``guard.QuotaExceeded`` (a quota
+    spent; ``reason`` names it), ``guard.GuardUnavailable`` (counter store down: refused,
+    fail closed).
     """
+    policy = policy or DEFAULT_POLICY
 
     def log(outcome: Outcome, **kwargs: object) -> int:
         row = record_disclosure(
@@ -171,20 +212,70 @@ def check_rights(
         )
         return int(row.pk)
 
-    try:
-        consume_rights_check_quota(
-            storage_uri=quota_storage_uri, professional_id=professional.pk, per_day=daily_quota
+    def observe(counts: QuotaCounts, *, miss: bool, canary: bool, nir: str | None) -> None:
+        observe_rights_check(
+            storage_uri=quota_storage_uri,
+            key=keyring.index.active,
+            professional=professional,
+            account=account,
+            channel=context.channel,
+            now=now,
+            local_hour=timezone.localtime(now).hour,
+            day=today,
+            miss=miss,
+            canary=canary,
+            nir=nir,
+            ip=context.ip,
+            user_agent=context.user_agent,
+            counts=counts,
+            policy=policy,
         )
-    except QuotaExceeded:
-        log(Outcome.REFUSED_QUOTA, reason="daily_quota")
-        raise
-    except GuardUnavailable:
-        log(Outcome.REFUSED_GUARD, reason="quota_storage")
+
+    account = None
+    try:
+        account = screen_rights_check(
+            professional=professional,
+            channel=context.channel,
+            now=now,
+            step_up_verified_at=step_up_verified_at,
+        )
+        limits = quota_limits(
+            professional=professional,
+            account=account,
+            policy=policy,
+            daily_cap=daily_quota,
+            now=now,
+        )
+        counts = consume_rights_check_quota(
+            storage_uri=quota_storage_uri,
+            professional_id=professional.pk,
+            per_day=limits.per_day,
+            now=now,
+            day=today,
+            per_hour=limits.per_hour,
+            practice=limits.practice,
+            practice_per_hour=limits.practice_per_hour,
+            practice_per_day=limits.practice_per_day,
+            slow_per_hour=limits.slow_per_hour,
+        )
+    except GuardRefusal as refusal:
+        log(_refusal_outcome(refusal), reason=refusal.reason)
+        if isinstance(refusal, QuotaExceeded):
+            record_refusal(
+                refusal,
+                storage_uri=quota_storage_uri,
+                professional=professional,
+                channel=context.channel,
+                now=now,
+                day=today,
+                policy=policy,
+            )
         raise
     try:
         parsed = _parse(query, today)
     except InvalidRightsCheck as exc:
         log(Outcome.INVALID_INPUT, reason=exc.field)
+        observe(counts, miss=True, canary=False, nir=None)
         raise
     with transaction.atomic():
         outcome, beneficiary = _select(
@@ -192,18 +283,78 @@ def check_rights(
             parsed,
         )
         if beneficiary is None:
-            return RightsCheckResult(
+            result = RightsCheckResult(
                 outcome=outcome, care_date=parsed.care_date, log_id=log(outcome)
             )
-        covered = outcome is Outcome.COVERED
-        fields = FIELDS_COVERED if covered else FIELDS_NOT_COVERED
-        log_id = log(outcome, beneficiary=beneficiary, fields_disclosed=fields)
-        return RightsCheckResult(
-            outcome=outcome,
-            care_date=parsed.care_date,
-            log_id=log_id,
-            rights_start=beneficiary.rights_start,
-            rights_end=beneficiary.rights_end,
-            amc_number=beneficiary.contract.insurer.amc_number,
-            domains=beneficiary.contract.domains() if covered else [],
+        else:
+            covered = outcome is Outcome.COVERED
+            fields = FIELDS_COVERED if covered else FIELDS_NOT_COVERED
+            log_id = log(outcome, beneficiary=beneficiary, fields_disclosed=fields)
+            result = RightsCheckResult(
+                outcome=outcome,
+                care_date=parsed.care_date,
+                log_id=log_id,
+                rights_start=beneficiary.rights_start,
+                rights_end=beneficiary.rights_end,
+                amc_number=beneficiary.contract.insurer.amc_number,
+                domains=beneficiary.contract.domains() if covered else [],
+            )
+    observe(
+        counts,
+        miss=outcome is Outcome.NO_MATCH,
+        canary=beneficiary is not None and beneficiary.is_canary,
+        nir=parsed.nir,
+    )
+    return result
+
+
+#: A replayable rights check: keyword arguments ``professional``, ``nir``, ``birth_date``,
+#: ``now``, ``today``, ``channel``, ``ip``, ``user_agent``, ``step_up_verified_at``; returns
+#: the outcome's value or raises like :func:`check_rights`.
+ReplayGate = Callable[..., str]
+
+
+def replay_gate(
+    keyring: Keyring,
+    *,
+    quota_storage_uri: str,
+    policy: GuardPolicy,
+    daily_quota: int | None,
+) -> ReplayGate:
+    """The rights check as a narrow callable for replayed traffic (``guard.simulation``,
+    ``bench/guard.py``): every call goes through :func:`check_rights` itself, with a fresh
+    request id, so it is logged, counted and judged exactly like a live request."""
+
+    def gate(
+        *,
+        professional: Professional,
+        nir: str,
+        birth_date: datetime.date,
+        now: datetime.datetime,
+        today: datetime.date,
+        channel: Channel,
+        ip: str | None,
+        user_agent: str,
+        step_up_verified_at: datetime.datetime | None = None,
+    ) -> str:
+        result = check_rights(
+            keyring,
+            professional=professional,
+            query=RightsCheckInput(nir=nir, birth_date=birth_date),
+            context=RequestContext(
+                channel=channel,
+                request_id=uuid.uuid4(),
+                ip=ip,
+                user_agent=user_agent,
+                actor_id=professional.user_id,
+            ),
+            now=now,
+            today=today,
+            quota_storage_uri=quota_storage_uri,
+            daily_quota=daily_quota,
+            policy=policy,
+            step_up_verified_at=step_up_verified_at,
         )
+        return str(result.outcome.value)
+
+    return gate

@@ -1,53 +1,258 @@
-"""Quotas on disclosures, counted with the ``limits`` library.
+"""The guard's entry points for the disclosure gate (``eligibility.services.check_rights``).
 
-Counters are atomic increments in the configured storage (``memory://`` in one process,
-Redis when ``REDIS_URL`` is set so app servers share them; DESIGN.md "Counters are atomic").
-A storage that cannot be reached refuses rather than allows (:class:`GuardUnavailable`).
+A rights check crosses the guard twice:
+
+1. before the lookup, :func:`screen_rights_check` (lockdown on human channels, suspension,
+   pending step-up) and :func:`consume_rights_check_quota` (per professional and per
+   practice, per hour and per day, the slow-down rate);
+2. after the answer is logged, :func:`observe_rights_check` counts the lookup into live
+   features, runs the detectors against the account's baseline and applies the policy's
+   response (alert, slow down, step-up, suspend).
+
+Counters are atomic increments in the ``limits`` storage (``memory://`` in one process,
+Redis when ``REDIS_URL`` is set; DESIGN.md "Counters are atomic"). A storage that cannot be
+reached refuses rather than allows (:class:`GuardUnavailable`).
 """
 
 from __future__ import annotations
 
-import functools
+import datetime
 
-from limits import RateLimitItemPerDay
-from limits.storage import Storage, storage_from_string
-from limits.strategies import FixedWindowRateLimiter
+from tierspayant.guard.alerts import HUMAN_CHANNELS, respond
+from tierspayant.guard.choices import KIND_SEVERITY, AlertKind
+from tierspayant.guard.counters import Counters, reset_all
+from tierspayant.guard.detectors import Baseline, Finding, evaluate
+from tierspayant.guard.errors import (
+    AccountSuspended,
+    GuardRefusal,
+    GuardUnavailable,
+    PortalLocked,
+    QuotaExceeded,
+    StepUpRequired,
+)
+from tierspayant.guard.lockdown import lockdown_active
+from tierspayant.guard.models import AccountGuard, Alert
+from tierspayant.guard.observe import Lookup, gather
+from tierspayant.guard.policy import DEFAULT_POLICY, GuardPolicy
+from tierspayant.guard.quotas import QuotaCounts, QuotaLimits, consume
+from tierspayant.providers.models import Professional
+
+__all__ = [
+    "AccountSuspended",
+    "GuardRefusal",
+    "GuardUnavailable",
+    "PortalLocked",
+    "QuotaExceeded",
+    "StepUpRequired",
+    "consume_rights_check_quota",
+    "observe_rights_check",
+    "practice_key",
+    "quota_limits",
+    "record_refusal",
+    "reset_quotas",
+    "screen_rights_check",
+]
 
 
-class QuotaExceeded(Exception):
-    """The professional's quota for this kind of request is spent; answer 429."""
+def practice_key(professional: Professional) -> str | None:
+    """The practice a professional works in: ``siret:<14 digits>``, else ``finess:<9>``,
+    else None (no practice quota)."""
+    if professional.siret:
+        return f"siret:{professional.siret}"
+    if professional.finess:
+        return f"finess:{professional.finess}"
+    return None
 
 
-class GuardUnavailable(Exception):
-    """The counter store could not be reached; the request is refused (fail closed)."""
+def screen_rights_check(
+    *,
+    professional: Professional,
+    channel: str,
+    now: datetime.datetime,
+    step_up_verified_at: datetime.datetime | None,
+) -> AccountGuard | None:
+    """Refuse before counting anything: lockdown (portal only), suspended account, step-up
+    pending on a human channel with no second factor verified since it was required.
+
+    Returns the account's guard row (None if the guard never saw it). Raises
+    :class:`PortalLocked`, :class:`AccountSuspended` or :class:`StepUpRequired`.
+    """
+    human = channel in HUMAN_CHANNELS
+    if human and lockdown_active():
+        raise PortalLocked
+    account = AccountGuard.objects.filter(pk=professional.pk).first()
+    if account is None:
+        return None
+    if account.suspended:
+        raise AccountSuspended
+    since = account.step_up_required_since
+    if human and since is not None and (step_up_verified_at is None or step_up_verified_at < since):
+        raise StepUpRequired
+    return account
 
 
-@functools.cache
-def _storage(uri: str) -> Storage:
-    # One storage (connection pool) per URI per process; counters themselves live in it.
-    storage = storage_from_string(uri)
-    if not isinstance(storage, Storage):
-        raise TypeError(f"{uri.split(':', 1)[0]}: an asynchronous storage cannot count here")
-    return storage
+def consume_rights_check_quota(
+    *,
+    storage_uri: str,
+    professional_id: int,
+    per_day: int,
+    now: datetime.datetime | None = None,
+    day: datetime.date | None = None,
+    per_hour: int | None = None,
+    practice: str | None = None,
+    practice_per_hour: int | None = None,
+    practice_per_day: int | None = None,
+    slow_per_hour: int | None = None,
+) -> QuotaCounts:
+    """Count one rights check against the professional's (and practice's) quotas.
 
-
-def consume_rights_check_quota(*, storage_uri: str, professional_id: int, per_day: int) -> None:
-    """Count one rights check against the professional's daily quota (UTC day window).
-
-    Raises :class:`QuotaExceeded` once ``per_day`` checks were made today, and
+    ``now`` (aware) places the hour and day windows; None means the current instant (kept
+    for callers that only count a daily quota). ``day`` names the day window (local date).
+    Raises :class:`QuotaExceeded` (``reason`` names the spent quota) or
     :class:`GuardUnavailable` if the storage fails.
     """
-    item = RateLimitItemPerDay(per_day)
-    try:
-        allowed = FixedWindowRateLimiter(_storage(storage_uri)).hit(
-            item, "rights-check", str(professional_id)
+    return consume(
+        Counters(storage_uri),
+        professional_id=professional_id,
+        limits=QuotaLimits(
+            per_hour=per_hour,
+            per_day=per_day,
+            practice=practice,
+            practice_per_hour=practice_per_hour,
+            practice_per_day=practice_per_day,
+            slow_per_hour=slow_per_hour,
+        ),
+        now=now or datetime.datetime.now(datetime.UTC),
+        day=day,
+    )
+
+
+def quota_limits(
+    *,
+    professional: Professional,
+    account: AccountGuard | None,
+    policy: GuardPolicy,
+    daily_cap: int | None,
+    now: datetime.datetime,
+) -> QuotaLimits:
+    """The quotas that apply to this account now: its profession's, the daily one capped by
+    ``daily_cap`` (the platform-wide per-account ceiling, None for none), plus the slow-down
+    rate while ``account.slowed_until`` is ahead of ``now``."""
+    quota = policy.quota(professional.profession)
+    per_day = quota.per_day if daily_cap is None else min(quota.per_day, daily_cap)
+    slowed = account is not None and account.slowed_until is not None and now < account.slowed_until
+    return QuotaLimits(
+        per_hour=quota.per_hour,
+        per_day=per_day,
+        practice=practice_key(professional),
+        practice_per_hour=quota.practice_per_hour,
+        practice_per_day=quota.practice_per_day,
+        slow_per_hour=policy.slow_down_per_hour if slowed else None,
+    )
+
+
+def record_refusal(
+    refusal: GuardRefusal,
+    *,
+    storage_uri: str,
+    professional: Professional,
+    channel: str,
+    now: datetime.datetime,
+    day: datetime.date,
+    policy: GuardPolicy = DEFAULT_POLICY,
+) -> list[Alert]:
+    """Raise the alert a refusal deserves: a spent quota is a (low) finding, once a day per
+    account. Other refusals are responses already in force: nothing new."""
+    if not isinstance(refusal, QuotaExceeded):
+        return []
+    finding = Finding(
+        kind=AlertKind.QUOTA,
+        severity=KIND_SEVERITY[AlertKind.QUOTA],
+        evidence={"quota": refusal.reason},
+    )
+    return respond(
+        [finding],
+        counters=Counters(storage_uri),
+        professional=professional,
+        channel=channel,
+        now=now,
+        day=day,
+        policy=policy,
+    )
+
+
+def observe_rights_check(
+    *,
+    storage_uri: str,
+    key: bytes,
+    professional: Professional,
+    account: AccountGuard | None,
+    channel: str,
+    now: datetime.datetime,
+    local_hour: int,
+    day: datetime.date,
+    miss: bool,
+    canary: bool,
+    nir: str | None,
+    ip: str | None,
+    user_agent: str,
+    counts: QuotaCounts,
+    policy: GuardPolicy = DEFAULT_POLICY,
+) -> list[Alert]:
+    """Count an answered lookup into the live features, run the detectors and respond.
+
+    ``miss``: no match, ambiguous or invalid input; ``canary``: the answer concerned a canary
+    beneficiary (the answer itself was given like any other); ``nir``: the normalised NIR
+    asked for (reduced to keyed buckets here, never stored); ``key``: the bucket key.
+    Returns the new alerts. Raises :class:`GuardUnavailable` if the storage fails.
+    """
+    baseline = None
+    if account is not None and account.baseline_days:
+        baseline = Baseline(
+            days=account.baseline_days,
+            day_median=account.day_median,
+            day_mad=account.day_mad,
+            hour_median=account.hour_median,
+            hour_mad=account.hour_mad,
+            first_hour=account.usual_first_hour,
+            last_hour=account.usual_last_hour,
         )
-    except Exception as exc:  # any storage failure must refuse, whatever its type
-        raise GuardUnavailable("quota storage unavailable") from exc
-    if not allowed:
-        raise QuotaExceeded
+    counters = Counters(storage_uri)
+    features = gather(
+        counters,
+        Lookup(
+            professional_id=professional.pk,
+            practice=practice_key(professional),
+            now=now,
+            local_hour=local_hour,
+            day=day,
+            miss=miss,
+            canary=canary,
+            nir=nir,
+            ip=ip,
+            user_agent=user_agent,
+            hour_count=counts.hour,
+            day_count=counts.day,
+        ),
+        key=key,
+        has_history=baseline is not None and baseline.days >= policy.min_baseline_days,
+    )
+    findings = evaluate(
+        features, floors=policy.floor(professional.profession), baseline=baseline, policy=policy
+    )
+    if not findings:
+        return []
+    return respond(
+        findings,
+        counters=counters,
+        professional=professional,
+        channel=channel,
+        now=now,
+        day=day,
+        policy=policy,
+    )
 
 
 def reset_quotas(*, storage_uri: str) -> None:
     """Clear every counter in the storage (staff action; tests start each case from zero)."""
-    _storage(storage_uri).reset()
+    reset_all(storage_uri)

@@ -13,7 +13,36 @@ urlpatterns = [
     path("deconnexion/", auth_views.LogoutView.as_view(), name="logout"),
     path("connexion/code/", views.otp_verify, name="otp-verify"),
     path("connexion/activer-2fa/", views.otp_setup, name="otp-setup"),
+    path("connexion/verification/", views.step_up, name="step-up"),
+    path("compte/mot-de-passe/", views.password_change, name="password-change"),
     path("droits/", views.rights_check, name="rights-check"),
     path("jetons/", views.api_tokens, name="api-tokens"),
     path("jetons/<int:token_id>/revoquer/", views.api_token_revoke, name="api-token-revoke"),
+]
+
+# care: approvals, claims, payments, bank account
+from tierspayant.portal import views_bank, views_care  # noqa: E402
+
+urlpatterns += [
+    path("pec/", views_care.approvals, name="care-approvals"),
+    path("pec/nouvelle/", views_care.approval_new, name="care-approval-new"),
+    path("pec/<int:approval_id>/", views_care.approval_detail, name="care-approval"),
+    path("pec/<int:approval_id>/annuler/", views_care.approval_cancel, name="care-approval-cancel"),
+    path("factures/", views_care.claims, name="care-claims"),
+    path("factures/nouvelle/", views_care.claim_new, name="care-claim-new"),
+    path("factures/<int:claim_id>/", views_care.claim_detail, name="care-claim"),
+    path("paiements/", views_care.statements, name="care-statements"),
+    path(
+        "paiements/<int:statement_id>/releve.pdf",
+        views_care.statement_pdf,
+        name="care-statement-pdf",
+    ),
+    path(
+        "paiements/<int:statement_id>/releve.csv",
+        views_care.statement_csv,
+        name="care-statement-csv",
+    ),
+    path("banque/", views_bank.bank_account, name="bank-account"),
+    path("banque/changement/<int:change_id>/", views_bank.bank_confirm, name="bank-confirm"),
+    path("banque/changement/<int:change_id>/annuler/", views_bank.bank_cancel, name="bank-cancel"),
 ]

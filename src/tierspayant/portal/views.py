@@ -9,11 +9,14 @@ import qrcode
 import qrcode.image.svg
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.forms import PasswordChangeForm
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views.decorators.http import require_http_methods, require_POST
 from django_otp import login as otp_login
 from django_otp import user_has_device
@@ -22,9 +25,17 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from tierspayant.audit.choices import Channel
 from tierspayant.audit.context import request_context
 from tierspayant.eligibility.services import InvalidRightsCheck, RightsCheckInput, check_rights
-from tierspayant.guard.services import GuardUnavailable, QuotaExceeded
+from tierspayant.guard.lockdown import password_changed
+from tierspayant.guard.services import (
+    AccountSuspended,
+    GuardUnavailable,
+    PortalLocked,
+    QuotaExceeded,
+    StepUpRequired,
+)
 from tierspayant.portal.decorators import professional_required, verified_required
 from tierspayant.portal.forms import ApiTokenForm, OtpTokenForm, RightsCheckForm
+from tierspayant.portal.sessions import SESSION_STEP_UP_AT, session_instant, stamp
 from tierspayant.providers.choices import Scope
 from tierspayant.providers.models import ApiToken
 from tierspayant.providers.services import issue_api_token, revoke_api_token
@@ -138,17 +149,21 @@ def rights_check(request: HttpRequest) -> HttpResponse:
                 today=timezone.localdate(),
                 quota_storage_uri=settings.TIERSPAYANT_QUOTA_STORAGE_URI,
                 daily_quota=settings.TIERSPAYANT_RIGHTS_CHECK_DAILY_QUOTA,
+                policy=settings.TIERSPAYANT_GUARD_POLICY,
+                step_up_verified_at=session_instant(request, SESSION_STEP_UP_AT),
             )
         except InvalidRightsCheck as exc:
             form.add_error(exc.field, exc.message)
             status = 400
-        except QuotaExceeded:
+        except StepUpRequired:
+            return redirect(f"{reverse('portal:step-up')}?{urlencode({'next': request.path})}")
+        except AccountSuspended:
+            return render(request, "portal/suspended.html", status=403)
+        except PortalLocked:
+            return render(request, "portal/maintenance.html", status=503)
+        except QuotaExceeded as exc:
             status = 429
-            form.add_error(
-                None,
-                "Quota quotidien de vérifications atteint pour votre compte. "
-                "Contactez l'assistance si ce volume correspond à votre activité.",
-            )
+            form.add_error(None, exc.message)
         except GuardUnavailable:
             status = 503
             form.add_error(None, "Service momentanément indisponible : réessayez dans un instant.")
@@ -170,7 +185,7 @@ def api_tokens(request: HttpRequest) -> HttpResponse:
         issued = issue_api_token(
             professional=professional,
             name=form.cleaned_data["name"],
-            scopes=[Scope.ELIGIBILITY_CHECK],
+            scopes=list(Scope),  # rights checks, claims and approvals, statements
             now=timezone.now(),
             valid_days=settings.TIERSPAYANT_API_TOKEN_DAYS,
         )
@@ -194,3 +209,44 @@ def api_token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
     revoke_api_token(token=token, now=timezone.now())
     messages.success(request, "Jeton révoqué.")
     return redirect("portal:api-tokens")
+
+
+@verified_required
+@require_http_methods(["GET", "POST"])
+def step_up(request: HttpRequest) -> HttpResponse:
+    """Step-up: a fresh TOTP code (a code already used cannot be replayed) before the guard
+    lets more rights checks through; records the instant in the session."""
+    form = OtpTokenForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        for device in TOTPDevice.objects.devices_for_user(request.user, confirmed=True):
+            allowed, _ = device.verify_is_allowed()
+            if allowed and device.verify_token(form.cleaned_data["otp_token"]):
+                stamp(request, SESSION_STEP_UP_AT)
+                return redirect(_safe_next(request, "portal:rights-check"))
+        form.add_error(
+            "otp_token", "Code incorrect, déjà utilisé ou expiré : attendez le code suivant."
+        )
+    return render(
+        request,
+        "portal/step_up.html",
+        {"form": form, "next": request.GET.get("next", "")},
+        status=400 if form.errors else 200,
+    )
+
+
+@verified_required
+@require_http_methods(["GET", "POST"])
+def password_change(request: HttpRequest) -> HttpResponse:
+    """Change the password (current one, then the new one twice); required after a lockdown."""
+    form = PasswordChangeForm(request.user, request.POST or None)  # type: ignore[arg-type]
+    if request.method == "POST" and form.is_valid():
+        user = form.save()
+        update_session_auth_hash(request, user)
+        professional = getattr(user, "professional", None)
+        if professional is not None:
+            password_changed(professional=professional)
+        messages.success(request, "Mot de passe changé.")
+        return redirect("portal:home")
+    return render(
+        request, "portal/password_change.html", {"form": form}, status=400 if form.errors else 200
+    )

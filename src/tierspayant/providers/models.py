@@ -1,13 +1,17 @@
-"""Professionals (linked one-to-one to a login) and their hashed, scoped, expiring API tokens."""
+"""Professionals (linked one-to-one to a login), their hashed, scoped, expiring API tokens,
+and their bank accounts with the history of changes."""
 
 from __future__ import annotations
 
 import datetime
+import uuid
 
 from django.conf import settings
 from django.db import models
 
-from tierspayant.providers.choices import Profession
+from tierspayant.crypto.fields import decrypt_field
+from tierspayant.crypto.keys import KeySet
+from tierspayant.providers.choices import BankAccountStatus, BankChangeStatus, Profession
 
 
 class Professional(models.Model):
@@ -78,3 +82,86 @@ class ApiToken(models.Model):
     def is_active(self, now: datetime.datetime) -> bool:
         """True if not revoked and not expired at ``now`` (aware UTC)."""
         return self.revoked_at is None and now < self.expires_at
+
+
+class BankAccount(models.Model):
+    """A professional's bank account (RIB). The IBAN is stored only as an AES-256-GCM
+    ciphertext bound to this row (like a NIR); ``iban_masked`` keeps the country, the check
+    digits and the last four characters for display (``FR76 … 0143``). Rows are never
+    deleted: they are the history of the professional's bank details. The account in force at
+    an instant is the active one with the latest ``active_from`` not after it."""
+
+    TABLE = "providers_bankaccount"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    professional = models.ForeignKey(
+        Professional, on_delete=models.PROTECT, related_name="bank_accounts"
+    )
+    holder_name = models.CharField("titulaire du compte", max_length=70)
+    iban_ciphertext = models.TextField(editable=False)
+    iban_masked = models.CharField("IBAN (masqué)", max_length=40)
+    bic = models.CharField("BIC", max_length=11)
+    status = models.CharField(max_length=10, choices=BankAccountStatus.choices)
+    created_at = models.DateTimeField()
+    active_from = models.DateTimeField(null=True, blank=True)
+    superseded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "compte bancaire"
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.iban_masked
+
+    def iban(self, keys: KeySet) -> str:
+        """Decrypt the IBAN (payment runs only). Raises ``crypto.fields.DecryptionError``."""
+        return decrypt_field(
+            keys, self.iban_ciphertext, table=self.TABLE, column="iban", row_id=str(self.id)
+        )
+
+
+class BankAccountChange(models.Model):
+    """A request to replace the bank details: who asked (a signed-in user who passed a
+    fresh second-factor check), from where, when; the one-time code sent to the contact on
+    file (only its salted hash is kept); when it was confirmed and when the new account
+    takes effect (after the cooling-off period, during which payments are held)."""
+
+    professional = models.ForeignKey(
+        Professional, on_delete=models.PROTECT, related_name="bank_changes"
+    )
+    old_account = models.ForeignKey(
+        BankAccount, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    new_account = models.OneToOneField(BankAccount, on_delete=models.PROTECT, related_name="change")
+    status = models.CharField(max_length=10, choices=BankChangeStatus.choices)
+    requested_at = models.DateTimeField()
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    requested_ip = models.GenericIPAddressField(null=True, blank=True)
+    requested_user_agent = models.CharField(max_length=300, blank=True, default="")
+    code_salt = models.CharField(max_length=32, editable=False)
+    code_hash = models.CharField(max_length=64, editable=False)
+    code_expires_at = models.DateTimeField()
+    attempts = models.PositiveSmallIntegerField(default=0)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    confirmed_ip = models.GenericIPAddressField(null=True, blank=True)
+    effective_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "changement de coordonnées bancaires"
+        verbose_name_plural = "changements de coordonnées bancaires"
+        ordering = ["-requested_at"]
+
+    def __str__(self) -> str:
+        return f"changement {self.pk} ({self.get_status_display()})"
+
+    def is_pending(self, now: datetime.datetime) -> bool:
+        """True while payments must be held: awaiting a code that has not expired, or
+        confirmed and still in its cooling-off period."""
+        if self.status == BankChangeStatus.AWAITING_CONFIRMATION:
+            return now < self.code_expires_at
+        if self.status == BankChangeStatus.CONFIRMED:
+            return self.effective_at is not None and now < self.effective_at
+        return False

@@ -16,6 +16,9 @@ from tierspayant.providers.choices import Profession, Scope
 from tierspayant.providers.identifiers import validate_adeli, validate_finess, validate_rpps
 from tierspayant.providers.models import ApiToken, Professional
 
+#: How stale a token's ``last_used_at`` may be (it is shown to the professional, to the minute).
+LAST_USED_RESOLUTION = datetime.timedelta(minutes=1)
+
 TOKEN_PREFIX = "tp"  # noqa: S105 - a public marker, not a secret
 
 
@@ -99,7 +102,8 @@ def issue_api_token(
 def authenticate_token(bearer: str, *, scope: Scope, now: datetime.datetime) -> Professional:
     """The professional owning an active token with ``scope``; raises :class:`InvalidToken`.
 
-    The comparison is constant-time; ``last_used_at`` is updated.
+    The comparison is constant-time. ``last_used_at`` is refreshed at most once per
+    :data:`LAST_USED_RESOLUTION`, so a busy token does not cost a database write per call.
     """
     parts = bearer.split("_", 2)
     if len(parts) != 3 or parts[0] != TOKEN_PREFIX:
@@ -111,10 +115,19 @@ def authenticate_token(bearer: str, *, scope: Scope, now: datetime.datetime) -> 
         raise InvalidToken
     if not token.professional.user.is_active:
         raise InvalidToken
-    ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    if token.last_used_at is None or now - token.last_used_at >= LAST_USED_RESOLUTION:
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
     return token.professional
 
 
 def revoke_api_token(*, token: ApiToken, now: datetime.datetime) -> None:
     """Revoke a token at ``now``; revoking twice keeps the first instant."""
     ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=now)
+
+
+def revoke_all_api_tokens(*, professional: Professional, now: datetime.datetime) -> int:
+    """Revoke every active token of ``professional`` at ``now`` (suspension); returns how many
+    were revoked. Tokens already revoked keep their first instant."""
+    return ApiToken.objects.filter(professional=professional, revoked_at__isnull=True).update(
+        revoked_at=now
+    )

@@ -22,7 +22,12 @@ from tierspayant.api.fhir.eligibility import (
 from tierspayant.audit.choices import Channel
 from tierspayant.audit.context import request_context
 from tierspayant.eligibility.services import InvalidRightsCheck, check_rights
-from tierspayant.guard.services import GuardUnavailable, QuotaExceeded
+from tierspayant.guard.services import (
+    AccountSuspended,
+    GuardRefusal,
+    GuardUnavailable,
+    QuotaExceeded,
+)
 from tierspayant.providers.choices import Scope
 
 FHIR_JSON = "application/fhir+json; charset=utf-8"
@@ -75,15 +80,20 @@ def coverage_eligibility_request(request: HttpRequest) -> HttpResponse:
             today=timezone.localdate(),
             quota_storage_uri=settings.TIERSPAYANT_QUOTA_STORAGE_URI,
             daily_quota=settings.TIERSPAYANT_RIGHTS_CHECK_DAILY_QUOTA,
+            policy=settings.TIERSPAYANT_GUARD_POLICY,
         )
     except FhirError as exc:
         return _outcome(exc)
     except InvalidRightsCheck as exc:
         return _outcome(FhirError(400, "invalid", exc.message, _FIELD_EXPRESSION.get(exc.field)))
-    except QuotaExceeded:
-        return _outcome(FhirError(429, "throttled", "Quota quotidien de vérifications atteint."))
-    except GuardUnavailable:
-        return _outcome(FhirError(503, "transient", "Service momentanément indisponible."))
+    except QuotaExceeded as exc:
+        return _outcome(FhirError(429, "throttled", exc.message))
+    except GuardUnavailable as exc:
+        return _outcome(FhirError(503, "transient", exc.message))
+    except AccountSuspended as exc:
+        return _outcome(FhirError(403, "suspended", exc.message))
+    except GuardRefusal as exc:
+        return _outcome(FhirError(403, "forbidden", exc.message))
     return _fhir(
         eligibility_response(
             result, parsed, base=base, request_id=str(context.request_id), created=timezone.now()
@@ -112,7 +122,17 @@ def capability_statement(request: HttpRequest) -> HttpResponse:
                         "description": "Authorization: Bearer <jeton d'API du professionnel>"
                     },
                     "resource": [
-                        {"type": "CoverageEligibilityRequest", "interaction": [{"code": "create"}]}
+                        {"type": "CoverageEligibilityRequest", "interaction": [{"code": "create"}]},
+                        {"type": "Claim", "interaction": [{"code": "create"}]},
+                        {"type": "PaymentReconciliation", "interaction": [{"code": "read"}]},
+                        {
+                            "type": "AuditEvent",
+                            "interaction": [{"code": "search-type"}],
+                            "searchParam": [
+                                {"name": "patient.identifier", "type": "token"},
+                                {"name": "birthdate", "type": "date"},
+                            ],
+                        },
                     ],
                 }
             ],

@@ -12,6 +12,7 @@ from django.utils import timezone
 from tqdm import tqdm
 
 from tierspayant.portal.demo import fhir_example, seed_demo
+from tierspayant.portal.demo_care import seed_care_demo
 from tierspayant.registry.models import Insurer
 
 
@@ -48,6 +49,7 @@ class Command(BaseCommand):
                     beneficiaries=options["beneficiaries"],
                     progress=lambda n: bar.update(n - bar.n),
                 )
+            seed_care_demo(settings, today=timezone.localdate(), now=timezone.now())  # care
             path.parent.mkdir(parents=True, exist_ok=True)
             path.touch(mode=0o600)
             path.write_text(json.dumps(credentials.as_dict(), indent=2, ensure_ascii=False))

@@ -1,0 +1,272 @@
+"""``POST /fhir/r4/AuditEvent/_search``: a member's access history, for the insurer's apps.
+
+The NIR never travels in a URL: the search is FHIR's POST form, with a form-encoded body
+
+    patient.identifier=urn:oid:1.2.250.1.213.1.4.8|<NIR>&patient.birthdate=<YYYY-MM-DD>
+
+(beneficiaries are found by NIR *and* birth date). Optional: ``date=geYYYY-MM-DD`` /
+``date=leYYYY-MM-DD`` (repeatable) and ``_count``. The caller is an insurer, authenticated
+by an ``audit:read`` token (``tierspayant create-insurer-token``): it only ever finds its own
+beneficiaries; anyone else's NIR gives an empty Bundle, exactly as an unknown NIR does.
+
+The answer is a ``Bundle`` (type ``searchset``) of R4B ``AuditEvent`` resources, one per
+consultation: ``recorded`` (when), ``agent`` (the professional by idNatPs, and the practice
+by idNatSt), ``purposeOfEvent`` (why) and ``entity`` (the beneficiary by internal id, with the
+fields disclosed in ``entity.detail``). No NIR is echoed.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+from fhir.resources.R4B.bundle import Bundle
+from pydantic import ValidationError
+
+from tierspayant.api.fhir import systems
+from tierspayant.api.fhir.eligibility import FhirError, operation_outcome
+from tierspayant.audit.choices import InsurerScope
+from tierspayant.audit.selectors import (
+    AccessEntry,
+    InvalidIdentity,
+    access_history,
+    insurer_beneficiaries_by_identity,
+)
+from tierspayant.audit.services import InvalidInsurerToken, authenticate_insurer_token
+from tierspayant.registry.models import Insurer
+
+FHIR_JSON = "application/fhir+json; charset=utf-8"
+#: ANS national structure identifier (idNatSt): "3" + SIRET, "1" + FINESS.
+IDNATST = "urn:oid:1.2.250.1.71.4.2.2"
+DCM = "http://dicom.nema.org/resources/ontology/DCM"
+_NIR_SYSTEMS = (systems.NIR, *systems.NIR_TEST_SYSTEMS)
+_MAX_COUNT = 1000
+
+
+def _fhir(body: dict[str, Any], status: int = 200) -> HttpResponse:
+    return HttpResponse(json.dumps(body, ensure_ascii=False), status=status, content_type=FHIR_JSON)
+
+
+def _outcome(error: FhirError) -> HttpResponse:
+    response = _fhir(operation_outcome(error), error.status)
+    if error.status == 401:
+        response["WWW-Authenticate"] = 'Bearer realm="tierspayant"'
+    return response
+
+
+def _insurer(request: HttpRequest) -> Insurer | None:
+    kind, _, bearer = request.headers.get("Authorization", "").partition(" ")
+    if kind.lower() != "bearer" or not bearer.strip():
+        return None
+    try:
+        return authenticate_insurer_token(
+            bearer.strip(), scope=InsurerScope.AUDIT_READ, now=timezone.now()
+        )
+    except InvalidInsurerToken:
+        return None
+
+
+def _identity(params: Any) -> tuple[str, str]:
+    identifier = (params.get("patient.identifier") or "").strip()
+    system, bar, nir = identifier.partition("|")
+    if not bar or system not in _NIR_SYSTEMS or not nir.strip():
+        raise FhirError(
+            400,
+            "required",
+            f"patient.identifier attendu sous la forme {systems.NIR}|<NIR>.",
+            "AuditEvent.patient.identifier",
+        )
+    birth_date = (params.get("patient.birthdate") or params.get("birthdate") or "").strip()
+    if not birth_date:
+        raise FhirError(
+            400,
+            "required",
+            "patient.birthdate (AAAA-MM-JJ) est obligatoire avec le NIR.",
+            "AuditEvent.patient.birthdate",
+        )
+    return nir.strip(), birth_date
+
+
+def _window(params: Any) -> tuple[datetime.date | None, datetime.date | None, int]:
+    since = until = None
+    for raw in params.getlist("date"):
+        prefix, value = raw[:2], raw[2:]
+        try:
+            day = datetime.date.fromisoformat(value)
+        except ValueError:
+            raise FhirError(
+                400, "invalid", "date attendue sous la forme geAAAA-MM-JJ ou leAAAA-MM-JJ.", "date"
+            ) from None
+        if prefix == "ge":
+            since = day
+        elif prefix == "le":
+            until = day
+        else:
+            raise FhirError(400, "not-supported", "préfixes de date acceptés : ge, le.", "date")
+    try:
+        count = int(params.get("_count") or _MAX_COUNT)
+    except ValueError:
+        raise FhirError(400, "invalid", "_count doit être un entier.", "_count") from None
+    return since, until, max(1, min(count, _MAX_COUNT))
+
+
+def audit_event(entry: AccessEntry, *, beneficiary_id: str, base: str) -> dict[str, Any]:
+    """One consultation as an R4B ``AuditEvent`` (as a JSON-ready dict)."""
+    agents: list[dict[str, Any]] = [
+        {
+            "type": {
+                "coding": [
+                    {
+                        "system": "http://terminology.hl7.org/CodeSystem/v3-ParticipationType",
+                        "code": "IRCP",
+                        "display": "information recipient",
+                    }
+                ]
+            },
+            "who": {
+                "identifier": {"system": systems.IDNATPS, "value": entry.professional_national_id},
+                "display": entry.professional,
+            },
+            "name": entry.profession,
+            "requestor": True,
+        }
+    ]
+    if entry.practice_siret or entry.practice_finess:
+        agents.append(
+            {
+                "type": {"text": "cabinet / structure"},
+                "who": {
+                    "identifier": {
+                        "system": IDNATST,
+                        "value": f"3{entry.practice_siret}"
+                        if entry.practice_siret
+                        else f"1{entry.practice_finess}",
+                    }
+                },
+                "requestor": False,
+            }
+        )
+    return {
+        "resourceType": "AuditEvent",
+        "id": str(entry.log_id),
+        "type": {"system": DCM, "code": "110112", "display": "Query"},
+        "action": "E",
+        "recorded": entry.occurred_at.astimezone(datetime.UTC).isoformat(),
+        "outcome": "0",
+        "purposeOfEvent": [
+            {
+                "coding": [
+                    {
+                        "system": f"{base}/CodeSystem/disclosure-purpose",
+                        "code": entry.purpose,
+                        "display": entry.purpose_label,
+                    }
+                ]
+            }
+        ],
+        "agent": agents,
+        "source": {
+            "observer": {"display": "tierspayant"},
+            "type": [
+                {
+                    "system": "http://terminology.hl7.org/CodeSystem/security-source-type",
+                    "code": "4",
+                    "display": "Application Server",
+                }
+            ],
+        },
+        "entity": [
+            {
+                "what": {
+                    "identifier": {
+                        "system": f"{base}/NamingSystem/beneficiary-id",
+                        "value": beneficiary_id,
+                    }
+                },
+                "type": {
+                    "system": "http://terminology.hl7.org/CodeSystem/audit-entity-type",
+                    "code": "1",
+                    "display": "Person",
+                },
+                "role": {
+                    "system": "http://terminology.hl7.org/CodeSystem/object-role",
+                    "code": "1",
+                    "display": "Patient",
+                },
+                "detail": [
+                    {"type": "fields-disclosed", "valueString": ",".join(entry.fields) or "-"},
+                    {"type": "outcome", "valueString": entry.outcome},
+                    {"type": "request-id", "valueString": entry.request_id},
+                ],
+            }
+        ],
+    }
+
+
+@csrf_exempt
+@require_POST
+def audit_event_search(request: HttpRequest) -> HttpResponse:
+    """POST ``_search`` over AuditEvent for one patient; Bundle searchset or OperationOutcome
+    (400 bad parameters or a NIR in the URL, 401 no valid ``audit:read`` token)."""
+    insurer = _insurer(request)
+    if insurer is None:
+        return _outcome(FhirError(401, "login", "Jeton d'organisme absent, invalide ou expiré."))
+    base: str = settings.TIERSPAYANT_FHIR_BASE_URL
+    try:
+        if request.GET:
+            raise FhirError(
+                400,
+                "invalid",
+                "Les paramètres de recherche vont dans le corps (POST), jamais dans l'adresse.",
+            )
+        nir, birth_date = _identity(request.POST)
+        since, until, count = _window(request.POST)
+        try:
+            people = insurer_beneficiaries_by_identity(
+                settings.TIERSPAYANT_KEYRING, insurer=insurer, nir=nir, birth_date=birth_date
+            )
+        except InvalidIdentity as exc:
+            field = str(exc).partition(":")[0]
+            raise FhirError(
+                400,
+                "invalid",
+                "NIR invalide." if field == "nir" else "patient.birthdate invalide (AAAA-MM-JJ).",
+                "AuditEvent.patient.identifier"
+                if field == "nir"
+                else "AuditEvent.patient.birthdate",
+            ) from None
+    except FhirError as exc:
+        return _outcome(exc)
+    events = []
+    for beneficiary in people:
+        for entry in access_history(beneficiary, insurer=insurer):
+            day = timezone.localtime(entry.occurred_at).date()
+            if (since and day < since) or (until and day > until):
+                continue
+            events.append((entry, str(beneficiary.pk)))
+    events.sort(key=lambda pair: pair[0].occurred_at, reverse=True)
+    bundle = {
+        "resourceType": "Bundle",
+        "type": "searchset",
+        "total": len(events),
+        "link": [{"relation": "self", "url": f"{base}/AuditEvent/_search"}],
+        "entry": [
+            {
+                "fullUrl": f"{base}/AuditEvent/{entry.log_id}",
+                "resource": audit_event(entry, beneficiary_id=beneficiary_id, base=base),
+                "search": {"mode": "match"},
+            }
+            for entry, beneficiary_id in events[:count]
+        ],
+    }
+    try:
+        validated = Bundle.model_validate(bundle)
+    except ValidationError:  # pragma: no cover - our own resources; a bug if it happens
+        return _outcome(FhirError(500, "exception", "Erreur interne de construction FHIR."))
+    return _fhir(json.loads(validated.model_dump_json(exclude_none=True)))

@@ -1,0 +1,174 @@
+"""``/fhir/r4/Claim`` and ``/fhir/r4/PaymentReconciliation/<id>``: thin views over the
+prior-approval, claims and payments services."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_POST
+
+from tierspayant.api.auth import professional_from_request
+from tierspayant.api.fhir.claim import (
+    claim_response,
+    parse_claim,
+    payment_reconciliation,
+    preauthorization_response,
+)
+from tierspayant.api.fhir.eligibility import FhirError, operation_outcome, provider_matches
+from tierspayant.audit.choices import Channel
+from tierspayant.audit.context import request_context
+from tierspayant.claims.selectors import claim_of
+from tierspayant.claims.services import submit_claim
+from tierspayant.guard.services import (
+    AccountSuspended,
+    GuardRefusal,
+    GuardUnavailable,
+    QuotaExceeded,
+)
+from tierspayant.payments.models import Statement
+from tierspayant.payments.selectors import statement_of, transfers_of
+from tierspayant.priorauth.adjudication import GuaranteeTableMissing
+from tierspayant.priorauth.config import CareConfig
+from tierspayant.priorauth.gate import BeneficiaryNotFound
+from tierspayant.priorauth.lpp import InvalidCareRequest
+from tierspayant.priorauth.selectors import approval_of
+from tierspayant.priorauth.services import request_prior_approval
+from tierspayant.providers.choices import Scope
+
+FHIR_JSON = "application/fhir+json; charset=utf-8"
+_EXPRESSION = {
+    "nir": "Patient.identifier",
+    "birth_date": "Patient.birthDate",
+    "rang": "Patient.extension",
+    "amc_number": "Claim.insurer.identifier",
+    "planned_date": "Claim.item.servicedDate",
+    "care_date": "Claim.item.servicedDate",
+    "invoice_number": "Claim.identifier",
+    "approval_number": "Claim.insurance.preAuthRef",
+}
+
+
+def _fhir(body: dict[str, Any], status: int = 200) -> HttpResponse:
+    return HttpResponse(json.dumps(body, ensure_ascii=False), status=status, content_type=FHIR_JSON)
+
+
+def _outcome(error: FhirError) -> HttpResponse:
+    response = _fhir(operation_outcome(error), error.status)
+    if error.status == 401:
+        response["WWW-Authenticate"] = 'Bearer realm="tierspayant"'
+    return response
+
+
+def _expression(field: str) -> str:
+    if field.startswith("lines["):
+        index = field[6 : field.index("]")]
+        rest = field.split(".", 1)[1] if "." in field else ""
+        element = {"billed": "net", "code": "productOrService", "side": "bodySite"}.get(rest, "")
+        return f"Claim.item[{index}]" + (f".{element}" if element else "")
+    return _EXPRESSION.get(field, "Claim")
+
+
+@csrf_exempt
+@require_POST
+def claim(request: HttpRequest) -> HttpResponse:
+    """POST a Claim (preauthorization or claim); answer a ClaimResponse, or an
+    OperationOutcome (400/401/403/404/422/429/503) naming the problem."""
+    professional = professional_from_request(request, Scope.CLAIMS_SUBMIT)
+    if professional is None:
+        return _outcome(
+            FhirError(
+                401, "login", "Jeton d'API absent, invalide, expiré ou sans le droit claims:submit."
+            )
+        )
+    base: str = settings.TIERSPAYANT_FHIR_BASE_URL
+    now = timezone.now()
+    today = timezone.localdate()
+    try:
+        parsed = parse_claim(request.body, base=base)
+        if parsed.provider_ids and not provider_matches(parsed.provider_ids, professional):
+            raise FhirError(
+                403,
+                "forbidden",
+                "provider ne correspond pas au titulaire du jeton.",
+                "Claim.provider",
+            )
+        config = CareConfig.from_settings(settings)
+        context = request_context(request, Channel.FHIR)
+        if parsed.use == "preauthorization":
+            approval = request_prior_approval(
+                config,
+                professional=professional,
+                identity=parsed.identity,
+                planned_date=parsed.care_date or today,
+                lines=parsed.lines,
+                context=context,
+                now=now,
+                today=today,
+            )
+            return _fhir(
+                preauthorization_response(
+                    approval_of(professional, pk=approval.pk), base=base, created=now
+                ),
+                201,
+            )
+        if not parsed.invoice_number:
+            raise FhirError(
+                422, "required", "Numéro de facture absent (identifier).", "Claim.identifier"
+            )
+        submitted = submit_claim(
+            config,
+            professional=professional,
+            identity=parsed.identity,
+            invoice_number=parsed.invoice_number,
+            care_date=parsed.care_date or today,
+            lines=parsed.lines,
+            approval_number=parsed.approval_number,
+            context=context,
+            now=now,
+            today=today,
+        )
+        body = claim_response(claim_of(professional, submitted.claim.pk), base=base, created=now)
+        return _fhir(body, 201 if submitted.created else 200)
+    except FhirError as exc:
+        return _outcome(exc)
+    except InvalidCareRequest as exc:
+        return _outcome(FhirError(400, "invalid", exc.message, _expression(exc.field)))
+    except BeneficiaryNotFound as exc:
+        return _outcome(FhirError(404, "not-found", exc.message, "Claim.patient"))
+    except GuaranteeTableMissing as exc:
+        return _outcome(FhirError(503, "transient", exc.message))
+    except QuotaExceeded as exc:
+        return _outcome(FhirError(429, "throttled", exc.message))
+    except GuardUnavailable as exc:
+        return _outcome(FhirError(503, "transient", exc.message))
+    except AccountSuspended as exc:
+        return _outcome(FhirError(403, "suspended", exc.message))
+    except GuardRefusal as exc:
+        return _outcome(FhirError(403, "forbidden", exc.message))
+
+
+@require_GET
+def payment_reconciliation_read(request: HttpRequest, statement_id: int) -> HttpResponse:
+    """``GET /fhir/r4/PaymentReconciliation/<id>``: one of the token owner's statements
+    (scope ``payments:read``); another professional's id is a 404."""
+    professional = professional_from_request(request, Scope.PAYMENTS_READ)
+    if professional is None:
+        return _outcome(
+            FhirError(
+                401, "login", "Jeton d'API absent, invalide, expiré ou sans le droit payments:read."
+            )
+        )
+    try:
+        statement = statement_of(professional, statement_id)
+    except Statement.DoesNotExist:
+        return _outcome(FhirError(404, "not-found", "Relevé inconnu."))
+    return _fhir(
+        payment_reconciliation(
+            statement, list(transfers_of(statement)), base=settings.TIERSPAYANT_FHIR_BASE_URL
+        )
+    )

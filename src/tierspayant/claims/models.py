@@ -1,0 +1,69 @@
+"""Claims (invoices) and their lines. Amounts in euros; the beneficiary by internal id."""
+
+from __future__ import annotations
+
+from django.db import models
+
+from tierspayant.claims.choices import ClaimStatus
+from tierspayant.priorauth.models import CareLine, PriorApproval, money_field
+from tierspayant.providers.models import Professional
+from tierspayant.registry.models import Beneficiary, Insurer
+
+
+class Claim(models.Model):
+    """An invoice. ``invoice_number`` is the professional's own (unique per professional:
+    resubmitting it is idempotent); ``content_hash`` fingerprints what was submitted (care
+    date, lines, approval number; no identity) to tell a resubmission from a reuse;
+    ``duplicate_key`` (beneficiary, date, codes and amounts) finds the same care invoiced
+    twice. ``approval`` is set only when the approval was used (accepted claims)."""
+
+    professional = models.ForeignKey(Professional, on_delete=models.PROTECT, related_name="claims")
+    invoice_number = models.CharField("numéro de facture", max_length=40)
+    beneficiary = models.ForeignKey(Beneficiary, on_delete=models.PROTECT, related_name="+")
+    insurer = models.ForeignKey(Insurer, on_delete=models.PROTECT, related_name="+")
+    approval = models.OneToOneField(
+        PriorApproval, null=True, blank=True, on_delete=models.PROTECT, related_name="claim"
+    )
+    approval_number = models.CharField(max_length=20, blank=True, default="")
+    care_date = models.DateField("date des soins")
+    status = models.CharField(max_length=10, choices=ClaimStatus.choices)
+    reasons = models.JSONField(default=list)
+    total_billed = money_field()
+    total_amo = money_field()
+    total_amc = money_field()
+    total_rac = money_field()
+    content_hash = models.CharField(max_length=64)
+    duplicate_key = models.CharField(max_length=64, db_index=True)
+    table_id = models.CharField(max_length=60, blank=True, default="")
+    disclosure_log_id = models.BigIntegerField(null=True, blank=True)
+    submitted_at = models.DateTimeField()
+    adjudicated_at = models.DateTimeField(null=True, blank=True)
+    paid_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "facture"
+        ordering = ["-submitted_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["professional", "invoice_number"], name="claim_unique_invoice_number"
+            )
+        ]
+        indexes = [models.Index(fields=["status", "professional", "insurer"])]
+
+    def __str__(self) -> str:
+        return self.invoice_number
+
+    @property
+    def patient_reference(self) -> str:
+        """What statements show instead of an identity: the approval number when there is
+        one, else the invoice number."""
+        return self.approval_number or self.invoice_number
+
+
+class ClaimLine(CareLine):
+    """One invoiced line and its adjudicated split."""
+
+    claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="lines")
+
+    class Meta(CareLine.Meta):
+        verbose_name = "ligne de facture"

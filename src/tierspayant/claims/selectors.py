@@ -1,0 +1,28 @@
+"""Read queries on claims, within one professional's own objects (another's id: not found)."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from tierspayant.claims.choices import ClaimStatus
+from tierspayant.claims.models import Claim
+from tierspayant.providers.models import Professional
+
+
+def claims_of(professional: Professional) -> QuerySet[Claim]:
+    """The professional's claims, newest first, with their insurer."""
+    return Claim.objects.filter(professional=professional).select_related("insurer")
+
+
+def claim_of(professional: Professional, pk: int) -> Claim:
+    """One of the professional's claims with its lines; ``Claim.DoesNotExist`` otherwise."""
+    return claims_of(professional).prefetch_related("lines").get(pk=pk)
+
+
+def payable_claims() -> QuerySet[Claim]:
+    """Accepted claims not paid yet, in a stable order (insurer, professional, id)."""
+    return (
+        Claim.objects.filter(status=ClaimStatus.ACCEPTED)
+        .select_related("insurer", "professional")
+        .order_by("insurer_id", "professional_id", "id")
+    )

@@ -1,0 +1,175 @@
+"""Back-office for the security team: alerts, suspensions (lifted by staff with a reason),
+lockdown history, and the security dashboard (server-rendered SVG, no JavaScript)."""
+
+from __future__ import annotations
+
+import zoneinfo
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.safestring import mark_safe
+from django.views.decorators.http import require_POST
+
+from tierspayant.guard.charts import line_chart
+from tierspayant.guard.choices import AlertStatus
+from tierspayant.guard.dashboard import (
+    hourly_volume,
+    open_alerts,
+    suspended_accounts,
+    top_accounts_today,
+)
+from tierspayant.guard.lockdown import lockdown_active, set_lockdown
+from tierspayant.guard.models import Alert, LockdownEvent, Suspension
+from tierspayant.guard.suspension import NotSuspended, lift_suspension
+
+
+class ReasonForm(forms.Form):
+    """A required reason (logged)."""
+
+    reason = forms.CharField(label="Motif", widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class ReadOnly(admin.ModelAdmin):
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Alert)
+class AlertAdmin(ReadOnly):
+    list_display = ["raised_at", "kind", "severity", "action", "professional", "channel", "status"]
+    list_filter = ["status", "severity", "kind", "action"]
+    actions = ["close_alerts"]
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return bool(request.user.has_perm("guard.change_alert"))
+
+    @admin.action(description="Marquer comme traitées")
+    def close_alerts(self, request: HttpRequest, queryset: Any) -> None:
+        queryset.filter(status=AlertStatus.OPEN).update(
+            status=AlertStatus.CLOSED, closed_at=timezone.now(), closed_by=request.user
+        )
+
+    def get_urls(self) -> list[Any]:
+        return [
+            path(
+                "tableau-de-bord/",
+                self.admin_site.admin_view(self.dashboard),
+                name="guard_dashboard",
+            ),
+            path(
+                "confinement/",
+                self.admin_site.admin_view(require_POST(self.toggle_lockdown)),
+                name="guard_lockdown",
+            ),
+            *super().get_urls(),
+        ]
+
+    def dashboard(self, request: HttpRequest) -> HttpResponse:
+        """Open alerts, suspended accounts, lookups per hour with baseline, top accounts."""
+        if not request.user.has_perm("guard.view_alert"):
+            raise PermissionDenied
+        tz = zoneinfo.ZoneInfo(settings.TIME_ZONE)
+        now = timezone.now()
+        raw = request.GET.get("professionnel", "")
+        professional_id = int(raw) if raw.isdigit() else None
+        volume = hourly_volume(now=now, tz=tz, professional_id=professional_id)
+        scope = f"compte {professional_id}" if professional_id else "toute la plateforme"
+        chart = line_chart(
+            {"vérifications": volume.counts, "référence (médiane 4 semaines)": volume.baseline},
+            x_labels=volume.labels,
+            title=f"Vérifications de droits par heure ({scope})",
+            y_label="vérifications",
+            dashed=["référence (médiane 4 semaines)"],
+        )
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Tableau de bord sécurité",
+            "chart": mark_safe(chart),  # noqa: S308 - built here, every text escaped
+            "alerts": open_alerts(),
+            "suspended": suspended_accounts(),
+            "top": top_accounts_today(now=now, tz=tz),
+            "locked": lockdown_active(),
+            "can_lockdown": request.user.has_perm("guard.toggle_lockdown"),
+            "form": ReasonForm(),
+            "professional_id": professional_id or "",
+        }
+        return render(request, "admin/guard/dashboard.html", context)
+
+    def toggle_lockdown(self, request: HttpRequest) -> HttpResponse:
+        """The lockdown button: switch with a reason (permission ``guard.toggle_lockdown``)."""
+        if not request.user.has_perm("guard.toggle_lockdown"):
+            raise PermissionDenied
+        form = ReasonForm(request.POST)
+        if form.is_valid():
+            active = request.POST.get("active") == "1"
+            set_lockdown(
+                active=active,
+                actor=request.user,
+                reason=form.cleaned_data["reason"],
+                source="admin",
+                now=timezone.now(),
+            )
+            messages.success(request, "Portail fermé." if active else "Portail rouvert.")
+        else:
+            messages.error(request, "Un motif est obligatoire.")
+        return redirect(reverse("admin:guard_dashboard"))
+
+
+@admin.register(Suspension)
+class SuspensionAdmin(ReadOnly):
+    list_display = ["suspended_at", "professional", "reason", "lifted_at", "lifted_by"]
+    list_filter = ["reason"]
+
+    def get_urls(self) -> list[Any]:
+        return [
+            path(
+                "<int:suspension_id>/lever/",
+                self.admin_site.admin_view(self.lift),
+                name="guard_suspension_lift",
+            ),
+            *super().get_urls(),
+        ]
+
+    def lift(self, request: HttpRequest, suspension_id: int) -> HttpResponse:
+        """Lift a suspension: staff with ``guard.change_suspension``, with a reason."""
+        if not request.user.has_perm("guard.change_suspension"):
+            raise PermissionDenied
+        suspension = get_object_or_404(Suspension, pk=suspension_id)
+        form = ReasonForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                lift_suspension(
+                    professional=suspension.professional,
+                    by=request.user,
+                    reason=form.cleaned_data["reason"],
+                    now=timezone.now(),
+                )
+                messages.success(request, "Suspension levée.")
+            except NotSuspended:
+                messages.error(request, "Ce compte n'est pas suspendu.")
+            return redirect(reverse("admin:guard_suspension_changelist"))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Lever la suspension",
+            "suspension": suspension,
+            "form": form,
+        }
+        return render(request, "admin/guard/lift.html", context)
+
+
+@admin.register(LockdownEvent)
+class LockdownEventAdmin(ReadOnly):
+    list_display = ["at", "active", "actor", "source", "reason"]

@@ -1,0 +1,78 @@
+"""Controlled vocabularies of the guard: alert kinds, severities, responses."""
+
+from __future__ import annotations
+
+from django.db import models
+
+
+class Severity(models.TextChoices):
+    """How bad a finding is; the policy maps each severity to an :class:`Action`."""
+
+    LOW = "low", "Faible"
+    MEDIUM = "medium", "Moyenne"
+    HIGH = "high", "Élevée"
+    CRITICAL = "critical", "Critique"
+
+    @property
+    def rank(self) -> int:
+        """0 (low) to 3 (critical), for comparisons."""
+        return list(Severity).index(self)
+
+
+class Action(models.TextChoices):
+    """What the guard does about a finding, weakest first."""
+
+    ALERT = "alert", "Alerter l'équipe sécurité"
+    SLOW_DOWN = "slow_down", "Ralentir le compte"
+    STEP_UP = "step_up", "Exiger un second facteur récent"
+    SUSPEND = "suspend", "Suspendre le compte"
+
+    @property
+    def rank(self) -> int:
+        """0 (alert) to 3 (suspend), for picking the strongest response."""
+        return list(Action).index(self)
+
+
+class AlertKind(models.TextChoices):
+    """What a detector saw. Evidence never holds personal data (counts, thresholds, windows)."""
+
+    QUOTA = "quota", "Quota dépassé"
+    BURST = "burst", "Rafale de vérifications"
+    VOLUME_HOUR = "volume_hour", "Volume horaire inhabituel"
+    VOLUME_DAY = "volume_day", "Volume quotidien inhabituel"
+    NO_MATCH_RATIO = "no_match_ratio", "Trop de réponses sans correspondance"
+    NIR_PATTERN = "nir_pattern", "NIR séquentiels ou similaires"
+    UNUSUAL_HOUR = "unusual_hour", "Activité à une heure inhabituelle"
+    NEW_NETWORK = "new_network", "Nouvelle adresse IP"
+    NEW_DEVICE = "new_device", "Nouveau navigateur ou logiciel"
+    MANY_NETWORKS = "many_networks", "Nombreuses adresses IP"
+    CONCURRENT_NETWORKS = "concurrent_networks", "Deux réseaux éloignés en même temps"
+    SHARED_NETWORK = "shared_network", "Même adresse IP pour plusieurs cabinets"
+    CANARY = "canary", "Bénéficiaire leurre consulté"
+    CAMPAIGN = "campaign", "Campagne sur plusieurs comptes"
+
+
+#: The severity each kind of finding carries.
+KIND_SEVERITY: dict[AlertKind, Severity] = {
+    AlertKind.QUOTA: Severity.LOW,
+    AlertKind.BURST: Severity.HIGH,
+    AlertKind.VOLUME_HOUR: Severity.MEDIUM,
+    AlertKind.VOLUME_DAY: Severity.MEDIUM,
+    AlertKind.NO_MATCH_RATIO: Severity.HIGH,
+    AlertKind.NIR_PATTERN: Severity.HIGH,
+    AlertKind.UNUSUAL_HOUR: Severity.LOW,
+    AlertKind.NEW_NETWORK: Severity.LOW,
+    AlertKind.NEW_DEVICE: Severity.LOW,
+    AlertKind.MANY_NETWORKS: Severity.MEDIUM,
+    AlertKind.CONCURRENT_NETWORKS: Severity.MEDIUM,
+    AlertKind.SHARED_NETWORK: Severity.MEDIUM,
+    AlertKind.CANARY: Severity.CRITICAL,
+    AlertKind.CAMPAIGN: Severity.CRITICAL,
+}
+
+
+class AlertStatus(models.TextChoices):
+    """Where the security team is with an alert."""
+
+    OPEN = "open", "Ouverte"
+    CLOSED = "closed", "Traitée"

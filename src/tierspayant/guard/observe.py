@@ -1,0 +1,123 @@
+"""Gathering one lookup's features from live counters, at lookup time.
+
+The NIR, IP address and user agent are in hand here and nowhere after: each is reduced to a
+short keyed hash (HMAC-SHA256 under the index key, truncated to 32-48 bits: a bucket shared
+by many values, not an identifier) used only inside counter keys that expire within hours
+(NIR) or weeks (IP, user agent). Alerts get counts, never these values.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import hmac
+import ipaddress
+from dataclasses import dataclass
+
+from tierspayant.guard.counters import BUCKET, DAY, HOUR, Counters, window
+from tierspayant.guard.detectors import Features
+
+KNOWN_FOR = 60 * DAY  # how long a network or device stays "known" for an account
+
+
+def bucket(key: bytes, purpose: str, value: str, *, hex_chars: int = 8) -> str:
+    """A keyed hash of ``value`` truncated to ``hex_chars`` hex digits (a bucket)."""
+    digest = hmac.new(key, f"guard|{purpose}|{value}".encode(), hashlib.sha256).hexdigest()
+    return digest[:hex_chars]
+
+
+def network_of(ip: str) -> str:
+    """The /16 (IPv4) or /48 (IPv6) network holding ``ip``; ``ip`` itself if unparsable."""
+    try:
+        address = ipaddress.ip_address(ip)
+    except ValueError:
+        return ip
+    prefix = 16 if address.version == 4 else 48
+    return str(ipaddress.ip_network(f"{address}/{prefix}", strict=False))
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """One rights check as the guard sees it. ``nir`` is used only to derive buckets here;
+    ``practice`` is the practice key (or None); ``miss`` means no match or invalid input."""
+
+    professional_id: int
+    practice: str | None
+    now: datetime.datetime
+    local_hour: int
+    day: datetime.date
+    miss: bool
+    canary: bool
+    nir: str | None
+    ip: str | None
+    user_agent: str
+    hour_count: int
+    day_count: int
+
+
+def gather(counters: Counters, lookup: Lookup, *, key: bytes, has_history: bool) -> Features:
+    """Count ``lookup`` into the live feature counters and return its :class:`Features`.
+
+    ``key`` is the bucket key (bytes); ``has_history`` says whether a first-seen network or
+    device is news (an account without history has no "usual" network yet).
+    Raises ``GuardUnavailable`` if the storage fails.
+    """
+    pro = f"f:{lookup.professional_id}"
+    hour = window(lookup.now, HOUR)
+    day = lookup.day.isoformat()
+    five = window(lookup.now, BUCKET)
+    burst = counters.incr(f"{pro}:b:{five}", ttl=3 * BUCKET) + counters.get(f"{pro}:b:{five - 1}")
+    misses = counters.incr(f"{pro}:m:{hour}", ttl=HOUR + 60) if lookup.miss else 0
+    pattern = 0
+    if lookup.nir:
+        nir_bucket = bucket(key, "nir", lookup.nir)
+        prefix_bucket = bucket(key, "nir-prefix", lookup.nir[:10])
+        if counters.first_time(f"{pro}:n:{hour}:{nir_bucket}", ttl=HOUR + 60):
+            pattern = counters.incr(f"{pro}:p:{hour}:{prefix_bucket}", ttl=HOUR + 60)
+    new_network = new_device = False
+    networks_today = networks_10min = practices = 0
+    if lookup.ip:
+        ip = bucket(key, "ip", lookup.ip, hex_chars=12)
+        new_network = counters.first_time(f"{pro}:ip:{ip}", ttl=KNOWN_FOR) and has_history
+        if counters.first_time(f"{pro}:ipd:{day}:{ip}", ttl=2 * DAY):
+            networks_today = counters.incr(f"{pro}:ipn:{day}", ttl=2 * DAY)
+        ten = window(lookup.now, 2 * BUCKET)
+        net = bucket(key, "net", network_of(lookup.ip), hex_chars=12)
+        if counters.first_time(f"{pro}:net:{ten}:{net}", ttl=4 * BUCKET):
+            networks_10min = counters.incr(f"{pro}:netn:{ten}", ttl=4 * BUCKET)
+        practice = lookup.practice or f"pro:{lookup.professional_id}"
+        if counters.first_time(f"ipp:{hour}:{ip}:{practice}", ttl=HOUR + 60):
+            practices = counters.incr(f"ippn:{hour}:{ip}", ttl=HOUR + 60)
+        else:
+            practices = counters.get(f"ippn:{hour}:{ip}")
+    if lookup.user_agent:
+        agent = bucket(key, "ua", lookup.user_agent, hex_chars=12)
+        new_device = counters.first_time(f"{pro}:ua:{agent}", ttl=KNOWN_FOR) and has_history
+    return Features(
+        burst=burst,
+        hour=lookup.hour_count,
+        day=lookup.day_count,
+        misses_hour=misses,
+        pattern=pattern,
+        local_hour=lookup.local_hour,
+        new_network=new_network,
+        new_device=new_device,
+        networks_today=networks_today,
+        networks_10min=networks_10min,
+        practices_on_network=practices,
+        canary=lookup.canary,
+    )
+
+
+def remember_context(
+    counters: Counters, *, professional_id: int, key: bytes, ip: str | None, user_agent: str
+) -> None:
+    """Mark ``ip`` and ``user_agent`` as known for the account (what past weeks of activity
+    leave behind; used to seed a replayed history)."""
+    pro = f"f:{professional_id}"
+    if ip:
+        counters.first_time(f"{pro}:ip:{bucket(key, 'ip', ip, hex_chars=12)}", ttl=KNOWN_FOR)
+    if user_agent:
+        counters.first_time(
+            f"{pro}:ua:{bucket(key, 'ua', user_agent, hex_chars=12)}", ttl=KNOWN_FOR
+        )

@@ -1,0 +1,14 @@
+"""Vocabularies of payment runs."""
+
+from django.db import models
+
+
+class HoldReason(models.TextChoices):
+    """Why a professional's accepted claims were not paid by a run (they stay accepted and
+    are paid by a later run once the reason is gone)."""
+
+    BANK_CHANGE_PENDING = (
+        "bank_change_pending",
+        "Changement de coordonnées bancaires en cours (paiements retenus)",
+    )
+    NO_BANK_ACCOUNT = "no_bank_account", "Aucun compte bancaire validé"

@@ -1,0 +1,61 @@
+"""``tierspayant payment-run [--output DIR] [--execution-date YYYY-MM-DD]``: pay every
+accepted claim once (SEPA pain.001.001.09 per insurer, statements per professional)."""
+
+from __future__ import annotations
+
+import datetime
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
+from tqdm import tqdm
+
+from tierspayant.payments.sepa import Debtor, SepaFileInvalid
+from tierspayant.payments.services import ConcurrentRun, NothingToPay, run_payments
+
+
+class Command(BaseCommand):
+    help = "Pay accepted claims: SEPA files per insurer and statements per professional."
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("--output", default=None, help="output directory (default: settings)")
+        parser.add_argument(
+            "--execution-date", default=None, help="requested execution date (default: today)"
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        output = Path(options["output"] or settings.TIERSPAYANT_PAYMENTS_DIR)
+        raw = options["execution_date"]
+        try:
+            execution = datetime.date.fromisoformat(raw) if raw else timezone.localdate()
+        except ValueError:
+            raise CommandError("--execution-date: expected YYYY-MM-DD") from None
+        try:
+            result = run_payments(
+                keys=settings.TIERSPAYANT_KEYRING.encryption,
+                debtor=Debtor(
+                    name=settings.TIERSPAYANT_SEPA_DEBTOR_NAME,
+                    iban=settings.TIERSPAYANT_SEPA_DEBTOR_IBAN,
+                    bic=settings.TIERSPAYANT_SEPA_DEBTOR_BIC,
+                ),
+                output_dir=output,
+                now=timezone.now(),
+                execution_date=execution,
+                progress=lambda items, **kw: tqdm(items, **kw),
+            )
+        except (NothingToPay, ConcurrentRun) as exc:
+            raise CommandError(exc.message) from None
+        except SepaFileInvalid as exc:
+            raise CommandError(f"SEPA file invalid, nothing paid: {exc}") from None
+        run = result.run
+        self.stdout.write(
+            f"{run.reference}: {run.claim_count} factures payées, {run.transfer_count} virements, "
+            f"{run.total:.2f} EUR; fichiers dans {run.directory}"
+        )
+        for held in result.held:
+            self.stdout.write(
+                f"Retenu : professionnel {held.professional_id}, {held.claim_count} factures "
+                f"({held.amount:.2f} EUR) : {held.get_reason_display()}"
+            )

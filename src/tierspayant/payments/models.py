@@ -1,0 +1,126 @@
+"""Payment runs and what they produced. A claim is paid at most once: ``TransferLine.claim``
+is unique, so a second run (or a concurrent one) cannot pay it again."""
+
+from __future__ import annotations
+
+from django.db import models
+
+from tierspayant.claims.models import Claim
+from tierspayant.payments.choices import HoldReason
+from tierspayant.priorauth.models import money_field
+from tierspayant.providers.models import BankAccount, Professional
+from tierspayant.registry.models import Insurer
+
+
+class PaymentRun(models.Model):
+    """One run: when, the requested execution date of the transfers, where its files are
+    (``directory``, absolute), how many transfers and claims, and the total in euros."""
+
+    reference = models.CharField(max_length=40, unique=True)
+    created_at = models.DateTimeField()
+    execution_date = models.DateField()
+    directory = models.CharField(max_length=500)
+    transfer_count = models.PositiveIntegerField(default=0)
+    claim_count = models.PositiveIntegerField(default=0)
+    total = money_field()
+
+    class Meta:
+        verbose_name = "campagne de paiement"
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.reference
+
+
+class SepaFile(models.Model):
+    """The pain.001.001.09 file of one insurer in a run (file name relative to the run's
+    directory, SHA-256 of its bytes, message id, number of transactions, control sum)."""
+
+    run = models.ForeignKey(PaymentRun, on_delete=models.PROTECT, related_name="sepa_files")
+    insurer = models.ForeignKey(Insurer, on_delete=models.PROTECT, related_name="+")
+    file_name = models.CharField(max_length=100)
+    sha256 = models.CharField(max_length=64)
+    message_id = models.CharField(max_length=35)
+    transaction_count = models.PositiveIntegerField()
+    control_sum = money_field()
+
+    class Meta:
+        verbose_name = "fichier de virements SEPA"
+
+    def __str__(self) -> str:
+        return self.file_name
+
+
+class Transfer(models.Model):
+    """One credit transfer: an insurer pays a professional the AMC of their claims, to the
+    bank account in force at the run (masked IBAN kept for the record)."""
+
+    run = models.ForeignKey(PaymentRun, on_delete=models.PROTECT, related_name="transfers")
+    insurer = models.ForeignKey(Insurer, on_delete=models.PROTECT, related_name="+")
+    professional = models.ForeignKey(
+        Professional, on_delete=models.PROTECT, related_name="transfers"
+    )
+    bank_account = models.ForeignKey(BankAccount, on_delete=models.PROTECT, related_name="+")
+    end_to_end_id = models.CharField(max_length=35, unique=True)
+    amount = money_field()
+
+    class Meta:
+        verbose_name = "virement"
+
+    def __str__(self) -> str:
+        return self.end_to_end_id
+
+
+class TransferLine(models.Model):
+    """A claim paid by a transfer. Unique per claim: the guarantee against paying twice."""
+
+    transfer = models.ForeignKey(Transfer, on_delete=models.PROTECT, related_name="lines")
+    claim = models.OneToOneField(Claim, on_delete=models.PROTECT, related_name="transfer_line")
+    amount = money_field()
+
+    class Meta:
+        verbose_name = "facture payée"
+
+    def __str__(self) -> str:
+        return f"facture {self.claim_id}"
+
+
+class Statement(models.Model):
+    """A professional's remittance statement for a run: a PDF and a CSV in the run's
+    directory (names relative to it), with their SHA-256."""
+
+    run = models.ForeignKey(PaymentRun, on_delete=models.PROTECT, related_name="statements")
+    professional = models.ForeignKey(
+        Professional, on_delete=models.PROTECT, related_name="statements"
+    )
+    pdf_name = models.CharField(max_length=100)
+    csv_name = models.CharField(max_length=100)
+    pdf_sha256 = models.CharField(max_length=64)
+    total = money_field()
+    claim_count = models.PositiveIntegerField()
+
+    class Meta:
+        verbose_name = "relevé de paiement"
+        ordering = ["-run__created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["run", "professional"], name="statement_unique")
+        ]
+
+    def __str__(self) -> str:
+        return self.pdf_name
+
+
+class HeldPayment(models.Model):
+    """Accepted claims of a professional a run did not pay, and why."""
+
+    run = models.ForeignKey(PaymentRun, on_delete=models.PROTECT, related_name="held")
+    professional = models.ForeignKey(Professional, on_delete=models.PROTECT, related_name="+")
+    reason = models.CharField(max_length=30, choices=HoldReason.choices)
+    claim_count = models.PositiveIntegerField()
+    amount = money_field()
+
+    class Meta:
+        verbose_name = "paiement retenu"
+
+    def __str__(self) -> str:
+        return f"{self.reason} ({self.claim_count})"

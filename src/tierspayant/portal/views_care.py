@@ -1,0 +1,380 @@
+"""Portal pages of the optician's day: quotes and approvals, invoices, statements.
+
+Thin: parse a form, call ``priorauth``/``claims`` services, render. Every page shows only
+the signed-in professional's own objects; another professional's id is a 404. The patient's
+identity is typed again for each quote or invoice (it is never stored nor shown back).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.contrib import messages
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import urlencode
+from django.views.decorators.http import require_http_methods, require_POST
+
+from tierspayant.audit.choices import Channel
+from tierspayant.audit.context import request_context
+from tierspayant.claims.models import Claim
+from tierspayant.claims.selectors import claim_of, claims_of
+from tierspayant.claims.services import submit_claim
+from tierspayant.guard.services import (
+    AccountSuspended,
+    GuardUnavailable,
+    PortalLocked,
+    QuotaExceeded,
+    StepUpRequired,
+)
+from tierspayant.payments.models import Statement
+from tierspayant.payments.selectors import statement_file, statement_of, statements_of
+from tierspayant.portal.decorators import professional_required
+from tierspayant.portal.sessions import SESSION_STEP_UP_AT, session_instant
+from tierspayant.priorauth.adjudication import GuaranteeTableMissing
+from tierspayant.priorauth.choices import reason_label
+from tierspayant.priorauth.config import CareConfig
+from tierspayant.priorauth.gate import BeneficiaryNotFound, Identity
+from tierspayant.priorauth.lpp import InvalidCareRequest, LineInput, lpp_codes
+from tierspayant.priorauth.models import PriorApproval
+from tierspayant.priorauth.selectors import approval_of, approvals_of
+from tierspayant.priorauth.services import (
+    ApprovalNotCancellable,
+    cancel_prior_approval,
+    request_prior_approval,
+)
+
+SIDES = [("", "—"), ("right", "Droit (OD)"), ("left", "Gauche (OG)")]
+
+
+class IdentityForm(forms.Form):
+    """The patient as on the card (the rights check's fields), and the date of care."""
+
+    nir = forms.CharField(
+        label="NIR (15 caractères)",
+        max_length=25,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
+    birth_date = forms.CharField(
+        label="Date de naissance", max_length=10, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    rang = forms.CharField(label="Rang de naissance (si jumeaux)", required=False, max_length=1)
+    amc_number = forms.CharField(label="Numéro AMC (facultatif)", required=False, max_length=10)
+    care_date = forms.CharField(
+        label="Date des soins", max_length=10, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    reference = forms.CharField(label="Référence", required=False, max_length=40)
+
+    def identity(self) -> Identity:
+        data = self.cleaned_data
+        return Identity(
+            nir=data["nir"],
+            birth_date=data["birth_date"],
+            rang=data["rang"] or None,
+            amc_number=data["amc_number"] or None,
+        )
+
+
+class LineForm(forms.Form):
+    """One line: LPP code, eye or ear, price billed."""
+
+    code = forms.CharField(label="Code LPP", required=False, max_length=13)
+    side = forms.ChoiceField(label="Côté", required=False, choices=SIDES)
+    billed = forms.CharField(label="Prix facturé (€)", required=False, max_length=12)
+
+
+LineFormSet = forms.formset_factory(LineForm, extra=4, max_num=10)
+
+
+def _lines(formset: Any) -> list[LineInput]:
+    return [
+        LineInput(
+            code=f.cleaned_data["code"],
+            billed=f.cleaned_data.get("billed"),
+            side=f.cleaned_data.get("side") or None,
+        )
+        for f in formset.forms
+        if f.cleaned_data.get("code")
+    ]
+
+
+def _field_error(
+    form: IdentityForm, formset: Any, exc: InvalidCareRequest, date_label: str
+) -> None:
+    """Put the service's error on the right field (``lines[1].billed`` on line 2's price)."""
+    field = exc.field
+    if field.startswith("lines["):
+        index = int(field[6 : field.index("]")])
+        name = field.split(".", 1)[1] if "." in field else ""
+        line_form = formset.forms[index] if index < len(formset.forms) else None
+        if line_form is not None and name in line_form.fields:
+            line_form.add_error(name, exc.message)
+            return
+        form.add_error(None, f"Ligne {index + 1} : {exc.message}")
+        return
+    if field == "lines":
+        form.add_error(None, exc.message)
+        return
+    mapped = {
+        "planned_date": "care_date",
+        "quote_reference": "reference",
+        "invoice_number": "reference",
+    }.get(field, field)
+    if mapped in form.fields:
+        form.add_error(mapped, exc.message)
+    else:
+        form.add_error(None, f"{date_label if field.endswith('date') else field} : {exc.message}")
+
+
+def _guarded(
+    request: HttpRequest, call: Any, form: IdentityForm, formset: Any, date_label: str
+) -> tuple[Any, HttpResponse | None, int]:
+    """Run a service call and turn its refusals into the portal's answers."""
+    try:
+        return call(), None, 200
+    except InvalidCareRequest as exc:
+        _field_error(form, formset, exc, date_label)
+        return None, None, 400
+    except BeneficiaryNotFound as exc:
+        form.add_error(None, exc.message)
+        return None, None, 404
+    except StepUpRequired:
+        target = f"{reverse('portal:step-up')}?{urlencode({'next': request.path})}"
+        return None, redirect(target), 302
+    except AccountSuspended:
+        return None, render(request, "portal/suspended.html", status=403), 403
+    except PortalLocked:
+        return None, render(request, "portal/maintenance.html", status=503), 503
+    except QuotaExceeded as exc:
+        form.add_error(None, exc.message)
+        return None, None, 429
+    except (GuardUnavailable, GuaranteeTableMissing):
+        form.add_error(None, "Service momentanément indisponible : réessayez dans un instant.")
+        return None, None, 503
+
+
+def _labels(obj: Any) -> list[dict[str, Any]]:
+    """Lines with their reason codes in plain French."""
+    return [
+        {"line": line, "reasons": [(code, reason_label(code)) for code in line.reasons]}
+        for line in obj.lines.all()
+    ]
+
+
+@professional_required
+@require_http_methods(["GET", "POST"])
+def approval_new(request: HttpRequest) -> HttpResponse:
+    """A quote (devis) for class B glasses, hearing aids...: answered at once."""
+    form = IdentityForm(request.POST or None, prefix="")
+    form.fields["care_date"].label = "Date prévue de l'équipement"
+    form.fields["reference"].label = "Référence du devis (facultatif)"
+    formset = LineFormSet(request.POST or None, prefix="lines")
+    status = 200
+    if request.method == "POST" and form.is_valid() and formset.is_valid():
+        data = form.cleaned_data
+        approval, response, status = _guarded(
+            request,
+            lambda: request_prior_approval(
+                CareConfig.from_settings(settings),
+                professional=request.user.professional,  # type: ignore[union-attr]
+                identity=form.identity(),
+                planned_date=data["care_date"],
+                lines=_lines(formset),
+                quote_reference=data["reference"],
+                context=request_context(request, Channel.PORTAL),
+                now=timezone.now(),
+                today=timezone.localdate(),
+                step_up_verified_at=session_instant(request, SESSION_STEP_UP_AT),
+            ),
+            form,
+            formset,
+            "Date prévue",
+        )
+        if response is not None:
+            return response
+        if approval is not None:
+            return redirect("portal:care-approval", approval_id=approval.pk)
+    elif request.method == "POST":
+        status = 400
+    return render(
+        request,
+        "portal/care_approval_form.html",
+        {
+            "form": form,
+            "formset": formset,
+            "codes": sorted(lpp_codes().values(), key=lambda c: c.code),
+        },
+        status=status,
+    )
+
+
+@professional_required
+def approvals(request: HttpRequest) -> HttpResponse:
+    """The professional's approvals."""
+    rows = approvals_of(request.user.professional)[:200]  # type: ignore[union-attr]
+    return render(
+        request, "portal/care_approvals.html", {"approvals": rows, "today": timezone.localdate()}
+    )
+
+
+def _own_approval(request: HttpRequest, approval_id: int) -> PriorApproval:
+    try:
+        return approval_of(request.user.professional, pk=approval_id)  # type: ignore[union-attr]
+    except PriorApproval.DoesNotExist:
+        raise Http404 from None
+
+
+@professional_required
+def approval_detail(request: HttpRequest, approval_id: int) -> HttpResponse:
+    """One approval: decision, AMC per line with reasons in French, number, expiry."""
+    approval = _own_approval(request, approval_id)
+    return render(
+        request,
+        "portal/care_approval_detail.html",
+        {
+            "approval": approval,
+            "lines": _labels(approval),
+            "reasons": [(c, reason_label(c)) for c in approval.reasons],
+            "usable": approval.usable(timezone.localdate()),
+        },
+    )
+
+
+@professional_required
+@require_POST
+def approval_cancel(request: HttpRequest, approval_id: int) -> HttpResponse:
+    """Cancel an open approval (releases the ceilings it held)."""
+    approval = _own_approval(request, approval_id)
+    try:
+        cancel_prior_approval(
+            professional=request.user.professional,  # type: ignore[union-attr]
+            approval=approval,
+            now=timezone.now(),
+        )
+        messages.success(request, "Accord annulé.")
+    except ApprovalNotCancellable as exc:
+        messages.error(request, exc.message)
+    return redirect("portal:care-approval", approval_id=approval.pk)
+
+
+@professional_required
+@require_http_methods(["GET", "POST"])
+def claim_new(request: HttpRequest) -> HttpResponse:
+    """An invoice, optionally using an approval (``?accord=<id>`` fills its lines in)."""
+    initial_lines: list[dict[str, Any]] = []
+    approval_number = ""
+    if request.method == "GET" and request.GET.get("accord", "").isdigit():
+        approval = _own_approval(request, int(request.GET["accord"]))
+        approval_number = approval.number
+        initial_lines = [
+            {"code": line.code, "side": line.side, "billed": f"{line.billed:.2f}"}
+            for line in approval.lines.all()
+        ]
+    form = IdentityForm(request.POST or None, prefix="")
+    form.fields["reference"].label = "Numéro de facture"
+    form.fields["reference"].required = True
+    approval_field = forms.CharField(required=False, max_length=20)
+    approval_value = (
+        request.POST.get("approval_number", approval_number)
+        if request.method == "POST"
+        else approval_number
+    )
+    formset = LineFormSet(request.POST or None, prefix="lines", initial=initial_lines or None)
+    status = 200
+    if request.method == "POST" and form.is_valid() and formset.is_valid():
+        data = form.cleaned_data
+        submitted, response, status = _guarded(
+            request,
+            lambda: submit_claim(
+                CareConfig.from_settings(settings),
+                professional=request.user.professional,  # type: ignore[union-attr]
+                identity=form.identity(),
+                invoice_number=data["reference"],
+                care_date=data["care_date"],
+                lines=_lines(formset),
+                approval_number=approval_field.clean(approval_value),
+                context=request_context(request, Channel.PORTAL),
+                now=timezone.now(),
+                today=timezone.localdate(),
+                step_up_verified_at=session_instant(request, SESSION_STEP_UP_AT),
+            ),
+            form,
+            formset,
+            "Date des soins",
+        )
+        if response is not None:
+            return response
+        if submitted is not None:
+            return redirect("portal:care-claim", claim_id=submitted.claim.pk)
+    elif request.method == "POST":
+        status = 400
+    return render(
+        request,
+        "portal/care_claim_form.html",
+        {"form": form, "formset": formset, "approval_number": approval_value},
+        status=status,
+    )
+
+
+@professional_required
+def claims(request: HttpRequest) -> HttpResponse:
+    """The professional's invoices."""
+    rows = claims_of(request.user.professional)[:200]  # type: ignore[union-attr]
+    return render(request, "portal/care_claims.html", {"claims": rows})
+
+
+@professional_required
+def claim_detail(request: HttpRequest, claim_id: int) -> HttpResponse:
+    """One invoice: status, AMC per line, reasons in French."""
+    try:
+        claim = claim_of(request.user.professional, claim_id)  # type: ignore[union-attr]
+    except Claim.DoesNotExist:
+        raise Http404 from None
+    return render(
+        request,
+        "portal/care_claim_detail.html",
+        {
+            "claim": claim,
+            "lines": _labels(claim),
+            "reasons": [(c, reason_label(c)) for c in claim.reasons],
+        },
+    )
+
+
+@professional_required
+def statements(request: HttpRequest) -> HttpResponse:
+    """The professional's remittance statements."""
+    rows = statements_of(request.user.professional)[:200]  # type: ignore[union-attr]
+    return render(request, "portal/care_statements.html", {"statements": rows})
+
+
+def _statement_download(request: HttpRequest, statement_id: int, kind: str) -> FileResponse:
+    try:
+        statement = statement_of(request.user.professional, statement_id)  # type: ignore[union-attr]
+    except Statement.DoesNotExist:
+        raise Http404 from None
+    path = statement_file(statement, kind)
+    if not path.is_file():
+        raise Http404
+    return FileResponse(
+        path.open("rb"),
+        as_attachment=True,
+        filename=f"releve-{statement.run.reference}.{kind}",
+        content_type="application/pdf" if kind == "pdf" else "text/csv; charset=utf-8",
+    )
+
+
+@professional_required
+def statement_pdf(request: HttpRequest, statement_id: int) -> Any:
+    """Download a statement's PDF."""
+    return _statement_download(request, statement_id, "pdf")
+
+
+@professional_required
+def statement_csv(request: HttpRequest, statement_id: int) -> Any:
+    """Download a statement's CSV."""
+    return _statement_download(request, statement_id, "csv")

@@ -1,0 +1,204 @@
+"""The LPP codes a quote or an invoice may carry, and turning submitted lines into the
+coverage engine's ``ActLine``.
+
+The reference table ``reference/lpp-optique-audio.json`` (dated, with its sources) gives
+for each accepted code its family, 100 % Santé class, lens complexity or side, and the AMO
+base (BR) and rate applied by default. A code outside it is refused: the platform does not
+guess what it would pay for.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from tierspayant.coverage import ActLine, CoverageError, Family
+from tierspayant.registry.choices import Domain
+
+REFERENCE = Path(__file__).resolve().parent / "reference" / "lpp-optique-audio.json"
+CENT = Decimal("0.01")
+MAX_LINES = 10
+MAX_AMOUNT = Decimal("100000.00")
+
+_SIDES = {
+    "right": "right",
+    "left": "left",
+    "od": "right",
+    "og": "left",
+    "droit": "right",
+    "gauche": "left",
+    "droite": "right",
+}
+
+#: Which domain of the contract (tiers payant on the card) a family of acts belongs to.
+DOMAIN_OF_FAMILY: dict[Family, Domain] = {
+    Family.OPTICAL_FRAME: Domain.OPTICAL,
+    Family.OPTICAL_LENS: Domain.OPTICAL,
+    Family.HEARING_AID: Domain.AUDIO,
+}
+
+
+class InvalidCareRequest(ValueError):
+    """Bad input in a quote or an invoice. ``field`` names it (``lines[1].billed``,
+    ``planned_date``, ``approval_number``...), ``message`` says why in French, never echoing
+    a personal value."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+@dataclass(frozen=True)
+class LppCode:
+    """One accepted LPP code: family, class, lens complexity or side, default BR and AMO
+    rate (euros, percent), age limits (inclusive) and a French label."""
+
+    code: str
+    family: Family
+    sante_class: str
+    lens_complexity: str | None
+    side: str | None
+    br: Decimal
+    amo_rate: Decimal
+    label: str
+    min_age: int | None
+    max_age: int | None
+
+
+@cache
+def lpp_codes() -> dict[str, LppCode]:
+    """The reference table, loaded once (it is package data, not configuration)."""
+    data = json.loads(REFERENCE.read_text(encoding="utf-8"))
+    return {
+        code: LppCode(
+            code=code,
+            family=Family(item["family"]),
+            sante_class=item["class"],
+            lens_complexity=item.get("lens_complexity"),
+            side=item.get("side"),
+            br=Decimal(item["br"]),
+            amo_rate=Decimal(item["amo_rate"]),
+            label=item["label"],
+            min_age=item.get("min_age"),
+            max_age=item.get("max_age"),
+        )
+        for code, item in data["codes"].items()
+    }
+
+
+@dataclass(frozen=True)
+class LineInput:
+    """A submitted line: LPP ``code``, ``billed`` euros, ``side`` (lenses: right/left eye,
+    also OD/OG), optional ``sante_class`` (checked against the code), optional
+    ``renewal_reason`` (optics: correction_change, frame_unfit, medical_case)."""
+
+    code: str
+    billed: Any
+    side: str | None = None
+    sante_class: str | None = None
+    renewal_reason: str | None = None
+
+
+@dataclass(frozen=True)
+class ParsedLine:
+    """A line ready for the engine, with its reference entry."""
+
+    act: ActLine
+    ref: LppCode
+
+
+def parse_amount(value: object, field: str) -> Decimal:
+    """Euros, non-negative, at most two decimals, below 100,000. Raises InvalidCareRequest."""
+    if isinstance(value, bool) or value is None or value == "":
+        raise InvalidCareRequest(field, "montant obligatoire (euros, ex. 120.00)")
+    try:
+        amount = Decimal(str(value).strip().replace(",", "."))
+    except InvalidOperation:
+        raise InvalidCareRequest(field, "montant illisible (euros, ex. 120.00)") from None
+    if not amount.is_finite():
+        raise InvalidCareRequest(field, "montant illisible (euros, ex. 120.00)")
+    if amount < 0:
+        raise InvalidCareRequest(field, "le montant ne peut pas être négatif")
+    if amount != amount.quantize(CENT):
+        raise InvalidCareRequest(field, "au plus deux décimales (centimes)")
+    if amount > MAX_AMOUNT:
+        raise InvalidCareRequest(field, "montant trop élevé")
+    return amount.quantize(CENT)
+
+
+def parse_lines(lines: list[LineInput], *, age: int) -> list[ParsedLine]:
+    """Check each line against the LPP reference and build the engine's act lines.
+
+    ``age``: the beneficiary's whole years on the date of care (codes have age limits).
+    Raises InvalidCareRequest naming ``lines`` or ``lines[i].<field>``.
+    """
+    if not lines:
+        raise InvalidCareRequest("lines", "au moins une ligne est nécessaire")
+    if len(lines) > MAX_LINES:
+        raise InvalidCareRequest("lines", f"au plus {MAX_LINES} lignes")
+    parsed = [_parse_line(index, line, age) for index, line in enumerate(lines)]
+    domains = {DOMAIN_OF_FAMILY[p.act.family] for p in parsed}
+    if len(domains) > 1:
+        raise InvalidCareRequest(
+            "lines", "une demande porte sur un seul domaine (optique ou audio)"
+        )
+    return parsed
+
+
+def _parse_line(index: int, line: LineInput, age: int) -> ParsedLine:
+    where = f"lines[{index}]"
+    code = str(line.code or "").strip()
+    if not code:
+        raise InvalidCareRequest(f"{where}.code", "code LPP obligatoire")
+    ref = lpp_codes().get(code)
+    if ref is None:
+        raise InvalidCareRequest(
+            f"{where}.code", "code LPP inconnu ou non accepté en tiers payant optique/audio"
+        )
+    if line.sante_class not in (None, "") and str(line.sante_class) != ref.sante_class:
+        raise InvalidCareRequest(
+            f"{where}.sante_class", f"ce code LPP est de classe {ref.sante_class}"
+        )
+    if ref.min_age is not None and age < ref.min_age:
+        raise InvalidCareRequest(f"{where}.code", f"code réservé aux {ref.min_age} ans et plus")
+    if ref.max_age is not None and age > ref.max_age:
+        raise InvalidCareRequest(f"{where}.code", f"code réservé aux {ref.max_age} ans et moins")
+    billed = parse_amount(line.billed, f"{where}.billed")
+    side = ref.side
+    if ref.family is Family.OPTICAL_LENS:
+        side = _SIDES.get(str(line.side or "").strip().lower())
+        if side is None:
+            raise InvalidCareRequest(
+                f"{where}.side", "œil obligatoire pour un verre : droit ou gauche"
+            )
+    elif line.side not in (None, "") and _SIDES.get(str(line.side).strip().lower()) != side:
+        raise InvalidCareRequest(f"{where}.side", "le côté ne correspond pas au code LPP")
+    try:
+        fields: dict[str, Any] = {  # text values are converted by ActLine itself
+            "sante_class": ref.sante_class,
+            "lens_complexity": ref.lens_complexity,
+            "side": side,
+            "renewal_reason": line.renewal_reason or None,
+        }
+        act = ActLine(
+            family=ref.family,
+            code=code,
+            billed=billed,
+            br=min(ref.br, billed),
+            amo_rate=ref.amo_rate,
+            line_id=str(index + 1),
+            **fields,
+        )
+    except CoverageError as exc:
+        raise InvalidCareRequest(f"{where}.{exc.field}", exc.reason) from None
+    return ParsedLine(act=act, ref=ref)
+
+
+def domain_of(parsed: list[ParsedLine]) -> Domain:
+    """The domain of a parsed request (all its lines share one, see :func:`parse_lines`)."""
+    return DOMAIN_OF_FAMILY[parsed[0].act.family]

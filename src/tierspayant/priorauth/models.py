@@ -1,0 +1,137 @@
+"""Prior approvals (PEC), their lines, and the commitments that hold a beneficiary's
+ceilings and renewal periods.
+
+Amounts are euros (``DecimalField``, two decimals). An approval names the beneficiary by
+internal id only; the identity the professional typed is never stored here.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from django.db import models
+
+from tierspayant.priorauth.choices import ApprovalStatus, CommitmentSource, Decision
+from tierspayant.providers.models import Professional
+from tierspayant.registry.choices import Domain
+from tierspayant.registry.models import Beneficiary, Insurer
+
+
+def money_field(verbose_name: str | None = None) -> models.DecimalField:  # type: ignore[type-arg]
+    """Euros to the cent, up to 9,999,999,999.99."""
+    return models.DecimalField(verbose_name, max_digits=12, decimal_places=2)
+
+
+class CareLine(models.Model):
+    """Fields shared by the lines of a quote and of an invoice: what was billed and how the
+    coverage engine split it (``amo + amc + rac == billed``), with its reason codes."""
+
+    position = models.PositiveSmallIntegerField()
+    code = models.CharField("code LPP", max_length=13)
+    family = models.CharField(max_length=30)
+    sante_class = models.CharField("classe", max_length=12, blank=True, default="")
+    lens_complexity = models.CharField(max_length=15, blank=True, default="")
+    side = models.CharField(max_length=5, blank=True, default="")
+    label = models.CharField("libellé", max_length=200, blank=True, default="")
+    billed = money_field("montant facturé")
+    br = money_field("base de remboursement")
+    amo = money_field("part AMO")
+    amc = money_field("part AMC")
+    rac = money_field("reste à charge")
+    reasons = models.JSONField(default=list)
+
+    class Meta:
+        abstract = True
+        ordering = ["position"]
+
+    def __str__(self) -> str:
+        return f"{self.position}. {self.code}"
+
+
+class PriorApproval(models.Model):
+    """A decided quote (devis). ``number`` is the approval number given to the professional;
+    ``expires_on`` the last day an invoice may use it. ``decision`` never changes; ``status``
+    goes open -> used (one invoice) or cancelled. ``disclosure_log_id`` is the disclosure-log
+    row of the rights check that identified the beneficiary."""
+
+    number = models.CharField("numéro d'accord", max_length=20, unique=True)
+    professional = models.ForeignKey(
+        Professional, on_delete=models.PROTECT, related_name="prior_approvals"
+    )
+    beneficiary = models.ForeignKey(Beneficiary, on_delete=models.PROTECT, related_name="+")
+    insurer = models.ForeignKey(Insurer, on_delete=models.PROTECT, related_name="+")
+    domain = models.CharField(max_length=20, choices=Domain.choices)
+    quote_reference = models.CharField("référence du devis", max_length=40, blank=True)
+    planned_date = models.DateField("date prévue des soins")
+    created_at = models.DateTimeField()
+    expires_on = models.DateField("valable jusqu'au")
+    decision = models.CharField(max_length=10, choices=Decision.choices)
+    status = models.CharField(max_length=10, choices=ApprovalStatus.choices)
+    reasons = models.JSONField(default=list)
+    total_billed = money_field()
+    total_amo = money_field()
+    total_amc = money_field()
+    total_rac = money_field()
+    table_id = models.CharField(max_length=60, blank=True, default="")
+    disclosure_log_id = models.BigIntegerField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "accord de prise en charge"
+        verbose_name_plural = "accords de prise en charge"
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["professional", "-created_at"])]
+
+    def __str__(self) -> str:
+        return self.number
+
+    def is_expired(self, today: datetime.date) -> bool:
+        """True once ``today`` is past the last day of validity."""
+        return today > self.expires_on
+
+    def usable(self, today: datetime.date) -> bool:
+        """Open, not refused, not expired: an invoice may still use it."""
+        return (
+            self.status == ApprovalStatus.OPEN
+            and self.decision != Decision.REFUSED
+            and not self.is_expired(today)
+        )
+
+
+class PriorApprovalLine(CareLine):
+    """One line of a quote, with the AMC amount the insurer commits to."""
+
+    approval = models.ForeignKey(PriorApproval, on_delete=models.CASCADE, related_name="lines")
+
+    class Meta(CareLine.Meta):
+        verbose_name = "ligne de devis"
+
+
+class Commitment(models.Model):
+    """What an approval or an accepted claim consumed of one beneficiary's benefit year:
+    euros per ceiling id, acts per ceiling id, devices bought (renewal periods). Summing the
+    active commitments gives the engine's ``History`` for the next quote or invoice, so two
+    approvals cannot spend the same ceiling. Released when the approval is cancelled or used
+    (the invoice's own commitment takes over); an approval's lapses with ``expires_on``."""
+
+    beneficiary = models.ForeignKey(Beneficiary, on_delete=models.PROTECT, related_name="+")
+    benefit_year = models.PositiveSmallIntegerField()
+    source = models.CharField(max_length=10, choices=CommitmentSource.choices)
+    reference = models.CharField(max_length=60)
+    ceilings_used = models.JSONField(default=dict)
+    counts_used = models.JSONField(default=dict)
+    equipment = models.JSONField(default=list)
+    expires_on = models.DateField(null=True, blank=True)
+    created_at = models.DateTimeField()
+    released_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "engagement de plafond"
+        indexes = [models.Index(fields=["beneficiary", "released_at"])]
+        constraints = [
+            models.UniqueConstraint(fields=["source", "reference"], name="commitment_unique_source")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source} {self.reference}"

@@ -1,0 +1,292 @@
+"""Access history: exactly the lookups on that person, for the insurer's staff (back-office),
+its member apps (FHIR AuditEvent search, NIR only in the POST body) and the person (signed,
+expiring link). An insurer never sees another insurer's beneficiaries."""
+
+from __future__ import annotations
+
+import datetime
+import json
+
+import pytest
+import time_machine
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
+from django.core.management import call_command
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.plugins.otp_totp.models import TOTPDevice
+from fhir.resources.R4B.bundle import Bundle
+
+from tests.audit.conftest import log_row
+from tests.factories import ContractFactory, InsurerFactory, make_beneficiary, make_professional
+from tierspayant.audit.choices import InsurerScope, Outcome
+from tierspayant.audit.selectors import access_history
+from tierspayant.audit.services import issue_history_link, issue_insurer_token
+from tierspayant.registry.models import InsurerStaff
+
+pytestmark = pytest.mark.django_db
+
+KEYS = settings.TIERSPAYANT_KEYRING.encryption
+T = datetime.datetime(2026, 1, 5, 8, 30, tzinfo=datetime.UTC)
+
+
+@pytest.fixture
+def world():
+    """Two insurers; one person at each (same NIR and birth date: covered twice); a neighbour
+    at the first insurer; lookups by two professionals, and misses."""
+    alpes = InsurerFactory(amc_number="88333333", name="Mutuelle Alpes")
+    ocean = InsurerFactory(amc_number="99444444", name="Océan")
+    person = make_beneficiary(contract=ContractFactory(insurer=alpes))
+    nir, born = person.nir(KEYS), person.birth_date(KEYS)
+    same_at_ocean = make_beneficiary(
+        contract=ContractFactory(insurer=ocean), nir=nir, birth_date=born
+    )
+    neighbour = make_beneficiary(contract=ContractFactory(insurer=alpes))
+    optician = make_professional(with_totp=False, siret="11122233300044")
+    pharmacist = make_professional(with_totp=False)
+    mine = [
+        log_row(optician, person, at=T),
+        log_row(pharmacist, person, at=T + datetime.timedelta(days=1), outcome=Outcome.NOT_COVERED),
+    ]
+    log_row(optician, neighbour, at=T + datetime.timedelta(hours=1))
+    log_row(optician, same_at_ocean, at=T + datetime.timedelta(hours=2))
+    log_row(optician, None, at=T + datetime.timedelta(hours=3))  # no match: nobody's
+    return {
+        "alpes": alpes,
+        "ocean": ocean,
+        "person": person,
+        "nir": nir,
+        "born": born,
+        "same_at_ocean": same_at_ocean,
+        "neighbour": neighbour,
+        "mine": mine,
+        "optician": optician,
+    }
+
+
+def test_history_is_exactly_the_lookups_on_that_person(world) -> None:
+    entries = access_history(world["person"], insurer=world["alpes"])
+    assert [e.log_id for e in entries] == [r.pk for r in reversed(world["mine"])]
+    first = entries[-1]
+    assert first.professional == world["optician"].display_name
+    assert first.practice == "SIRET 11122233300044"
+    assert first.purpose_label == "Vérification des droits"
+    assert first.fields == ("coverage_status", "rights_period")
+    assert access_history(world["person"], insurer=world["ocean"]) == []
+
+
+# -- back-office --------------------------------------------------------------------------------
+
+
+def staff_client(insurer=None) -> Client:
+    user = get_user_model().objects.create_user(
+        username=f"staff-{insurer.amc_number if insurer else 'op'}",
+        password="correct-horse-battery-staple-42",
+        is_staff=True,
+    )
+    user.user_permissions.add(Permission.objects.get(codename="view_disclosurelog"))
+    if insurer is not None:
+        InsurerStaff.objects.create(user=user, insurer=insurer)
+    device = TOTPDevice.objects.create(user=user, name="TOTP", confirmed=True)
+    client = Client()
+    client.force_login(user)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+    return client
+
+
+def test_insurer_staff_see_their_beneficiary_history_only(world) -> None:
+    client = staff_client(world["alpes"])
+    page = client.get(reverse("admin:audit_history", args=[world["person"].pk]))
+    assert page.status_code == 200
+    rows = [e.log_id for e in page.context["entries"]]
+    assert rows == [r.pk for r in reversed(world["mine"])]
+    assert world["nir"] not in page.content.decode()
+    other = client.get(reverse("admin:audit_history", args=[world["same_at_ocean"].pk]))
+    assert other.status_code == 404
+
+
+def test_insurer_staff_log_list_is_scoped(world) -> None:
+    client = staff_client(world["alpes"])
+    page = client.get(reverse("admin:audit_disclosurelog_changelist"))
+    assert page.status_code == 200
+    shown = list(page.context["cl"].result_list)
+    assert len(shown) == 3  # the person's two lookups and the neighbour's: nothing else
+    assert {row.beneficiary_id for row in shown} == {world["person"].pk, world["neighbour"].pk}
+    operator = staff_client()
+    everything = operator.get(reverse("admin:audit_disclosurelog_changelist"))
+    assert everything.context["cl"].result_count == 5
+
+
+def test_staff_find_a_member_by_nir_in_the_body_and_issue_a_link(world) -> None:
+    client = staff_client(world["alpes"])
+    found = client.post(
+        reverse("admin:audit_history_search"),
+        {"nir": world["nir"], "birth_date": world["born"].isoformat()},
+    )
+    assert found.status_code == 302
+    assert found["Location"] == reverse("admin:audit_history", args=[world["person"].pk])
+    assert world["nir"] not in found["Location"]
+    issued = client.post(found["Location"], {"issue_link": "1"})
+    link = issued.context["link"]
+    assert link and world["nir"] not in link
+    page = Client().get(link)
+    assert page.status_code == 200
+    assert page["Referrer-Policy"] == "no-referrer"
+
+
+def test_staff_search_never_reaches_another_insurer(world) -> None:
+    client = staff_client(world["ocean"])
+    page = client.post(
+        reverse("admin:audit_history_search"),
+        {"nir": world["nir"], "birth_date": world["born"].isoformat()},
+    )
+    assert page.status_code == 302  # finds Océan's own beneficiary with that identity
+    assert page["Location"] == reverse("admin:audit_history", args=[world["same_at_ocean"].pk])
+
+
+# -- the person's page -------------------------------------------------------------------------
+
+
+def test_signed_link_shows_the_person_their_history_and_expires(world) -> None:
+    token = issue_history_link(beneficiary=world["person"], insurer=world["alpes"])
+    url = reverse("audit-beneficiary-history", args=[token])
+    page = Client().get(url)
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert world["optician"].display_name in html
+    assert "période de droits" in html
+    assert [e.log_id for e in page.context["entries"]] == [r.pk for r in reversed(world["mine"])]
+    assert world["nir"] not in html and world["nir"] not in url
+    later = timezone.now() + datetime.timedelta(days=settings.TIERSPAYANT_AUDIT_LINK_DAYS + 1)
+    with time_machine.travel(later, tick=False):
+        expired = Client().get(url)
+    assert expired.status_code == 404
+    assert "a expiré" in expired.content.decode()
+    forged = Client().get(url.replace(token[:6], "AAAAAA"))
+    assert forged.status_code == 404
+    assert "n'est pas valide" in forged.content.decode()
+
+
+def test_an_insurer_cannot_issue_a_link_for_another_insurers_member(world) -> None:
+    from tierspayant.audit.services import InvalidHistoryLink
+
+    with pytest.raises(InvalidHistoryLink):
+        issue_history_link(beneficiary=world["same_at_ocean"], insurer=world["alpes"])
+
+
+# -- FHIR AuditEvent search for the insurer's member apps --------------------------------------
+
+
+def insurer_token(insurer, scopes=(InsurerScope.AUDIT_READ,), days=30) -> str:
+    return issue_insurer_token(
+        insurer=insurer, name="app", scopes=list(scopes), now=timezone.now(), valid_days=days
+    ).secret
+
+
+def search(token: str | None, body: dict[str, str], query: str = ""):
+    headers = {"HTTP_AUTHORIZATION": f"Bearer {token}"} if token else {}
+    return Client().post(f"/fhir/r4/AuditEvent/_search{query}", body, **headers)
+
+
+def identity(world) -> dict[str, str]:
+    return {
+        "patient.identifier": f"urn:oid:1.2.250.1.213.1.4.8|{world['nir']}",
+        "patient.birthdate": world["born"].isoformat(),
+    }
+
+
+def test_fhir_search_returns_the_members_audit_events(world) -> None:
+    response = search(insurer_token(world["alpes"]), identity(world))
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/fhir+json")
+    bundle = response.json()
+    Bundle.model_validate(bundle)
+    assert bundle["type"] == "searchset"
+    assert bundle["total"] == 2
+    ids = [int(e["resource"]["id"]) for e in bundle["entry"]]
+    assert ids == [r.pk for r in reversed(world["mine"])]
+    event = bundle["entry"][-1]["resource"]
+    assert event["resourceType"] == "AuditEvent"
+    assert event["agent"][0]["who"]["display"] == world["optician"].display_name
+    assert event["agent"][1]["who"]["identifier"]["value"] == "311122233300044"
+    details = {d["type"]: d["valueString"] for d in event["entity"][0]["detail"]}
+    assert details["fields-disclosed"] == "coverage_status,rights_period"
+    assert event["entity"][0]["what"]["identifier"]["value"] == str(world["person"].pk)
+    assert world["nir"] not in json.dumps(bundle)
+
+
+def test_fhir_search_is_scoped_to_the_tokens_insurer(world) -> None:
+    bundle = search(insurer_token(world["ocean"]), identity(world)).json()
+    assert [e["resource"]["entity"][0]["what"]["identifier"]["value"] for e in bundle["entry"]] == [
+        str(world["same_at_ocean"].pk)
+    ]
+    other = InsurerFactory(amc_number="77555555")
+    empty = search(insurer_token(other), identity(world)).json()
+    assert empty["total"] == 0 and "entry" not in empty
+
+
+def test_fhir_search_date_window(world) -> None:
+    body = {**identity(world), "date": "ge2026-01-06"}
+    bundle = search(insurer_token(world["alpes"]), body).json()
+    assert [int(e["resource"]["id"]) for e in bundle["entry"]] == [world["mine"][1].pk]
+
+
+@pytest.mark.parametrize(
+    ("token_kind", "status"),
+    [("none", 401), ("professional", 401), ("expired", 401), ("no-scope", 401)],
+)
+def test_fhir_search_needs_an_insurer_audit_token(world, token_kind, status) -> None:
+    if token_kind == "none":
+        token = None
+    elif token_kind == "professional":
+        from tierspayant.providers.choices import Scope
+        from tierspayant.providers.services import issue_api_token
+
+        token = issue_api_token(
+            professional=world["optician"],
+            name="x",
+            scopes=[Scope.ELIGIBILITY_CHECK],
+            now=timezone.now(),
+            valid_days=1,
+        ).secret
+    elif token_kind == "expired":
+        with time_machine.travel(timezone.now() - datetime.timedelta(days=40), tick=False):
+            token = insurer_token(world["alpes"], days=30)
+    else:
+        token = insurer_token(world["alpes"], scopes=())
+    response = search(token, identity(world))
+    assert response.status_code == status
+    assert response.json()["resourceType"] == "OperationOutcome"
+
+
+def test_fhir_search_refuses_a_nir_in_the_url_and_bad_parameters(world) -> None:
+    token = insurer_token(world["alpes"])
+    in_url = search(
+        token, {}, query=f"?patient.identifier=urn:oid:1.2.250.1.213.1.4.8|{world['nir']}"
+    )
+    assert in_url.status_code == 400
+    assert world["nir"] not in in_url.content.decode()
+    no_birthdate = search(token, {"patient.identifier": identity(world)["patient.identifier"]})
+    assert no_birthdate.status_code == 400
+    bad_system = search(token, {**identity(world), "patient.identifier": f"x|{world['nir']}"})
+    assert bad_system.status_code == 400
+    bad_nir = search(
+        token, {**identity(world), "patient.identifier": "urn:oid:1.2.250.1.213.1.4.8|123"}
+    )
+    assert bad_nir.status_code == 400
+    assert Client().get("/fhir/r4/AuditEvent/_search").status_code == 405
+
+
+def test_create_insurer_token_command(world, capsys) -> None:
+    from io import StringIO
+
+    out = StringIO()
+    call_command("create_insurer_token", "88333333", stdout=out, stderr=StringIO())
+    secret = out.getvalue().strip()
+    assert secret.startswith("tpi_")
+    assert search(secret, identity(world)).status_code == 200

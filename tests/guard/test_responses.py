@@ -1,0 +1,248 @@
+"""Responses end to end: suspension stops session and token on the very next request,
+canaries answer like real records, step-up, practice quotas, lockdown, lifting."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+import time_machine
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core import mail
+from django.core.exceptions import PermissionDenied
+from django.core.management import call_command
+from django.test import Client
+from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from tests.conftest import totp_code
+from tests.factories import PASSWORD, ContractFactory, make_beneficiary, make_professional, new_nir
+from tierspayant.audit.choices import Outcome
+from tierspayant.audit.models import DisclosureLog
+from tierspayant.guard.models import AccountGuard, Alert, LockdownEvent, Suspension
+from tierspayant.guard.policy import build_policy
+from tierspayant.guard.suspension import NotSuspended, lift_suspension, suspend_account
+from tierspayant.providers.choices import Scope
+from tierspayant.providers.services import issue_api_token
+from tierspayant.registry.models import Beneficiary
+
+pytestmark = pytest.mark.django_db
+
+BORN = datetime.date(1975, 6, 1)
+
+
+def api(client: Client, secret: str, nir: str, born: datetime.date = BORN):
+    return client.post(
+        "/api/v1/eligibility",
+        {"nir": nir, "birth_date": born.isoformat()},
+        content_type="application/json",
+        headers={"Authorization": f"Bearer {secret}"},
+    )
+
+
+def token_for(professional):
+    return issue_api_token(
+        professional=professional,
+        name="logiciel",
+        scopes=[Scope.ELIGIBILITY_CHECK],
+        now=timezone.now(),
+        valid_days=30,
+    ).secret
+
+
+def test_suspension_stops_session_and_token_on_the_very_next_request(
+    optician, verified_client
+) -> None:
+    optician.user.email = "opticien@example.test"
+    optician.user.save()
+    secret = token_for(optician)
+    patient = make_beneficiary(nir=(nir := new_nir(BORN)), birth_date=BORN)
+    assert verified_client.get("/droits/").status_code == 200
+    assert api(Client(), secret, nir).status_code == 200
+    suspend_account(professional=optician, reason="manual", now=timezone.now())
+    response = verified_client.get("/droits/")
+    assert response.status_code == 302 and response["Location"] == "/connexion/"
+    assert api(Client(), secret, nir).status_code == 401
+    assert mail.outbox[0].subject == "Votre compte tierspayant est suspendu"
+    assert nir not in mail.outbox[0].body and str(patient.pk) not in mail.outbox[0].body
+    # Signing in again is possible, but the gate refuses and logs why.
+    client = Client()
+    client.post("/connexion/", {"username": optician.user.username, "password": PASSWORD})
+    with time_machine.travel(timezone.now() + datetime.timedelta(seconds=31)):
+        device = TOTPDevice.objects.get(user=optician.user)
+        client.post("/connexion/code/", {"otp_token": totp_code(device)})
+        assert client.get("/droits/").status_code == 403
+    fresh = token_for(optician)
+    response = api(Client(), fresh, nir)
+    assert response.status_code == 403 and response.json()["code"] == "suspended"
+    row = DisclosureLog.objects.filter(outcome=Outcome.REFUSED_SUSPENDED).get()
+    assert row.reason == "suspended" and row.beneficiary_id is None
+
+
+def test_a_canary_answers_like_a_real_record_then_suspends(optician) -> None:
+    contract = ContractFactory()
+    real = make_beneficiary(contract=contract, nir=(real_nir := new_nir(BORN)), birth_date=BORN)
+    canary = make_beneficiary(contract=contract, nir=(canary_nir := new_nir(BORN)), birth_date=BORN)
+    Beneficiary.objects.filter(pk=canary.pk).update(is_canary=True)
+    secret = token_for(optician)
+    first, second = api(Client(), secret, real_nir), api(Client(), secret, canary_nir)
+    assert first.status_code == second.status_code == 200
+    a, b = first.json(), second.json()
+    assert set(a) == set(b)
+    assert {k: v for k, v in a.items() if k != "reference"} == {
+        k: v for k, v in b.items() if k != "reference"
+    }
+    assert api(Client(), secret, real_nir).status_code == 401  # token revoked
+    assert AccountGuard.objects.get(pk=optician.pk).suspended
+    alert = Alert.objects.get(kind="canary")
+    assert alert.severity == "critical" and alert.action == "suspend"
+    assert real.pk and canary_nir not in str(alert.evidence)
+
+
+def test_step_up_on_the_portal_then_fresh_code_lets_the_professional_continue(
+    optician, verified_client, settings
+) -> None:
+    settings.TIERSPAYANT_GUARD_POLICY = build_policy(
+        {"floors": {"optician": {"day": 3, "hour": 50, "burst": 50}}}
+    )
+    data = {"nir": new_nir(BORN), "birth_date": BORN.isoformat()}
+    statuses = [verified_client.post("/droits/", data).status_code for _ in range(4)]
+    assert statuses == [200, 200, 200, 302]  # the third raised volume_day -> step-up
+    response = verified_client.post("/droits/", data)
+    assert response["Location"] == "/connexion/verification/?next=%2Fdroits%2F"
+    assert DisclosureLog.objects.filter(outcome=Outcome.REFUSED_STEP_UP).count() == 2
+    with time_machine.travel(timezone.now() + datetime.timedelta(seconds=31)):
+        device = TOTPDevice.objects.get(user=optician.user)
+        response = verified_client.post(
+            "/connexion/verification/?next=/droits/",
+            {"otp_token": totp_code(device), "next": "/droits/"},
+        )
+        assert response["Location"] == "/droits/"
+        assert verified_client.post("/droits/", data).status_code == 200
+
+
+def test_practice_quota_is_shared_by_the_practice(settings) -> None:
+    settings.TIERSPAYANT_GUARD_POLICY = build_policy(
+        {"quotas": {"optician": {"practice_per_day": 3}}}
+    )
+    one = make_professional(siret="12345678900017")
+    two = make_professional(siret="12345678900017")
+    other = make_professional(siret="98765432100019")
+    nir = new_nir(BORN)
+    codes = [api(Client(), token_for(p), nir).status_code for p in (one, two, one, two, other)]
+    assert codes == [200, 200, 200, 429, 200]
+    refused = DisclosureLog.objects.get(outcome=Outcome.REFUSED_QUOTA)
+    assert refused.reason == "quota_practice_day"
+    assert Alert.objects.filter(kind="quota", professional=two).count() == 1
+
+
+def test_api_hourly_quota_answers_429_in_french(optician, settings) -> None:
+    settings.TIERSPAYANT_GUARD_POLICY = build_policy({"quotas": {"optician": {"per_hour": 2}}})
+    secret = token_for(optician)
+    nir = new_nir(BORN)
+    responses = [api(Client(), secret, nir) for _ in range(3)]
+    assert [r.status_code for r in responses] == [200, 200, 429]
+    assert responses[2].json()["message"].startswith("Quota horaire de vérifications atteint")
+
+
+def test_lockdown_closes_the_portal_keeps_the_api_and_forces_a_new_password(
+    optician, verified_client
+) -> None:
+    secret = token_for(optician)
+    nir = new_nir(BORN)
+    call_command("lockdown", "on", reason="campagne en cours")
+    response = verified_client.get("/droits/")
+    assert response.status_code == 503
+    assert "maintenance de sécurité" in response.content.decode()
+    assert Client().get("/connexion/").status_code == 503
+    assert api(Client(), secret, nir).status_code == 200  # machine channel keeps working
+    assert LockdownEvent.objects.get().source == "command"
+    call_command("lockdown", "off", reason="fin de l'incident")
+    # The old session was revoked; after signing in again, a new password comes first.
+    assert verified_client.get("/droits/")["Location"] == "/connexion/"
+    client = Client()
+    client.post("/connexion/", {"username": optician.user.username, "password": PASSWORD})
+    with time_machine.travel(timezone.now() + datetime.timedelta(seconds=31)):
+        device = TOTPDevice.objects.get(user=optician.user)
+        client.post("/connexion/code/", {"otp_token": totp_code(device)})
+        assert client.get("/droits/")["Location"] == "/compte/mot-de-passe/"
+        new = "un-tout-nouveau-mot-de-passe-2026"
+        response = client.post(
+            "/compte/mot-de-passe/",
+            {"old_password": PASSWORD, "new_password1": new, "new_password2": new},
+        )
+        assert response.status_code == 302
+        assert client.get("/droits/").status_code == 200
+    assert not AccountGuard.objects.get(pk=optician.pk).must_change_password
+
+
+def test_lockdown_refuses_portal_rights_checks_in_the_gate_and_logs_it(optician) -> None:
+    from tierspayant.audit.choices import Channel
+    from tierspayant.eligibility.services import replay_gate
+    from tierspayant.guard.errors import PortalLocked
+    from tierspayant.guard.lockdown import set_lockdown
+
+    set_lockdown(active=True, actor=None, reason="test", source="command", now=timezone.now())
+    gate = replay_gate(
+        settings.TIERSPAYANT_KEYRING,
+        quota_storage_uri=settings.TIERSPAYANT_QUOTA_STORAGE_URI,
+        policy=build_policy(),
+        daily_quota=None,
+    )
+    common = dict(
+        professional=optician,
+        nir=new_nir(BORN),
+        birth_date=BORN,
+        now=timezone.now(),
+        today=timezone.localdate(),
+        ip="192.0.2.1",
+        user_agent="x",
+    )
+    with pytest.raises(PortalLocked):
+        gate(channel=Channel.PORTAL, **common)
+    assert gate(channel=Channel.FHIR, **common) == "no_match"
+    assert DisclosureLog.objects.get(outcome=Outcome.REFUSED_LOCKDOWN).reason == "lockdown"
+
+
+def test_only_staff_lift_a_suspension_with_a_reason(optician) -> None:
+    now = timezone.now()
+    suspend_account(professional=optician, reason="burst", now=now)
+    staff = get_user_model().objects.create_user("secu", password=PASSWORD, is_staff=True)
+    with pytest.raises(PermissionDenied):
+        lift_suspension(professional=optician, by=optician.user, reason="ok", now=now)
+    with pytest.raises(ValueError, match="reason"):
+        lift_suspension(professional=optician, by=staff, reason=" ", now=now)
+    lift_suspension(professional=optician, by=staff, reason="appel du praticien", now=now)
+    row = Suspension.objects.get()
+    assert (row.lifted_by, row.lift_reason) == (staff, "appel du praticien")
+    assert not AccountGuard.objects.get(pk=optician.pk).suspended
+    with pytest.raises(NotSuspended):
+        lift_suspension(professional=optician, by=staff, reason="encore", now=now)
+
+
+def test_security_dashboard_renders_a_chart_for_staff(optician) -> None:
+    staff = get_user_model().objects.create_superuser("chef", password=PASSWORD)
+    device = TOTPDevice.objects.create(user=staff, name="t", confirmed=True)
+    suspend_account(professional=optician, reason="canary", now=timezone.now())
+    client = Client()
+    client.post(
+        "/admin/login/",
+        {
+            "username": "chef",
+            "password": PASSWORD,
+            "otp_device": device.persistent_id,
+            "otp_token": totp_code(device),
+        },
+    )
+    response = client.get("/admin/guard/alert/tableau-de-bord/")
+    page = response.content.decode()
+    assert response.status_code == 200
+    chart = page[page.index('<svg xmlns="http://www.w3.org/2000/svg" width="900"') :]
+    chart = chart[: chart.index("</svg>")]
+    assert "Vérifications de droits par heure" in chart and chart.count("<polyline") == 2
+    assert "<script" not in chart  # server-rendered, no JavaScript
+    assert "Comptes suspendus" in page and optician.display_name in page
+    response = client.post("/admin/guard/alert/confinement/", {"active": "1", "reason": "test"})
+    assert response.status_code == 302
+    assert LockdownEvent.objects.get().source == "admin"

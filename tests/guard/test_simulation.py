@@ -1,0 +1,75 @@
+"""Each attack scenario of issue 5, replayed through the real gate, against its target."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.guard.conftest import simulate
+from tierspayant.audit.choices import Outcome
+from tierspayant.audit.models import DisclosureLog
+from tierspayant.guard.models import AccountGuard, Alert
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_phished_optician_as_fast_as_possible_is_suspended_within_20(result_of) -> None:
+    report, _ = simulate("a")
+    a = result_of(report, "a")
+    assert a.stopped
+    assert a.stop_reasons == ["suspended"]
+    assert 1 <= a.disclosed_before_stop <= 20
+    assert a.alerts.get("burst") == 1
+    assert a.seconds_to_stop is not None and a.seconds_to_stop < 60
+
+
+def test_b_slow_drip_stops_within_the_daily_quota_and_is_flagged_that_day(result_of) -> None:
+    report, _ = simulate("b")
+    b = result_of(report, "b")
+    assert b.stopped
+    assert b.disclosed_before_stop <= b.daily_quota
+    assert b.flagged and "volume_day" in b.alerts
+    assert b.seconds_to_stop is not None and b.seconds_to_stop < 12 * 3600
+
+
+def test_c_guessing_nirs_is_suspended_before_20_disclosures(result_of) -> None:
+    report, _ = simulate("c")
+    c = result_of(report, "c")
+    assert c.stopped and c.stop_reasons == ["suspended"]
+    assert c.disclosed_before_stop <= 20
+    assert {"nir_pattern"} <= set(c.alerts)
+
+
+def test_d_twenty_accounts_sharing_a_list_each_stopped_and_flagged_platform_wide(
+    result_of,
+) -> None:
+    report, _ = simulate("d")
+    d = result_of(report, "d")
+    assert d.accounts == 20
+    assert d.stopped
+    assert d.max_per_account <= 20
+    assert d.campaign
+    assert Alert.objects.filter(kind="campaign", professional__isnull=True).count() >= 1
+
+
+def test_e_canary_hit_suspends_at_the_first_canary(result_of) -> None:
+    report, _ = simulate("e")
+    e = result_of(report, "e")
+    assert e.stopped and e.stop_reasons == ["suspended"]
+    assert e.canaries_disclosed == 1
+    assert e.disclosed_before_stop == 3  # the three real records listed before the canary
+    assert e.alerts.get("canary") == 1
+    assert e.lookups == 4  # three real records and the canary were answered; the next is refused
+    refused = DisclosureLog.objects.filter(outcome=Outcome.REFUSED_SUSPENDED)
+    assert refused.count() == 1 and refused.get().reason == "suspended"
+
+
+def test_f_and_normal_population_no_suspension_few_step_ups(result_of) -> None:
+    report, _ = simulate("f", normal_day=True, accounts=80)
+    normal = result_of(report, "normal")
+    busy = result_of(report, "f")
+    assert normal.accounts == 77 and busy.accounts == 3
+    assert normal.suspended_accounts == 0 and busy.suspended_accounts == 0
+    assert normal.step_up_accounts / normal.accounts < 0.01
+    assert busy.step_up_accounts == 0 and not busy.stopped
+    assert busy.disclosed_before_stop > 0
+    assert not AccountGuard.objects.filter(suspended=True).exists()

@@ -1,0 +1,73 @@
+"""Batch sealing writes exactly the register's formats (crypto.fields, crypto.blind_index)."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+
+from tests.registry.conftest import TODAY
+from tierspayant.crypto.blind_index import blind_index_candidates
+from tierspayant.crypto.fields import DecryptionError, decrypt_field
+from tierspayant.crypto.keys import Keyring, parse_key_spec
+from tierspayant.registry.member_file.parsing import MemberLine
+from tierspayant.registry.member_file.sealing import seal_lines
+from tierspayant.registry.services import IDENTITY_PURPOSE
+
+TWO_INDEX_KEYS = Keyring(
+    encryption=parse_key_spec("e1:Dq3JcWz1s0b6yqB8y4v1m2Y9n7K5lT3eR0pX6fA2gHk=", name="e"),
+    index=parse_key_spec(
+        "i2:Zk3Qe1vR5tY2uI9oP4aS7dF0gH3jK6lZ1xC5vB8nM2Q=,"
+        "i1:Wm8Qe1vR5tY2uI9oP4aS7dF0gH3jK6lZ1xC5vB8nM2Q=",
+        name="i",
+    ),
+)
+
+
+def line(nir: str, birth: datetime.date) -> MemberLine:
+    return MemberLine(
+        2,
+        "70100001",
+        "C",
+        "individual",
+        nir,
+        1,
+        "N",
+        "P",
+        birth,
+        "insured",
+        TODAY,
+        None,
+        ("pharmacy",),
+        True,
+    )
+
+
+@pytest.mark.parametrize(
+    ("nir", "birth"),
+    [
+        pytest.param("284076912304595", datetime.date(1984, 7, 2), id="mainland"),
+        pytest.param("178052A12304610", datetime.date(1978, 5, 20), id="corsica"),
+    ],
+)
+def test_tokens_decrypt_and_indexes_match(nir: str, birth: datetime.date) -> None:
+    (sealed,) = seal_lines(TWO_INDEX_KEYS, [line(nir, birth)])
+    keys = TWO_INDEX_KEYS.encryption
+    where = {"table": "registry_beneficiary", "row_id": sealed.row_id}
+    assert decrypt_field(keys, sealed.nir_ciphertext, column="nir", **where) == nir
+    assert decrypt_field(keys, sealed.birth_date_ciphertext, column="birth_date", **where) == (
+        birth.isoformat()
+    )
+    assert list(sealed.identity_indexes) == blind_index_candidates(
+        TWO_INDEX_KEYS.index, nir, birth.isoformat(), purpose=IDENTITY_PURPOSE
+    )
+    assert sealed.identity_indexes[0].startswith("i2$")
+    with pytest.raises(DecryptionError):  # bound to its column and row
+        decrypt_field(keys, sealed.nir_ciphertext, column="birth_date", **where)
+
+
+def test_each_line_gets_its_own_row_and_nonce() -> None:
+    sealed = seal_lines(TWO_INDEX_KEYS, [line("284076912304595", datetime.date(1984, 7, 2))] * 3)
+    assert len({s.row_id for s in sealed}) == 3
+    assert len({s.nir_ciphertext for s in sealed}) == 3
+    assert len({s.identity_indexes for s in sealed}) == 1
