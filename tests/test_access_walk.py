@@ -22,6 +22,7 @@ PUBLIC = {
     "api/v1/openapi.json",
     "api/v1/docs",
     "fhir/r4/metadata",
+    "cle-acces/jsi18n/",
     "admin/login/",
     "admin/logout/",
 }

@@ -15,9 +15,9 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
-from django_otp import login as otp_login
 from django_otp import user_has_device
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_otp_webauthn.models import WebAuthnCredential
 
 from tierspayant.audit.choices import Channel
 from tierspayant.audit.context import request_context
@@ -25,6 +25,7 @@ from tierspayant.eligibility.services import InvalidRightsCheck, RightsCheckInpu
 from tierspayant.guard.services import GuardUnavailable, QuotaExceeded
 from tierspayant.portal.decorators import professional_required, verified_required
 from tierspayant.portal.forms import ApiTokenForm, OtpTokenForm, RightsCheckForm
+from tierspayant.portal.sessions_security import mark_second_factor, require_recent_second_factor
 from tierspayant.providers.choices import Scope
 from tierspayant.providers.models import ApiToken
 from tierspayant.providers.services import issue_api_token, revoke_api_token
@@ -71,7 +72,7 @@ def otp_setup(request: HttpRequest) -> HttpResponse:
         if device.verify_token(form.cleaned_data["otp_token"]):
             device.confirmed = True
             device.save(update_fields=["confirmed"])
-            otp_login(request, device)
+            mark_second_factor(request, device)
             messages.success(request, "Double authentification activée.")
             return redirect(_safe_next(request))
         form.add_error("otp_token", "Code incorrect ou expiré : réessayez.")
@@ -97,13 +98,17 @@ def otp_verify(request: HttpRequest) -> HttpResponse:
         for device in TOTPDevice.objects.devices_for_user(user, confirmed=True):
             allowed, _ = device.verify_is_allowed()
             if allowed and device.verify_token(form.cleaned_data["otp_token"]):
-                otp_login(request, device)
+                mark_second_factor(request, device)
                 return redirect(_safe_next(request))
         form.add_error(
             "otp_token", "Code incorrect, expiré, ou trop d'essais : patientez et réessayez."
         )
+    has_passkey = WebAuthnCredential.objects.filter(user=user, confirmed=True).exists()
     return render(
-        request, "portal/otp_verify.html", {"form": form}, status=400 if form.errors else 200
+        request,
+        "portal/otp_verify.html",
+        {"form": form, "has_passkey": has_passkey},
+        status=400 if form.errors else 200,
     )
 
 
@@ -160,6 +165,7 @@ def rights_check(request: HttpRequest) -> HttpResponse:
 
 
 @professional_required
+@require_recent_second_factor(methods=("POST",))  # token creation is a step-up action
 @require_http_methods(["GET", "POST"])
 def api_tokens(request: HttpRequest) -> HttpResponse:
     """List the professional's API tokens and create one (its secret is shown once)."""
