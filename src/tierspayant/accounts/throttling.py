@@ -78,7 +78,8 @@ def cool_off(request: HttpRequest | None) -> datetime.timedelta:
     ceiling: datetime.timedelta = settings.TIERSPAYANT_LOGIN_COOLOFF_MAX
     username = axes_username(request, None) if request is not None else None
     lockouts = int(cache.get(_key(_COUNT, username), 0))
-    return min(base * (2 ** max(lockouts - 1, 0)), ceiling)
+    doublings = min(max(lockouts - 1, 0), 20)  # 2^20 x base is past any sane ceiling
+    return min(base * (2**doublings), ceiling)
 
 
 @receiver(user_locked_out)
