@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -27,6 +28,8 @@ def start(env_overrides: dict[str, str | None]) -> subprocess.CompletedProcess[s
         else:
             env[key] = value
     env["DJANGO_SETTINGS_MODULE"] = "tierspayant.settings"
+    # Start the code under test (this checkout's src/), not whatever the venv's install points at.
+    env["PYTHONPATH"] = str(Path(__file__).resolve().parents[1] / "src")
     return subprocess.run(
         [sys.executable, "-c", "import django; django.setup()"],
         env=env,

@@ -286,7 +286,7 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_SSL_REDIRECT = env_bool("TIERSPAYANT_SSL_REDIRECT", not DEMO)
 SECURE_HSTS_SECONDS = 0 if DEMO else 365 * 24 * 3600
 SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEMO
-SECURE_HSTS_PRELOAD = False  # preload is a registry commitment for the operator to make
+SECURE_HSTS_PRELOAD = not DEMO  # the header allows preloading; submitting is the operator's act
 if env_bool("TIERSPAYANT_HTTPS_PROXY_HEADER"):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 CSRF_TRUSTED_ORIGINS = [o for o in OTP_WEBAUTHN_ALLOWED_ORIGINS if o.startswith("https://")]
