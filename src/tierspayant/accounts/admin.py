@@ -35,7 +35,10 @@ def reset_lost_factors(modeladmin: admin.ModelAdmin, request: HttpRequest, query
     for user in queryset:
         try:
             reset_second_factors(
-                user=user, actor=request.user, reason="back-office", now=timezone.now()
+                user=user,
+                actor=request.user,
+                reason="back-office",
+                now=timezone.now(),  # type: ignore[arg-type]
             )
             done += 1
         except FactorResetRefused:

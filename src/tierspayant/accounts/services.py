@@ -15,9 +15,9 @@ import secrets
 import uuid
 from dataclasses import dataclass
 from importlib import import_module
+from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
@@ -33,6 +33,7 @@ from tierspayant.accounts.models import (
 )
 
 logger = logging.getLogger(__name__)
+Account = Any  # the auth user model (settings.AUTH_USER_MODEL)
 
 
 class FactorResetRefused(Exception):
@@ -40,11 +41,11 @@ class FactorResetRefused(Exception):
 
 
 def record_event(
-    user: AbstractBaseUser,
+    user: Account,
     kind: SecurityEventKind,
     *,
     now: datetime.datetime,
-    actor: AbstractBaseUser | None = None,
+    actor: Account | None = None,
     detail: dict[str, object] | None = None,
 ) -> SecurityEvent:
     """Store one :class:`SecurityEvent` and log its kind with the ids involved."""
@@ -70,7 +71,7 @@ def _session_store(session_key: str):  # type: ignore[no-untyped-def]
 
 
 def track_session(
-    user: AbstractBaseUser, *, session_key: str, user_agent: str, now: datetime.datetime
+    user: Account, *, session_key: str, user_agent: str, now: datetime.datetime
 ) -> UserSession:
     """Start tracking a freshly signed-in session (user agent cut to 200 characters)."""
     return UserSession.objects.create(
@@ -97,16 +98,14 @@ def is_session_live(public_id: uuid.UUID | str) -> bool:
     return UserSession.objects.filter(public_id=public_id, ended_at__isnull=True).exists()
 
 
-def active_sessions(user: AbstractBaseUser) -> list[UserSession]:
+def active_sessions(user: Account) -> list[UserSession]:
     """The user's open sessions, most recent activity first."""
     return list(
         UserSession.objects.filter(user=user, ended_at__isnull=True).order_by("-last_seen_at")
     )
 
 
-def end_session(
-    user: AbstractBaseUser, public_id: uuid.UUID | str, *, now: datetime.datetime
-) -> bool:
+def end_session(user: Account, public_id: uuid.UUID | str, *, now: datetime.datetime) -> bool:
     """End one of ``user``'s own sessions: its server-side data is deleted, so its cookie is
     worthless at once. False (nothing done) when the id is not one of the user's open
     sessions, which the caller answers with 404."""
@@ -120,7 +119,7 @@ def end_session(
     return True
 
 
-def end_all_sessions(user: AbstractBaseUser, *, now: datetime.datetime) -> int:
+def end_all_sessions(user: Account, *, now: datetime.datetime) -> int:
     """End every open session of ``user``; returns how many were open."""
     rows = list(UserSession.objects.filter(user=user, ended_at__isnull=True))
     for row in rows:
@@ -150,7 +149,7 @@ class BrowserCheck:
 
 
 def note_browser(
-    user: AbstractBaseUser, *, cookie_value: str | None, now: datetime.datetime
+    user: Account, *, cookie_value: str | None, now: datetime.datetime
 ) -> BrowserCheck:
     """Recognise the browser by its ``tp_browser`` cookie; a browser never seen for this
     account gets a fresh value, is remembered, and ``is_new`` is True."""
@@ -167,7 +166,7 @@ def note_browser(
     return BrowserCheck(cookie_value=value, is_new=True)
 
 
-def announce_new_browser(user: AbstractBaseUser, *, now: datetime.datetime) -> None:
+def announce_new_browser(user: Account, *, now: datetime.datetime) -> None:
     """E-mail the account holder that their password was just used from an unknown device
     (sent at the password step, so a stolen password is reported even when the second
     factor stops the attacker). Records a security event."""
@@ -206,7 +205,7 @@ class FactorReset:
 
 @transaction.atomic
 def reset_second_factors(
-    *, user: AbstractBaseUser, actor: AbstractBaseUser, reason: str, now: datetime.datetime
+    *, user: Account, actor: Account, reason: str, now: datetime.datetime
 ) -> FactorReset:
     """Remove every second factor of ``user`` after they lost them, as a staff action.
 

@@ -60,7 +60,7 @@ def normalise_username(raw: str | None) -> str | None:
 
 def axes_username(request: HttpRequest, credentials: dict[str, Any] | None) -> str | None:
     """``AXES_USERNAME_CALLABLE``: the normalised username of the attempt."""
-    field = settings.AXES_USERNAME_FORM_FIELD
+    field: str = getattr(settings, "AXES_USERNAME_FORM_FIELD", "username")
     raw = (credentials or {}).get(field)
     if raw is None and request is not None:
         data = getattr(request, "data", None) or request.POST

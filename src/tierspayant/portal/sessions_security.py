@@ -206,7 +206,12 @@ class SessionSecurityMiddleware:
             )
         session = getattr(request, "session", None)
         tracked = session.get(TRACKED) if session is not None else None
-        if tracked and key_before and session.session_key not in (None, key_before):
+        if (
+            session is not None
+            and tracked
+            and key_before
+            and session.session_key not in (None, key_before)
+        ):
             accounts.rekey_session(tracked, session_key=session.session_key)
         return response
 

@@ -62,7 +62,7 @@ def otp_setup(request: HttpRequest) -> HttpResponse:
     user = request.user
     if not user.is_authenticated:
         return redirect("portal:login")
-    if user.is_verified():  # type: ignore[union-attr]  # e.g. just enrolled a passkey
+    if user.is_verified():  # type: ignore[attr-defined,union-attr]  # e.g. just enrolled a passkey
         return redirect(_safe_next(request))
     if user_has_device(user):
         return redirect("portal:otp-verify")
