@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
@@ -30,10 +32,24 @@ def bearer(optician) -> str:
 
 @pytest.mark.django_db
 def test_api_against_its_openapi(bearer) -> None:
-    schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", get_wsgi_application())
-    operations = [result.ok() for result in schema.get_all_operations()]
-    assert [op.label for op in operations] == ["POST /api/v1/eligibility"]
     calls: list[int] = []
+    # Like Django's test client: keep the test's database connection open across requests
+    # (the WSGI handler would close it at request end, which breaks the test transaction).
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", get_wsgi_application())
+        operations = [result.ok() for result in schema.get_all_operations()]
+        assert [op.label for op in operations] == ["POST /api/v1/eligibility"]
+        _run(operations, bearer, calls)
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
+    assert len(calls) >= 20
+    assert set(calls) <= {200, 400, 422, 429}
+
+
+def _run(operations, bearer: str, calls: list[int]) -> None:
     for operation in operations:
 
         @given(case=operation.as_strategy())
@@ -51,5 +67,3 @@ def test_api_against_its_openapi(bearer) -> None:
             calls.append(response.status_code)
 
         check()
-    assert len(calls) >= 20
-    assert set(calls) <= {200, 400, 422, 429}
