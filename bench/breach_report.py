@@ -40,6 +40,7 @@ sys.path.insert(0, str(ROOT / "src"))
 DATABASE = "tierspayant_bench_audit"
 ADMIN_URL = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432/postgres")
 END = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)  # the log covers the 365 days before this
+LAYOUT = 2  # bump when the generated data changes: the database is rebuilt
 
 
 def database_url() -> str:
@@ -67,11 +68,13 @@ def existing_size() -> dict[str, int] | None:
     try:
         with psycopg.connect(database_url(), connect_timeout=3) as conn:
             row = conn.execute(
-                "SELECT rows, professionals, beneficiaries FROM bench_meta"
+                "SELECT rows, professionals, beneficiaries, layout FROM bench_meta"
             ).fetchone()
     except psycopg.Error:
         return None
-    return dict(zip(("rows", "professionals", "beneficiaries"), row, strict=True)) if row else None
+    if row is None or row[3] != LAYOUT:
+        return None
+    return dict(zip(("rows", "professionals", "beneficiaries"), row[:3], strict=True))
 
 
 def build(rows: int, professionals: int, beneficiaries: int) -> float:
@@ -117,7 +120,8 @@ def build(rows: int, professionals: int, beneficiaries: int) -> float:
         chunk = 1_000_000
         for start in range(1, rows + 1, chunk):
             stop = min(rows, start + chunk - 1)
-            # h: a cheap deterministic hash of i; outcome 85% covered, 5% not, 10% no match.
+            # h, g: cheap deterministic hashes of i. The outcome (85% covered, 5% not, 10% no
+            # match) and the professional come from h, the beneficiary from g.
             conn.execute(
                 """INSERT INTO audit_disclosurelog (occurred_at, request_id, channel, purpose,
                      outcome, reason, actor_id, professional_id, beneficiary_id,
@@ -126,19 +130,19 @@ def build(rows: int, professionals: int, beneficiaries: int) -> float:
                      md5('r' || i)::uuid, 'api', 'rights_check',
                      CASE WHEN mod(h, 20) < 17 THEN 'covered'
                           WHEN mod(h, 20) = 17 THEN 'not_covered' ELSE 'no_match' END,
-                     '', NULL, %(first_pro)s + mod(h, %(pros)s),
+                     '', NULL, %(first_pro)s + mod(h / 20, %(pros)s),
                      CASE WHEN mod(h, 20) < 18
-                          THEN md5('b' || (1 + mod(h / 20, %(people)s)))::uuid END,
+                          THEN md5('b' || (1 + mod(g, %(people)s)))::uuid END,
                      CASE WHEN mod(h, 20) < 17 THEN
                           '["coverage_status", "rights_period", "tiers_payant_domains",
                             "amc_number"]'::jsonb
                           WHEN mod(h, 20) = 17 THEN
                           '["coverage_status", "rights_period", "amc_number"]'::jsonb
                           ELSE '[]'::jsonb END,
-                     ('10.' || mod(mod(h, %(pros)s) / 256, 256) || '.' ||
-                      mod(mod(h, %(pros)s), 256) || '.7')::inet,
+                     ('10.' || mod(mod(h / 20, %(pros)s) / 256, 256) || '.' ||
+                      mod(mod(h / 20, %(pros)s), 256) || '.7')::inet,
                      'bench', i, md5('p' || i), md5('h' || i)
-                   FROM (SELECT i, abs(hashint8(i)) AS h
+                   FROM (SELECT i, abs(hashint8(i)) AS h, abs(hashint8(-i)) AS g
                          FROM generate_series(%(start)s::bigint, %(stop)s::bigint) i) s""",
                 {
                     "end": END,
@@ -151,9 +155,13 @@ def build(rows: int, professionals: int, beneficiaries: int) -> float:
                     "stop": stop,
                 },
             )
-        conn.execute("CREATE TABLE bench_meta (rows bigint, professionals int, beneficiaries int)")
         conn.execute(
-            "INSERT INTO bench_meta VALUES (%s, %s, %s)", [rows, professionals, beneficiaries]
+            "CREATE TABLE bench_meta (rows bigint, professionals int, beneficiaries int, "
+            "layout int)"
+        )
+        conn.execute(
+            "INSERT INTO bench_meta VALUES (%s, %s, %s, %s)",
+            [rows, professionals, beneficiaries, LAYOUT],
         )
         conn.execute("VACUUM ANALYZE")
     return time.perf_counter() - started

@@ -27,3 +27,10 @@ PASSWORD_HASHERS = [
     # Argon2id as in production, with test-sized cost so the suite stays fast.
     "tests.hashers.FastArgon2PasswordHasher",
 ]
+
+# TLS is terminated by the reverse proxy; the test client speaks plain HTTP, so the redirect
+# to https is checked by its own test (test_http_hardening) instead of on every request.
+SECURE_SSL_REDIRECT = False
+# Passkeys in view-level tests: a fixed RP id and origin the software authenticator signs for.
+OTP_WEBAUTHN_RP_ID = "portail.tierspayant.test"
+OTP_WEBAUTHN_ALLOWED_ORIGINS = ["https://portail.tierspayant.test"]

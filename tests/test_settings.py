@@ -29,7 +29,8 @@ def start(env_overrides: dict[str, str | None]) -> subprocess.CompletedProcess[s
         else:
             env[key] = value
     env["DJANGO_SETTINGS_MODULE"] = "tierspayant.settings"
-    env["PYTHONPATH"] = str(Path(__file__).resolve().parents[1] / "src")  # this checkout's code
+    # Start the code under test (this checkout's src/), not whatever the venv's install points at.
+    env["PYTHONPATH"] = str(Path(__file__).resolve().parents[1] / "src")
     return subprocess.run(
         [sys.executable, "-c", "import django; django.setup()"],
         env=env,

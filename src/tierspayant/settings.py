@@ -14,7 +14,15 @@ Variables (each secret also accepts ``NAME_FILE``, a path whose content is the v
 - ``TIERSPAYANT_GUARD_POLICY`` (JSON, optional): quotas, detector floors, responses by
   severity, over the defaults of ``guard/policy.py`` (docs/guard.md); a bad one refuses to start
 - ``TIERSPAYANT_SECURITY_EMAILS`` (comma-separated): who the guard alerts
-- ``TIERSPAYANT_EMAIL_BACKEND`` (default: console in the demo, SMTP otherwise)
+- ``TIERSPAYANT_EMAIL_BACKEND`` (default: console in the demo, SMTP otherwise),
+  ``TIERSPAYANT_FROM_EMAIL``
+- Sign-in security (docs/security.md): ``TIERSPAYANT_WEBAUTHN_RP_ID`` (default ``localhost``),
+  ``TIERSPAYANT_WEBAUTHN_ORIGINS`` (comma-separated, default ``http://localhost:8000``),
+  ``TIERSPAYANT_SESSION_IDLE_SECONDS`` (900), ``TIERSPAYANT_SESSION_ABSOLUTE_SECONDS``
+  (43200), ``TIERSPAYANT_STEP_UP_SECONDS`` (300), ``TIERSPAYANT_TRUSTED_PROXY_IPS``
+  (comma-separated; empty: no proxy header is read), ``TIERSPAYANT_LOGIN_COOLOFF_MAX_MINUTES``
+  (1440), ``TIERSPAYANT_HTTPS_PROXY_HEADER`` (bool: trust ``X-Forwarded-Proto`` from the
+  proxy), ``TIERSPAYANT_SSL_REDIRECT`` (bool, default on outside the demo)
 
 A missing or weak key refuses to start with a message naming the variable (never its value).
 ``make demo`` writes demo keys to ``var/demo.env``.
@@ -136,7 +144,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_otp",
     "django_otp.plugins.otp_totp",
+    "django_otp_webauthn",
     "axes",
+    "tierspayant.accounts",
     "tierspayant.registry",
     "tierspayant.providers",
     "tierspayant.audit",
@@ -160,6 +170,7 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "tierspayant.portal.middleware.GuardMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "tierspayant.portal.sessions_security.SessionSecurityMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "tierspayant.portal.middleware.NoStoreMiddleware",
@@ -220,6 +231,10 @@ AUTH_PASSWORD_VALIDATORS = [
     },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "tierspayant.accounts.passwords.MaximumLengthValidator",
+        "OPTIONS": {"max_length": 128},
+    },
 ]
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
@@ -230,7 +245,18 @@ LOGIN_REDIRECT_URL = "portal:home"
 LOGOUT_REDIRECT_URL = "portal:login"
 
 AXES_FAILURE_LIMIT = env_int("TIERSPAYANT_LOGIN_FAILURE_LIMIT", 5)
-AXES_COOLOFF_TIME = timedelta(minutes=env_int("TIERSPAYANT_LOGIN_COOLOFF_MINUTES", 15))
+# Cool-off doubles with each lockout of the day, capped: a lock always ends (accounts/throttling).
+TIERSPAYANT_LOGIN_COOLOFF = timedelta(minutes=env_int("TIERSPAYANT_LOGIN_COOLOFF_MINUTES", 15))
+TIERSPAYANT_LOGIN_COOLOFF_MAX = timedelta(
+    minutes=env_int("TIERSPAYANT_LOGIN_COOLOFF_MAX_MINUTES", 24 * 60)
+)
+AXES_COOLOFF_TIME = "tierspayant.accounts.throttling.cool_off"
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False  # hammering a lock must not extend it
+AXES_USERNAME_CALLABLE = "tierspayant.accounts.throttling.axes_username"
+AXES_CLIENT_IP_CALLABLE = "tierspayant.accounts.throttling.client_ip"
+TIERSPAYANT_TRUSTED_PROXY_IPS = [
+    ip.strip() for ip in (env_str("TIERSPAYANT_TRUSTED_PROXY_IPS") or "").split(",") if ip.strip()
+]
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_LOCKOUT_TEMPLATE = "portal/locked.html"
 AXES_RESET_ON_SUCCESS = True
@@ -239,6 +265,23 @@ AXES_SENSITIVE_PARAMETERS = ["password", "otp_token", "token"]
 
 OTP_TOTP_ISSUER = "tierspayant"
 OTP_TOTP_THROTTLE_FACTOR = 1
+OTP_RECOVERY_THROTTLE_FACTOR = 1
+
+# Passkeys (django-otp-webauthn): a second factor only, bound to our RP id and origins.
+OTP_WEBAUTHN_RP_ID = env_str("TIERSPAYANT_WEBAUTHN_RP_ID") or "localhost"
+OTP_WEBAUTHN_RP_NAME = "tierspayant"
+OTP_WEBAUTHN_ALLOWED_ORIGINS = [
+    o.strip()
+    for o in (env_str("TIERSPAYANT_WEBAUTHN_ORIGINS") or "http://localhost:8000").split(",")
+    if o.strip()
+]
+OTP_WEBAUTHN_ALLOW_PASSWORDLESS_LOGIN = False
+OTP_WEBAUTHN_EXCEPTION_LOGGER_NAME = "django_otp_webauthn"
+
+# Sessions: idle and absolute limits, step-up freshness (portal/sessions_security.py).
+TIERSPAYANT_SESSION_IDLE_SECONDS = env_int("TIERSPAYANT_SESSION_IDLE_SECONDS", 15 * 60)
+TIERSPAYANT_SESSION_ABSOLUTE_SECONDS = env_int("TIERSPAYANT_SESSION_ABSOLUTE_SECONDS", 12 * 3600)
+TIERSPAYANT_STEP_UP_SECONDS = env_int("TIERSPAYANT_STEP_UP_SECONDS", 5 * 60)
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
@@ -248,6 +291,19 @@ CSRF_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = not DEMO
 CSRF_COOKIE_SECURE = not DEMO
 SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_SSL_REDIRECT = env_bool("TIERSPAYANT_SSL_REDIRECT", not DEMO)
+SECURE_HSTS_SECONDS = 0 if DEMO else 365 * 24 * 3600
+SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEMO
+SECURE_HSTS_PRELOAD = not DEMO  # the header allows preloading; submitting is the operator's act
+if env_bool("TIERSPAYANT_HTTPS_PROXY_HEADER"):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+CSRF_TRUSTED_ORIGINS = [o for o in OTP_WEBAUTHN_ALLOWED_ORIGINS if o.startswith("https://")]
+EMAIL_BACKEND = env_str("TIERSPAYANT_EMAIL_BACKEND") or (
+    "django.core.mail.backends.console.EmailBackend"
+    if DEMO
+    else "django.core.mail.backends.smtp.EmailBackend"
+)
+DEFAULT_FROM_EMAIL = env_str("TIERSPAYANT_FROM_EMAIL") or "securite@tierspayant.example"
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 CONTENT_SECURITY_POLICY = {
@@ -281,7 +337,7 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": "INFO"},
     # Request lines carry URLs only; personal data never travels in a URL here.
-    "loggers": {"axes": {"level": "WARNING"}},
+    "loggers": {"axes": {"level": "WARNING"}, "django_otp_webauthn": {"level": "WARNING"}},
 }
 WHITENOISE_USE_FINDERS = True  # serve app static files without a collectstatic step
 # Base of the platform's own FHIR identifier and code systems (docs/fhir.md).
@@ -340,12 +396,6 @@ def _guard_policy():  # type: ignore[no-untyped-def]
 
 
 TIERSPAYANT_GUARD_POLICY = _guard_policy()
-EMAIL_BACKEND = env_str("TIERSPAYANT_EMAIL_BACKEND") or (
-    "django.core.mail.backends.console.EmailBackend"
-    if DEMO
-    else "django.core.mail.backends.smtp.EmailBackend"
-)
-DEFAULT_FROM_EMAIL = env_str("TIERSPAYANT_FROM_EMAIL") or "securite@tierspayant.example"
 
 # care: approvals, claims, payments
 # Prior approvals (PEC), claims and payment runs (docs/care.md); bank-detail changes

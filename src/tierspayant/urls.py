@@ -12,6 +12,7 @@ admin.site.site_header = "tierspayant · back-office"
 
 urlpatterns = [
     path("", include("tierspayant.portal.urls")),
+    path("cle-acces/", include("tierspayant.portal.passkey_urls")),  # WebAuthn JSON endpoints
     path("admin/", admin.site.urls),
     path("api/v1/", include(json_urlpatterns)),
     path("fhir/r4/", include(fhir_urlpatterns)),

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime
 import json
+from io import StringIO
 
 import pytest
 import time_machine
@@ -282,9 +283,7 @@ def test_fhir_search_refuses_a_nir_in_the_url_and_bad_parameters(world) -> None:
     assert Client().get("/fhir/r4/AuditEvent/_search").status_code == 405
 
 
-def test_create_insurer_token_command(world, capsys) -> None:
-    from io import StringIO
-
+def test_create_insurer_token_command(world) -> None:
     out = StringIO()
     call_command("create_insurer_token", "88333333", stdout=out, stderr=StringIO())
     secret = out.getvalue().strip()

@@ -110,12 +110,12 @@ def test_step_up_on_the_portal_then_fresh_code_lets_the_professional_continue(
     statuses = [verified_client.post("/droits/", data).status_code for _ in range(4)]
     assert statuses == [200, 200, 200, 302]  # the third raised volume_day -> step-up
     response = verified_client.post("/droits/", data)
-    assert response["Location"] == "/connexion/verification/?next=%2Fdroits%2F"
+    assert response["Location"] == "/connexion/confirmer/?next=%2Fdroits%2F"
     assert DisclosureLog.objects.filter(outcome=Outcome.REFUSED_STEP_UP).count() == 2
     with time_machine.travel(timezone.now() + datetime.timedelta(seconds=31)):
         device = TOTPDevice.objects.get(user=optician.user)
         response = verified_client.post(
-            "/connexion/verification/?next=/droits/",
+            "/connexion/confirmer/?next=/droits/",
             {"otp_token": totp_code(device), "next": "/droits/"},
         )
         assert response["Location"] == "/droits/"

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.http import HttpRequest
 from django.utils import timezone
 from ninja import NinjaAPI
-from ninja.errors import ValidationError
+from ninja.errors import AuthenticationError, ValidationError
 
 from tierspayant.api.auth import EligibilityBearer
 from tierspayant.api.schemas import EligibilityIn, EligibilityOut, ErrorOut
@@ -28,6 +28,16 @@ api = NinjaAPI(
     "`Authorization: Bearer <token>` (tokens are created in the portal).",
     urls_namespace="api-v1",
 )
+
+
+@api.exception_handler(AuthenticationError)
+def _unauthorized(request: HttpRequest, exc: AuthenticationError):  # type: ignore[no-untyped-def]
+    # Same shape as every other refusal (ErrorOut), as the OpenAPI document declares.
+    return api.create_response(
+        request,
+        {"code": "unauthorized", "message": "Jeton d'API absent, invalide, expiré ou révoqué."},
+        status=401,
+    )
 
 
 @api.exception_handler(ValidationError)

@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from tierspayant.guard.lockdown import lockdown_active
 from tierspayant.guard.models import AccountGuard
-from tierspayant.portal.sessions import SESSION_AUTH_AT, session_instant
+from tierspayant.portal.sessions_security import signed_in_at
 
 
 class NoStoreMiddleware:
@@ -55,7 +55,7 @@ class GuardMiddleware:
             return self.get_response(request)
         revoked = account.sessions_revoked_at
         if revoked is not None:
-            opened = session_instant(request, SESSION_AUTH_AT)
+            opened = signed_in_at(request)
             if opened is None or opened < revoked:
                 logout(request)
                 if portal:

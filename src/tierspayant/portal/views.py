@@ -14,13 +14,12 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import PasswordChangeForm
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
-from django_otp import login as otp_login
 from django_otp import user_has_device
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_otp_webauthn.models import WebAuthnCredential
 
 from tierspayant.audit.choices import Channel
 from tierspayant.audit.context import request_context
@@ -35,7 +34,12 @@ from tierspayant.guard.services import (
 )
 from tierspayant.portal.decorators import professional_required, verified_required
 from tierspayant.portal.forms import ApiTokenForm, OtpTokenForm, RightsCheckForm
-from tierspayant.portal.sessions import SESSION_STEP_UP_AT, session_instant, stamp
+from tierspayant.portal.sessions_security import (
+    mark_second_factor,
+    require_recent_second_factor,
+    second_factor_at,
+    step_up_redirect,
+)
 from tierspayant.providers.choices import Scope
 from tierspayant.providers.models import ApiToken
 from tierspayant.providers.services import issue_api_token, revoke_api_token
@@ -72,6 +76,8 @@ def otp_setup(request: HttpRequest) -> HttpResponse:
     user = request.user
     if not user.is_authenticated:
         return redirect("portal:login")
+    if user.is_verified():  # type: ignore[attr-defined,union-attr]  # e.g. just enrolled a passkey
+        return redirect(_safe_next(request))
     if user_has_device(user):
         return redirect("portal:otp-verify")
     device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
@@ -82,7 +88,7 @@ def otp_setup(request: HttpRequest) -> HttpResponse:
         if device.verify_token(form.cleaned_data["otp_token"]):
             device.confirmed = True
             device.save(update_fields=["confirmed"])
-            otp_login(request, device)
+            mark_second_factor(request, device)
             messages.success(request, "Double authentification activée.")
             return redirect(_safe_next(request))
         form.add_error("otp_token", "Code incorrect ou expiré : réessayez.")
@@ -108,13 +114,17 @@ def otp_verify(request: HttpRequest) -> HttpResponse:
         for device in TOTPDevice.objects.devices_for_user(user, confirmed=True):
             allowed, _ = device.verify_is_allowed()
             if allowed and device.verify_token(form.cleaned_data["otp_token"]):
-                otp_login(request, device)
+                mark_second_factor(request, device)
                 return redirect(_safe_next(request))
         form.add_error(
             "otp_token", "Code incorrect, expiré, ou trop d'essais : patientez et réessayez."
         )
+    has_passkey = WebAuthnCredential.objects.filter(user=user, confirmed=True).exists()
     return render(
-        request, "portal/otp_verify.html", {"form": form}, status=400 if form.errors else 200
+        request,
+        "portal/otp_verify.html",
+        {"form": form, "has_passkey": has_passkey},
+        status=400 if form.errors else 200,
     )
 
 
@@ -150,13 +160,13 @@ def rights_check(request: HttpRequest) -> HttpResponse:
                 quota_storage_uri=settings.TIERSPAYANT_QUOTA_STORAGE_URI,
                 daily_quota=settings.TIERSPAYANT_RIGHTS_CHECK_DAILY_QUOTA,
                 policy=settings.TIERSPAYANT_GUARD_POLICY,
-                step_up_verified_at=session_instant(request, SESSION_STEP_UP_AT),
+                step_up_verified_at=second_factor_at(request),
             )
         except InvalidRightsCheck as exc:
             form.add_error(exc.field, exc.message)
             status = 400
         except StepUpRequired:
-            return redirect(f"{reverse('portal:step-up')}?{urlencode({'next': request.path})}")
+            return step_up_redirect(request)
         except AccountSuspended:
             return render(request, "portal/suspended.html", status=403)
         except PortalLocked:
@@ -175,6 +185,7 @@ def rights_check(request: HttpRequest) -> HttpResponse:
 
 
 @professional_required
+@require_recent_second_factor(methods=("POST",))  # token creation is a step-up action
 @require_http_methods(["GET", "POST"])
 def api_tokens(request: HttpRequest) -> HttpResponse:
     """List the professional's API tokens and create one (its secret is shown once)."""
@@ -209,29 +220,6 @@ def api_token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
     revoke_api_token(token=token, now=timezone.now())
     messages.success(request, "Jeton révoqué.")
     return redirect("portal:api-tokens")
-
-
-@verified_required
-@require_http_methods(["GET", "POST"])
-def step_up(request: HttpRequest) -> HttpResponse:
-    """Step-up: a fresh TOTP code (a code already used cannot be replayed) before the guard
-    lets more rights checks through; records the instant in the session."""
-    form = OtpTokenForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        for device in TOTPDevice.objects.devices_for_user(request.user, confirmed=True):
-            allowed, _ = device.verify_is_allowed()
-            if allowed and device.verify_token(form.cleaned_data["otp_token"]):
-                stamp(request, SESSION_STEP_UP_AT)
-                return redirect(_safe_next(request, "portal:rights-check"))
-        form.add_error(
-            "otp_token", "Code incorrect, déjà utilisé ou expiré : attendez le code suivant."
-        )
-    return render(
-        request,
-        "portal/step_up.html",
-        {"form": form, "next": request.GET.get("next", "")},
-        status=400 if form.errors else 200,
-    )
 
 
 @verified_required

@@ -34,7 +34,7 @@ from tierspayant.guard.services import (
 from tierspayant.payments.models import Statement
 from tierspayant.payments.selectors import statement_file, statement_of, statements_of
 from tierspayant.portal.decorators import professional_required
-from tierspayant.portal.sessions import SESSION_STEP_UP_AT, session_instant
+from tierspayant.portal.sessions_security import second_factor_at
 from tierspayant.priorauth.adjudication import GuaranteeTableMissing
 from tierspayant.priorauth.choices import reason_label
 from tierspayant.priorauth.config import CareConfig
@@ -188,7 +188,7 @@ def approval_new(request: HttpRequest) -> HttpResponse:
                 context=request_context(request, Channel.PORTAL),
                 now=timezone.now(),
                 today=timezone.localdate(),
-                step_up_verified_at=session_instant(request, SESSION_STEP_UP_AT),
+                step_up_verified_at=second_factor_at(request),
             ),
             form,
             formset,
@@ -300,7 +300,7 @@ def claim_new(request: HttpRequest) -> HttpResponse:
                 context=request_context(request, Channel.PORTAL),
                 now=timezone.now(),
                 today=timezone.localdate(),
-                step_up_verified_at=session_instant(request, SESSION_STEP_UP_AT),
+                step_up_verified_at=second_factor_at(request),
             ),
             form,
             formset,

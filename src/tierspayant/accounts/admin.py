@@ -1,0 +1,54 @@
+"""Back-office: security events (read-only) and the staff action resetting lost factors."""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils import timezone
+
+from tierspayant.accounts.models import SecurityEvent
+from tierspayant.accounts.services import FactorResetRefused, reset_second_factors
+
+
+@admin.register(SecurityEvent)
+class SecurityEventAdmin(admin.ModelAdmin):
+    list_display = ["at", "kind", "user", "actor"]
+    list_filter = ["kind"]
+    readonly_fields = ["user", "actor", "kind", "at", "detail"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+@admin.action(description="Réinitialiser les seconds facteurs (facteur perdu)")
+def reset_lost_factors(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet):  # type: ignore[type-arg]
+    """Staff action: the user lost every factor; the reset is logged and announced."""
+    done = 0
+    for user in queryset:
+        try:
+            reset_second_factors(
+                user=user,
+                actor=request.user,
+                reason="back-office",
+                now=timezone.now(),  # type: ignore[arg-type]
+            )
+            done += 1
+        except FactorResetRefused:
+            messages.error(request, "Réinitialisation refusée pour votre propre compte.")
+    if done:
+        messages.success(request, f"Seconds facteurs réinitialisés pour {done} compte(s).")
+
+
+def register_user_action() -> None:
+    """Add the reset action to the user admin (called from AppConfig.ready)."""
+    user_admin = admin.site._registry.get(get_user_model())
+    if user_admin is not None and reset_lost_factors not in (user_admin.actions or []):
+        user_admin.actions = [*(user_admin.actions or []), reset_lost_factors]

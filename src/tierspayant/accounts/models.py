@@ -1,0 +1,134 @@
+"""Sign-in security records: hashed single-use recovery codes (a django-otp device), the
+sessions a user holds (so they can see and end them), browsers already seen (new-device
+e-mail), and security events (factor reset, recovery used...).
+
+No model here stores a secret in clear: recovery codes are kept as keyed HMAC-SHA256
+(:func:`tierspayant.accounts.recovery.code_digest`); browser cookies as SHA-256. The
+session key is stored like Django's own ``django_session`` table does, so that a session
+can be ended from another one; it is never shown nor logged (a public UUID names it).
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django_otp.models import Device, ThrottlingMixin
+
+from tierspayant.accounts.choices import SecurityEventKind
+
+
+class RecoveryCodeDevice(ThrottlingMixin, Device):
+    """A set of single-use recovery codes, usable as a second factor when the passkey or the
+    TOTP application is lost (ASVS 5.0 V6.5.1-V6.5.2: lookup secrets used once, stored
+    hashed; NIST SP 800-63B-4 §3.1.2 "look-up secrets"). Wrong guesses are throttled
+    (django-otp's ThrottlingMixin: growing delays after each failure)."""
+
+    class Meta:
+        verbose_name = "codes de secours"
+        verbose_name_plural = "codes de secours"
+
+    def get_throttle_factor(self) -> int:
+        return int(getattr(settings, "OTP_RECOVERY_THROTTLE_FACTOR", 1))
+
+    def verify_token(self, token: object) -> bool:
+        """True, and the code is spent, when ``token`` (str, separators ignored) is one of the
+        unused codes; False otherwise, with a throttling failure recorded."""
+        from tierspayant.accounts.recovery import consume_code  # avoid a model import cycle
+
+        allowed, _ = self.verify_is_allowed()
+        if not allowed or not isinstance(token, str):
+            return False
+        if consume_code(self, token):
+            self.throttle_reset()
+            return True
+        self.throttle_increment()
+        return False
+
+
+class RecoveryCode(models.Model):
+    """One code of a :class:`RecoveryCodeDevice`: its keyed digest (64 hex) and when it was
+    used (``used_at`` aware UTC; null while unused)."""
+
+    device = models.ForeignKey(RecoveryCodeDevice, on_delete=models.CASCADE, related_name="codes")
+    digest = models.CharField(max_length=64)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "code de secours"
+        constraints = [
+            models.UniqueConstraint(fields=["device", "digest"], name="recovery_code_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"code #{self.pk} ({'utilisé' if self.used_at else 'disponible'})"
+
+
+class UserSession(models.Model):
+    """A signed-in session of a user, as the user sees it in "Mes sessions": opened, last
+    seen (minute precision), browser; ended sessions are kept with ``ended_at``."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="tracked_sessions"
+    )
+    session_key = models.CharField(max_length=64, db_index=True)
+    created_at = models.DateTimeField()
+    last_seen_at = models.DateTimeField()
+    user_agent = models.CharField(max_length=200, blank=True, default="")
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "session"
+
+    def __str__(self) -> str:
+        return f"session {self.public_id}"
+
+
+class KnownBrowser(models.Model):
+    """A browser that already signed in to this account: the SHA-256 (64 hex) of the random
+    value of its ``tp_browser`` cookie. A sign-in without a known browser sends an e-mail."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="known_browsers"
+    )
+    token_digest = models.CharField(max_length=64)
+    first_seen_at = models.DateTimeField()
+    last_seen_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = "appareil connu"
+        constraints = [
+            models.UniqueConstraint(fields=["user", "token_digest"], name="known_browser_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"appareil #{self.pk}"
+
+
+class SecurityEvent(models.Model):
+    """An event on an account's authentication, for the user and the operator: ``actor`` is
+    who did it (the user, or a staff member for a factor reset). ``detail`` holds counts and
+    reasons only, never a secret nor personal data."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="security_events"
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="security_actions",
+    )
+    kind = models.CharField(max_length=60, choices=SecurityEventKind.choices)
+    at = models.DateTimeField()
+    detail = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        verbose_name = "événement de sécurité"
+        ordering = ["-at"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} ({self.at:%Y-%m-%d %H:%M})"

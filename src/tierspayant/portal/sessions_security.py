@@ -1,0 +1,263 @@
+"""Session security of the portal: a new session id at every authentication step, idle and
+absolute timeouts, tracked sessions the professional can see and end, the new-device e-mail,
+and step-up (a *recent* second factor) for sensitive actions.
+
+Session keys written here (values are numbers or short words, never secrets):
+
+- ``tp_started`` / ``tp_seen``: epoch seconds of sign-in and of the last request;
+- ``tp_mfa_at`` / ``tp_mfa_method``: epoch seconds and kind (``passkey``, ``totp``,
+  ``recovery``) of the last second-factor check in this session;
+- ``tp_sid``: public id (UUID) of the :class:`~tierspayant.accounts.models.UserSession` row.
+
+Rules and sources:
+
+- new session id at sign-in (Django's ``login``) and at each second-factor check
+  (:func:`mark_second_factor`): ASVS 5.0 V7.2.4;
+- idle ``TIERSPAYANT_SESSION_IDLE_SECONDS`` (900) and absolute
+  ``TIERSPAYANT_SESSION_ABSOLUTE_SECONDS`` (43,200) timeouts: ASVS 5.0 V7.3.1/V7.3.2,
+  NIST SP 800-63B-4 §5.2 (AAL2: 12 h overall, re-authentication after inactivity);
+- the user sees and ends their sessions: ASVS 5.0 V7.5.2;
+- step-up before a sensitive action, passkey preferred and required for staff who hold
+  one: ASVS 5.0 V7.5.3 (re-authentication before sensitive changes).
+"""
+
+from __future__ import annotations
+
+import datetime
+import functools
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.contrib.auth.signals import user_logged_in, user_logged_out
+from django.dispatch import receiver
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import urlencode
+from django_otp import login as otp_login
+from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_otp_webauthn.models import WebAuthnCredential
+
+from tierspayant.accounts import services as accounts
+from tierspayant.accounts.models import RecoveryCodeDevice
+from tierspayant.portal.decorators import verified_required
+
+STARTED = "tp_started"
+SEEN = "tp_seen"
+MFA_AT = "tp_mfa_at"
+MFA_METHOD = "tp_mfa_method"
+TRACKED = "tp_sid"
+BROWSER_COOKIE = "tp_browser"
+_TOUCH_EVERY = 60  # seconds: last-seen precision, so a page view does not always write
+
+View = Callable[..., HttpResponse]
+
+
+def _now() -> float:
+    return time.time()
+
+
+def method_of(device: object) -> str:
+    """``passkey``, ``totp`` or ``recovery`` for a django-otp device (``other`` otherwise)."""
+    if isinstance(device, WebAuthnCredential):
+        return "passkey"
+    if isinstance(device, TOTPDevice):
+        return "totp"
+    if isinstance(device, RecoveryCodeDevice):
+        return "recovery"
+    return "other"
+
+
+def mark_second_factor(request: HttpRequest, device: Any) -> None:
+    """Record a successful second-factor check: the session is verified with ``device``, gets
+    a NEW session id (the old cookie is worthless, ASVS 5.0 V7.2.4) and remembers when."""
+    otp_login(request, device)
+    request.session.cycle_key()
+    request.session[MFA_AT] = _now()
+    request.session[MFA_METHOD] = method_of(device)
+    tracked = request.session.get(TRACKED)
+    if tracked:
+        accounts.rekey_session(tracked, session_key=request.session.session_key or "")
+
+
+def _instant(request: HttpRequest, key: str) -> datetime.datetime | None:
+    raw = request.session.get(key) if hasattr(request, "session") else None
+    if raw is None:
+        return None
+    return datetime.datetime.fromtimestamp(float(raw), tz=datetime.UTC)
+
+
+def second_factor_at(request: HttpRequest) -> datetime.datetime | None:
+    """When this session last passed a second factor (aware UTC), or None. The guard compares
+    it with the instant it started demanding a step-up (``check_rights(step_up_verified_at=)``)."""
+    return _instant(request, MFA_AT)
+
+
+def signed_in_at(request: HttpRequest) -> datetime.datetime | None:
+    """When this session signed in (aware UTC), or None. The guard ends sessions opened before
+    an account's ``sessions_revoked_at``."""
+    return _instant(request, STARTED)
+
+
+def has_recent_second_factor(
+    request: HttpRequest, max_age: int | None = None, *, passkey_only: bool = False
+) -> bool:
+    """True when this session passed a second factor less than ``max_age`` seconds ago
+    (default ``TIERSPAYANT_STEP_UP_SECONDS``) and, with ``passkey_only``, with a passkey."""
+    limit = settings.TIERSPAYANT_STEP_UP_SECONDS if max_age is None else max_age
+    at = request.session.get(MFA_AT)
+    if at is None or _now() - float(at) > limit:
+        return False
+    return not passkey_only or request.session.get(MFA_METHOD) == "passkey"
+
+
+def passkey_required_for(user: Any) -> bool:
+    """Staff who hold a passkey must step up with it (TOTP is no longer accepted for them)."""
+    return bool(
+        getattr(user, "is_staff", False)
+        and WebAuthnCredential.objects.filter(user=user, confirmed=True).exists()
+    )
+
+
+def step_up_redirect(request: HttpRequest) -> HttpResponse:
+    """Send the user to the step-up page, coming back to this path afterwards."""
+    return redirect(f"{reverse('portal:step-up')}?{urlencode({'next': request.path})}")
+
+
+def require_recent_second_factor(
+    max_age: int | None = None, *, methods: Iterable[str] | None = None
+) -> Callable[[View], View]:
+    """Decorator for sensitive views: signed in, verified, AND a second factor checked less
+    than ``max_age`` seconds ago (default ``TIERSPAYANT_STEP_UP_SECONDS``, 300), passkey
+    preferred, TOTP as fallback, passkey only for staff holding one. Otherwise the user is
+    sent to ``portal:step-up`` and comes back (a POST must then be submitted again).
+
+    ``methods`` limits the check to some HTTP methods (``("POST",)`` lets a page be read
+    without step-up while its action needs one). Call it the same way on the bank-account
+    change and the suspension lift::
+
+        @require_recent_second_factor(methods=("POST",))
+        def change_bank_account(request): ...
+
+    Services outside a view can ask :func:`has_recent_second_factor` instead.
+    """
+    only = {m.upper() for m in methods} if methods else None
+
+    def decorate(view: View) -> View:
+        @functools.wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if only is None or request.method in only:
+                passkey_only = passkey_required_for(request.user)
+                if not has_recent_second_factor(request, max_age, passkey_only=passkey_only):
+                    return step_up_redirect(request)
+            return view(request, *args, **kwargs)
+
+        return verified_required(wrapper)
+
+    return decorate
+
+
+# --- sign-in and sign-out hooks -------------------------------------------------------
+
+
+@receiver(user_logged_in)
+def _on_sign_in(sender: object, request: HttpRequest | None, user: Any, **_: Any) -> None:
+    """After the password step (Django has already cycled the session id): start timing and
+    tracking the session, and e-mail the user when the browser is new to this account."""
+    if request is None or not hasattr(request, "session"):
+        return
+    now_s = _now()
+    now = timezone.now()
+    session = request.session
+    if session.session_key is None:
+        session.save()
+    session[STARTED] = now_s
+    session[SEEN] = now_s
+    row = accounts.track_session(
+        user,
+        session_key=session.session_key or "",
+        user_agent=str(request.META.get("HTTP_USER_AGENT", "")),
+        now=now,
+    )
+    session[TRACKED] = str(row.public_id)
+    check = accounts.note_browser(user, cookie_value=request.COOKIES.get(BROWSER_COOKIE), now=now)
+    request._tp_browser_cookie = check.cookie_value  # type: ignore[attr-defined]
+    if check.is_new:
+        accounts.announce_new_browser(user, now=now)
+
+
+@receiver(user_logged_out)
+def _on_sign_out(sender: object, request: HttpRequest | None, user: Any, **_: Any) -> None:
+    if request is not None and hasattr(request, "session"):
+        tracked = request.session.get(TRACKED)
+        if tracked:
+            accounts.close_session(tracked, now=timezone.now())
+
+
+class SessionSecurityMiddleware:
+    """Ends sessions idle for ``TIERSPAYANT_SESSION_IDLE_SECONDS`` or older than
+    ``TIERSPAYANT_SESSION_ABSOLUTE_SECONDS`` (the user is signed out and told why), keeps the
+    tracked session's last-seen time and key current, and sets the browser cookie chosen at
+    sign-in. Place it after ``OTPMiddleware``."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        key_before = None
+        if request.user.is_authenticated:
+            key_before = request.session.session_key
+            self._enforce_timeouts(request)
+        response = self.get_response(request)
+        cookie = getattr(request, "_tp_browser_cookie", None)
+        if cookie:
+            response.set_cookie(
+                BROWSER_COOKIE,
+                cookie,
+                max_age=400 * 24 * 3600,
+                secure=settings.SESSION_COOKIE_SECURE,
+                httponly=True,
+                samesite="Lax",
+            )
+        session = getattr(request, "session", None)
+        tracked = session.get(TRACKED) if session is not None else None
+        if (
+            session is not None
+            and tracked
+            and key_before
+            and session.session_key not in (None, key_before)
+        ):
+            accounts.rekey_session(tracked, session_key=session.session_key)
+        return response
+
+    def _enforce_timeouts(self, request: HttpRequest) -> None:
+        session = request.session
+        now_s = _now()
+        started = session.get(STARTED)
+        seen = session.get(SEEN)
+        if started is None or seen is None:
+            # A session opened without the portal's sign-in (e.g. the admin's own login form
+            # before this middleware existed): start its clocks now.
+            session[STARTED] = session[SEEN] = now_s
+            return
+        idle = now_s - float(seen) > settings.TIERSPAYANT_SESSION_IDLE_SECONDS
+        too_old = now_s - float(started) > settings.TIERSPAYANT_SESSION_ABSOLUTE_SECONDS
+        if idle or too_old:
+            logout(request)
+            messages.info(
+                request,
+                "Votre session a expiré "
+                + ("après une période d'inactivité" if idle else "(durée maximale atteinte)")
+                + " : reconnectez-vous.",
+            )
+            return
+        if now_s - float(seen) >= _TOUCH_EVERY:
+            session[SEEN] = now_s
+            tracked = session.get(TRACKED)
+            if tracked:
+                accounts.touch_session(tracked, now=timezone.now())
