@@ -261,6 +261,11 @@ MATRIX: dict[str, Entry] = {
     "api/v1/statements": TOKEN_ONLY_GET,
     "fhir/r4/Claim": TOKEN_ONLY,
     "fhir/r4/PaymentReconciliation/<int:statement_id>": TOKEN_ONLY_GET,
+    # Password reset by e-mail: public, one answer for known and unknown addresses
+    # (tests/test_password_reset.py); a forged link shows "no longer valid".
+    "mot-de-passe-oublie/": PUBLIC,
+    "mot-de-passe-oublie/envoye/": PUBLIC,
+    "mot-de-passe-oublie/<uidb64>/<token>/": PUBLIC,
     # Guard (issue 5): the lockdown button (POST only, permission guard.toggle_lockdown).
     "admin/guard/alert/confinement/": Entry(
         expect={**BACK_OFFICE.expect, "insurer_staff": ("method", "forbidden")}

@@ -59,3 +59,28 @@ def test_masking_anything_else_shows_nothing(raw: str) -> None:
         assert masked == "***"
     else:
         assert sum(ch == "*" for ch in masked) == 12  # 12 of 15 characters hidden
+
+
+@st.composite
+def french_ibans(draw: st.DrawFn) -> str:
+    """Valid French IBANs (check digits and RIB key computed by schwifty)."""
+    from schwifty import IBAN
+
+    bank = draw(st.text(alphabet="0123456789", min_size=5, max_size=5))
+    branch = draw(st.text(alphabet="0123456789", min_size=5, max_size=5))
+    account = draw(st.text(alphabet="0123456789", min_size=11, max_size=11))
+    return str(IBAN.generate("FR", bank_code=bank + branch, account_code=account).compact)
+
+
+@settings(max_examples=200, deadline=None)
+@given(iban=french_ibans())
+def test_masked_iban_never_shows_the_account(iban: str) -> None:
+    from tierspayant.providers.banking import mask_iban
+
+    masked = mask_iban(iban)
+    assert len(iban) == 27
+    assert masked == f"{iban[:4]} … {iban[-4:]}"
+    hidden = iban[4:-4]  # bank, branch, account number and RIB key, less the last 4
+    digits_shown = "".join(ch for ch in masked if ch.isalnum())
+    assert hidden not in digits_shown
+    assert len(digits_shown) == 8  # 8 of 27 characters: country, check digits, last four

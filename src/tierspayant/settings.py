@@ -438,3 +438,4 @@ TIERSPAYANT_PAYMENTS_DIR = Path(env_str("TIERSPAYANT_PAYMENTS_DIR") or VAR_DIR /
 TIERSPAYANT_GUARANTEE_TABLES_DIR = Path(
     env_str("TIERSPAYANT_GUARANTEE_TABLES_DIR") or PROJECT_DIR / "fixtures" / "guarantee-tables"
 )
+PASSWORD_RESET_TIMEOUT = 3600  # seconds: a reset link is valid one hour, once

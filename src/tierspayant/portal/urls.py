@@ -14,6 +14,32 @@ urlpatterns = [
     path("connexion/code/", views.otp_verify, name="otp-verify"),
     path("connexion/activer-2fa/", views.otp_setup, name="otp-setup"),
     path("compte/mot-de-passe/", views.password_change, name="password-change"),
+    # Password reset by e-mail (Django's views): one answer whether or not the address is
+    # known, and a reset changes the password only — the second factor stays required.
+    path(
+        "mot-de-passe-oublie/",
+        auth_views.PasswordResetView.as_view(
+            template_name="portal/password_reset.html",
+            email_template_name="portal/password_reset_email.txt",
+            subject_template_name="portal/password_reset_subject.txt",
+            success_url="/mot-de-passe-oublie/envoye/",
+        ),
+        name="password-reset",
+    ),
+    path(
+        "mot-de-passe-oublie/envoye/",
+        auth_views.PasswordResetDoneView.as_view(template_name="portal/password_reset_done.html"),
+        name="password-reset-done",
+    ),
+    path(
+        "mot-de-passe-oublie/<uidb64>/<token>/",
+        auth_views.PasswordResetConfirmView.as_view(
+            template_name="portal/password_reset_confirm.html",
+            success_url="/connexion/",
+            post_reset_login=False,
+        ),
+        name="password-reset-confirm",
+    ),
     path("droits/", views.rights_check, name="rights-check"),
     path("jetons/", views.api_tokens, name="api-tokens"),
     path("jetons/<int:token_id>/revoquer/", views.api_token_revoke, name="api-token-revoke"),
