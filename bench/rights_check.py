@@ -324,6 +324,8 @@ def main() -> None:
         TIERSPAYANT_RIGHTS_CHECK_DAILY_QUOTA=str(RAISED),
         TIERSPAYANT_GUARD_POLICY=BENCH_GUARD_POLICY,
         TIERSPAYANT_ALLOWED_HOSTS="127.0.0.1",
+        # Plain HTTP on loopback, as behind the TLS-terminating proxy of a deployment.
+        TIERSPAYANT_SSL_REDIRECT="0",
     )
     server_log = (VAR / "gunicorn.log").open("w")
     server = subprocess.Popen(  # noqa: S603
