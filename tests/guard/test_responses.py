@@ -62,7 +62,7 @@ def test_suspension_stops_session_and_token_on_the_very_next_request(
     assert api(Client(), secret, nir).status_code == 200
     suspend_account(professional=optician, reason="manual", now=timezone.now())
     response = verified_client.get("/droits/")
-    assert response.status_code == 302 and response["Location"] == "/connexion/"
+    assert response.status_code == 302 and response["Location"].startswith("/connexion/")
     assert api(Client(), secret, nir).status_code == 401
     assert mail.outbox[0].subject == "Votre compte tierspayant est suspendu"
     assert nir not in mail.outbox[0].body and str(patient.pk) not in mail.outbox[0].body
@@ -246,3 +246,19 @@ def test_security_dashboard_renders_a_chart_for_staff(optician) -> None:
     response = client.post("/admin/guard/alert/confinement/", {"active": "1", "reason": "test"})
     assert response.status_code == 302
     assert LockdownEvent.objects.get().source == "admin"
+
+
+def test_suspension_ends_the_tracked_sessions_the_professional_sees(
+    optician, verified_client
+) -> None:
+    from tierspayant.accounts.models import UserSession
+    from tierspayant.guard.suspension import suspend_account
+
+    assert verified_client.get("/droits/").status_code == 200
+    open_before = UserSession.objects.filter(user=optician.user, ended_at__isnull=True).count()
+    assert open_before == 1
+    now = timezone.now()
+    suspend_account(professional=optician, reason="manual", now=now)
+    assert UserSession.objects.filter(user=optician.user, ended_at__isnull=True).count() == 0
+    assert UserSession.objects.get(user=optician.user).ended_at == now
+    assert verified_client.get("/droits/")["Location"].startswith("/connexion/")

@@ -14,6 +14,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 
+from tierspayant.accounts.services import end_all_sessions
 from tierspayant.guard.choices import AlertKind
 from tierspayant.guard.models import AccountGuard, Alert, Suspension
 from tierspayant.guard.notify import tell_professional_suspended, tell_security_team
@@ -68,6 +69,9 @@ def suspend_account(
         account.sessions_revoked_at = now
         account.save(update_fields=["suspended", "suspended_at", "sessions_revoked_at"])
         revoke_all_api_tokens(professional=professional, now=now)
+        # The tracked sessions the professional sees end too (their data is deleted at once);
+        # ``sessions_revoked_at`` still catches any session opened outside the tracking.
+        end_all_sessions(professional.user, now=now)
         suspension = Suspension.objects.create(
             professional=professional, alert=alert, reason=reason[:24], suspended_at=now
         )
