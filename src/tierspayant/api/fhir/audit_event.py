@@ -30,7 +30,8 @@ from fhir.resources.R4B.bundle import Bundle
 from pydantic import ValidationError
 
 from tierspayant.api.fhir import systems
-from tierspayant.api.fhir.eligibility import FhirError, operation_outcome
+from tierspayant.api.fhir.eligibility import FhirError
+from tierspayant.api.fhir.responses import fhir_response, outcome_response
 from tierspayant.audit.choices import InsurerScope
 from tierspayant.audit.selectors import (
     AccessEntry,
@@ -41,23 +42,11 @@ from tierspayant.audit.selectors import (
 from tierspayant.audit.services import InvalidInsurerToken, authenticate_insurer_token
 from tierspayant.registry.models import Insurer
 
-FHIR_JSON = "application/fhir+json; charset=utf-8"
 #: ANS national structure identifier (idNatSt): "3" + SIRET, "1" + FINESS.
 IDNATST = "urn:oid:1.2.250.1.71.4.2.2"
 DCM = "http://dicom.nema.org/resources/ontology/DCM"
 _NIR_SYSTEMS = (systems.NIR, *systems.NIR_TEST_SYSTEMS)
 _MAX_COUNT = 1000
-
-
-def _fhir(body: dict[str, Any], status: int = 200) -> HttpResponse:
-    return HttpResponse(json.dumps(body, ensure_ascii=False), status=status, content_type=FHIR_JSON)
-
-
-def _outcome(error: FhirError) -> HttpResponse:
-    response = _fhir(operation_outcome(error), error.status)
-    if error.status == 401:
-        response["WWW-Authenticate"] = 'Bearer realm="tierspayant"'
-    return response
 
 
 def _insurer(request: HttpRequest) -> Insurer | None:
@@ -216,7 +205,9 @@ def audit_event_search(request: HttpRequest) -> HttpResponse:
     (400 bad parameters or a NIR in the URL, 401 no valid ``audit:read`` token)."""
     insurer = _insurer(request)
     if insurer is None:
-        return _outcome(FhirError(401, "login", "Jeton d'organisme absent, invalide ou expiré."))
+        return outcome_response(
+            FhirError(401, "login", "Jeton d'organisme absent, invalide ou expiré.")
+        )
     base: str = settings.TIERSPAYANT_FHIR_BASE_URL
     try:
         if request.GET:
@@ -242,7 +233,7 @@ def audit_event_search(request: HttpRequest) -> HttpResponse:
                 else "AuditEvent.patient.birthdate",
             ) from None
     except FhirError as exc:
-        return _outcome(exc)
+        return outcome_response(exc)
     events = []
     for beneficiary in people:
         for entry in access_history(beneficiary, insurer=insurer):
@@ -268,5 +259,5 @@ def audit_event_search(request: HttpRequest) -> HttpResponse:
     try:
         validated = Bundle.model_validate(bundle)
     except ValidationError:  # pragma: no cover - our own resources; a bug if it happens
-        return _outcome(FhirError(500, "exception", "Erreur interne de construction FHIR."))
-    return _fhir(json.loads(validated.model_dump_json(exclude_none=True)))
+        return outcome_response(FhirError(500, "exception", "Erreur interne de construction FHIR."))
+    return fhir_response(json.loads(validated.model_dump_json(exclude_none=True)))

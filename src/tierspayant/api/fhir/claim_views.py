@@ -3,9 +3,6 @@ prior-approval, claims and payments services."""
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
@@ -19,7 +16,8 @@ from tierspayant.api.fhir.claim import (
     payment_reconciliation,
     preauthorization_response,
 )
-from tierspayant.api.fhir.eligibility import FhirError, operation_outcome, provider_matches
+from tierspayant.api.fhir.eligibility import FhirError, provider_matches
+from tierspayant.api.fhir.responses import fhir_response, outcome_response
 from tierspayant.audit.choices import Channel
 from tierspayant.audit.context import request_context
 from tierspayant.claims.selectors import claim_of
@@ -40,7 +38,6 @@ from tierspayant.priorauth.selectors import approval_of
 from tierspayant.priorauth.services import request_prior_approval
 from tierspayant.providers.choices import Scope
 
-FHIR_JSON = "application/fhir+json; charset=utf-8"
 _EXPRESSION = {
     "nir": "Patient.identifier",
     "birth_date": "Patient.birthDate",
@@ -51,17 +48,6 @@ _EXPRESSION = {
     "invoice_number": "Claim.identifier",
     "approval_number": "Claim.insurance.preAuthRef",
 }
-
-
-def _fhir(body: dict[str, Any], status: int = 200) -> HttpResponse:
-    return HttpResponse(json.dumps(body, ensure_ascii=False), status=status, content_type=FHIR_JSON)
-
-
-def _outcome(error: FhirError) -> HttpResponse:
-    response = _fhir(operation_outcome(error), error.status)
-    if error.status == 401:
-        response["WWW-Authenticate"] = 'Bearer realm="tierspayant"'
-    return response
 
 
 def _expression(field: str) -> str:
@@ -80,7 +66,7 @@ def claim(request: HttpRequest) -> HttpResponse:
     OperationOutcome (400/401/403/404/422/429/503) naming the problem."""
     professional = professional_from_request(request, Scope.CLAIMS_SUBMIT)
     if professional is None:
-        return _outcome(
+        return outcome_response(
             FhirError(
                 401, "login", "Jeton d'API absent, invalide, expiré ou sans le droit claims:submit."
             )
@@ -110,7 +96,7 @@ def claim(request: HttpRequest) -> HttpResponse:
                 now=now,
                 today=today,
             )
-            return _fhir(
+            return fhir_response(
                 preauthorization_response(
                     approval_of(professional, pk=approval.pk), base=base, created=now
                 ),
@@ -133,23 +119,23 @@ def claim(request: HttpRequest) -> HttpResponse:
             today=today,
         )
         body = claim_response(claim_of(professional, submitted.claim.pk), base=base, created=now)
-        return _fhir(body, 201 if submitted.created else 200)
+        return fhir_response(body, 201 if submitted.created else 200)
     except FhirError as exc:
-        return _outcome(exc)
+        return outcome_response(exc)
     except InvalidCareRequest as exc:
-        return _outcome(FhirError(400, "invalid", exc.message, _expression(exc.field)))
+        return outcome_response(FhirError(400, "invalid", exc.message, _expression(exc.field)))
     except BeneficiaryNotFound as exc:
-        return _outcome(FhirError(404, "not-found", exc.message, "Claim.patient"))
+        return outcome_response(FhirError(404, "not-found", exc.message, "Claim.patient"))
     except GuaranteeTableMissing as exc:
-        return _outcome(FhirError(503, "transient", exc.message))
+        return outcome_response(FhirError(503, "transient", exc.message))
     except QuotaExceeded as exc:
-        return _outcome(FhirError(429, "throttled", exc.message))
+        return outcome_response(FhirError(429, "throttled", exc.message))
     except GuardUnavailable as exc:
-        return _outcome(FhirError(503, "transient", exc.message))
+        return outcome_response(FhirError(503, "transient", exc.message))
     except AccountSuspended as exc:
-        return _outcome(FhirError(403, "suspended", exc.message))
+        return outcome_response(FhirError(403, "suspended", exc.message))
     except GuardRefusal as exc:
-        return _outcome(FhirError(403, "forbidden", exc.message))
+        return outcome_response(FhirError(403, "forbidden", exc.message))
 
 
 @require_GET
@@ -158,7 +144,7 @@ def payment_reconciliation_read(request: HttpRequest, statement_id: int) -> Http
     (scope ``payments:read``); another professional's id is a 404."""
     professional = professional_from_request(request, Scope.PAYMENTS_READ)
     if professional is None:
-        return _outcome(
+        return outcome_response(
             FhirError(
                 401, "login", "Jeton d'API absent, invalide, expiré ou sans le droit payments:read."
             )
@@ -166,8 +152,8 @@ def payment_reconciliation_read(request: HttpRequest, statement_id: int) -> Http
     try:
         statement = statement_of(professional, statement_id)
     except Statement.DoesNotExist:
-        return _outcome(FhirError(404, "not-found", "Relevé inconnu."))
-    return _fhir(
+        return outcome_response(FhirError(404, "not-found", "Relevé inconnu."))
+    return fhir_response(
         payment_reconciliation(
             statement, list(transfers_of(statement)), base=settings.TIERSPAYANT_FHIR_BASE_URL
         )

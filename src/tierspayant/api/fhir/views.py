@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
@@ -15,10 +14,10 @@ from tierspayant.api.auth import professional_from_request
 from tierspayant.api.fhir.eligibility import (
     FhirError,
     eligibility_response,
-    operation_outcome,
     parse_eligibility_request,
     provider_matches,
 )
+from tierspayant.api.fhir.responses import fhir_response, outcome_response
 from tierspayant.audit.choices import Channel
 from tierspayant.audit.context import request_context
 from tierspayant.eligibility.services import InvalidRightsCheck, check_rights
@@ -30,8 +29,6 @@ from tierspayant.guard.services import (
 )
 from tierspayant.providers.choices import Scope
 
-FHIR_JSON = "application/fhir+json; charset=utf-8"
-
 _FIELD_EXPRESSION = {
     "nir": "Patient.identifier",
     "birth_date": "Patient.birthDate",
@@ -41,17 +38,6 @@ _FIELD_EXPRESSION = {
 }
 
 
-def _fhir(body: dict[str, Any], status: int = 200) -> HttpResponse:
-    return HttpResponse(json.dumps(body, ensure_ascii=False), status=status, content_type=FHIR_JSON)
-
-
-def _outcome(error: FhirError) -> HttpResponse:
-    response = _fhir(operation_outcome(error), error.status)
-    if error.status == 401:
-        response["WWW-Authenticate"] = 'Bearer realm="tierspayant"'
-    return response
-
-
 @csrf_exempt
 @require_POST
 def coverage_eligibility_request(request: HttpRequest) -> HttpResponse:
@@ -59,7 +45,7 @@ def coverage_eligibility_request(request: HttpRequest) -> HttpResponse:
     OperationOutcome (400/401/403/422/429/503) naming the problem."""
     professional = professional_from_request(request, Scope.ELIGIBILITY_CHECK)
     if professional is None:
-        return _outcome(FhirError(401, "login", "Jeton d'API absent, invalide ou expiré."))
+        return outcome_response(FhirError(401, "login", "Jeton d'API absent, invalide ou expiré."))
     base: str = settings.TIERSPAYANT_FHIR_BASE_URL
     context = request_context(request, Channel.FHIR)
     try:
@@ -83,18 +69,20 @@ def coverage_eligibility_request(request: HttpRequest) -> HttpResponse:
             policy=settings.TIERSPAYANT_GUARD_POLICY,
         )
     except FhirError as exc:
-        return _outcome(exc)
+        return outcome_response(exc)
     except InvalidRightsCheck as exc:
-        return _outcome(FhirError(400, "invalid", exc.message, _FIELD_EXPRESSION.get(exc.field)))
+        return outcome_response(
+            FhirError(400, "invalid", exc.message, _FIELD_EXPRESSION.get(exc.field))
+        )
     except QuotaExceeded as exc:
-        return _outcome(FhirError(429, "throttled", exc.message))
+        return outcome_response(FhirError(429, "throttled", exc.message))
     except GuardUnavailable as exc:
-        return _outcome(FhirError(503, "transient", exc.message))
+        return outcome_response(FhirError(503, "transient", exc.message))
     except AccountSuspended as exc:
-        return _outcome(FhirError(403, "suspended", exc.message))
+        return outcome_response(FhirError(403, "suspended", exc.message))
     except GuardRefusal as exc:
-        return _outcome(FhirError(403, "forbidden", exc.message))
-    return _fhir(
+        return outcome_response(FhirError(403, "forbidden", exc.message))
+    return fhir_response(
         eligibility_response(
             result, parsed, base=base, request_id=str(context.request_id), created=timezone.now()
         )
@@ -138,4 +126,4 @@ def capability_statement(request: HttpRequest) -> HttpResponse:
             ],
         }
     )
-    return _fhir(json.loads(statement.model_dump_json(exclude_none=True)))
+    return fhir_response(json.loads(statement.model_dump_json(exclude_none=True)))
