@@ -59,3 +59,18 @@ def verified_with_passkey(user, authenticator: SoftAuthenticator) -> Client:
     response = passkey_step(client, authenticator)
     assert response.status_code == 200, response.content
     return client
+
+
+def staff_with_passkey(user, authenticator: SoftAuthenticator | None = None) -> Client:
+    """A back-office session of staff ``user`` as ``BackOfficeSite`` demands it, through the
+    real views: password, TOTP, a passkey enrolled (``authenticator``, a new one by default),
+    then identity confirmed with that passkey."""
+    authenticator = authenticator or SoftAuthenticator()
+    TOTPDevice.objects.get_or_create(user=user, name="TOTP", defaults={"confirmed": True})
+    client = Client()
+    password_step(client, user.username)
+    totp_step(client, user)
+    assert register_passkey(client, authenticator).status_code == 200
+    response = passkey_step(client, authenticator)
+    assert response.status_code == 200, response.content
+    return client

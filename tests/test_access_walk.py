@@ -21,7 +21,13 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 
-from tests.auth_helpers import password_step, register_passkey, totp_step
+from tests.auth_helpers import (
+    passkey_step,
+    password_step,
+    register_passkey,
+    staff_with_passkey,
+    totp_step,
+)
 from tests.factories import InsurerFactory, make_professional
 from tests.webauthn_soft import SoftAuthenticator
 from tierspayant.accounts.models import UserSession
@@ -306,7 +312,16 @@ MATRIX: dict[str, Entry] = {
     "api/v1/eligibility": TOKEN_ONLY,
     "fhir/r4/metadata": PUBLIC,
     "fhir/r4/CoverageEligibilityRequest": TOKEN_ONLY,
-    "admin/login/": PUBLIC,
+    # The back-office's sign-in routes to the portal's steps (BackOfficeSite.login).
+    "admin/login/": Entry(
+        expect={
+            "anonymous": ("login", "login"),
+            "password_only": ("forbidden", "forbidden"),  # a professional, not staff
+            "other_professional": ("forbidden", "forbidden"),
+            "insurer_staff": ("ok", "ok"),
+            "owner": ("forbidden", "forbidden"),
+        }
+    ),
     # django-otp's views answer 500 for an unknown device id (a library quirk reachable by
     # staff only), so these two are tried on a real device: the owner's.
     "admin/otp_totp/totpdevice/<int:pk>/config/": Entry(
@@ -364,6 +379,8 @@ def world(optician) -> dict:
     password_step(owner_client, owner.username)
     totp_step(owner_client, owner)
     assert register_passkey(owner_client, authenticator).status_code == 200
+    # Holding a passkey, the owner steps up with it (TOTP no longer opens sensitive actions).
+    assert passkey_step(owner_client, authenticator).status_code == 200
     clients["owner"] = owner_client
     other = make_professional()
     clients["other_professional"] = Client()
@@ -373,12 +390,8 @@ def world(optician) -> dict:
         username="gestion.autre", password="correct-horse-battery-staple-42", is_staff=True
     )
     InsurerStaff.objects.create(user=staff_user, insurer=InsurerFactory(amc_number="55000001"))
+    clients["insurer_staff"] = staff_with_passkey(staff_user)  # the back-office's own factor
     from django_otp.plugins.otp_totp.models import TOTPDevice
-
-    TOTPDevice.objects.create(user=staff_user, name="TOTP", confirmed=True)
-    clients["insurer_staff"] = Client()
-    password_step(clients["insurer_staff"], staff_user.username)
-    totp_step(clients["insurer_staff"], staff_user)
     from django_otp_webauthn.models import WebAuthnCredential
 
     return {
@@ -425,13 +438,10 @@ def test_operator_reaches_the_back_office_with_a_second_factor(db) -> None:
     operator = user_model.objects.create_superuser(
         username="operateur", password="correct-horse-battery-staple-42"
     )
-    from django_otp.plugins.otp_totp.models import TOTPDevice
-
-    TOTPDevice.objects.create(user=operator, name="TOTP", confirmed=True)
     client = Client()
     password_step(client, operator.username)
     assert client.get("/admin/")["Location"].startswith("/admin/login/")
-    totp_step(client, operator)
+    client = staff_with_passkey(operator)  # password, TOTP, then the passkey it demands
     refused = {}
     for route in ROUTES:
         if route.startswith(ADMIN_PREFIX) and "<" not in route and "(?P" not in route:

@@ -120,3 +120,51 @@ def test_a_server_expecting_another_origin_refuses_the_passkey(live_server, sett
         browser.close()
 
     assert "/connexion/code/" in final_url  # still not verified
+
+
+def test_staff_enrol_a_passkey_then_enter_the_back_office_with_it(
+    live_server, settings, tmp_path: Path
+) -> None:
+    """Staff signed in with TOTP are sent to enrol a passkey; the back-office then opens only
+    after a passkey check (accounts.backoffice.BackOfficeSite)."""
+    from django.contrib.auth import get_user_model
+
+    settings.OTP_WEBAUTHN_RP_ID = "localhost"
+    settings.OTP_WEBAUTHN_ALLOWED_ORIGINS = [live_server.url]
+    staff = get_user_model().objects.create_superuser(username="agent.back", password=PASSWORD)
+    device = TOTPDevice.objects.create(user=staff, name="TOTP", confirmed=True)
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits)
+
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_FLAGS)
+        context = browser.new_context(locale="fr-FR")
+        page = context.new_page()
+        cdp = context.new_cdp_session(page)
+        cdp.send("WebAuthn.enable")
+        cdp.send("WebAuthn.addVirtualAuthenticator", {"options": AUTHENTICATOR})
+        page.goto(f"{live_server.url}/admin/")
+        page.wait_for_url("**/connexion/?next=/admin/")
+        page.fill("#id_username", staff.username)
+        page.fill("#id_password", PASSWORD)
+        page.click("button[type=submit]")
+        page.wait_for_url("**/connexion/code/**")
+        page.fill("#id_otp_token", f"{totp.token():06d}")
+        page.click("button.primary")
+        page.wait_for_url("**/securite/")  # TOTP is not enough for the back-office
+        told = page.locator(".messages, [role=status], main").first.inner_text()
+        page.click("#passkey-register-button")
+        page.wait_for_selector("#passkeys td form")
+        page.goto(f"{live_server.url}/admin/")
+        page.wait_for_url("**/connexion/confirmer/**")
+        page.click("#passkey-verification-button")
+        page.wait_for_url(f"{live_server.url}/admin/")
+        page.screenshot(path=str(tmp_path / "back-office.png"), full_page=True)
+        title = page.locator("#site-name").inner_text()
+        browser.close()
+
+    assert "clé d'accès" in told
+    assert title == "tierspayant · back-office"
+    assert WebAuthnCredential.objects.filter(user=staff, confirmed=True).count() == 1
+    assert (tmp_path / "back-office.png").stat().st_size > 5_000

@@ -14,7 +14,7 @@ import pytest
 from django.test import Client
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from tests.auth_helpers import password_step, post_json, register_passkey
+from tests.auth_helpers import passkey_step, password_step, post_json, register_passkey
 from tests.conftest import totp_code
 from tests.factories import PASSWORD, make_beneficiary, make_professional, new_nir
 from tests.webauthn_soft import SoftAuthenticator
@@ -37,6 +37,7 @@ def test_no_secret_or_personal_data_in_the_logs(caplog) -> None:
     device = TOTPDevice.objects.get(user=user)
 
     # Failed sign-ins up to the lock, with the password and an IBAN as usernames' neighbours.
+    secrets.extend([user.username, "198.51.100.7"])  # axes names clients by keyed tags only
     for attempt in ("mauvais-mot-de-passe-1", IBAN):
         secrets.append(attempt)
         Client(REMOTE_ADDR="198.51.100.7").post(
@@ -67,7 +68,10 @@ def test_no_secret_or_personal_data_in_the_logs(caplog) -> None:
     secrets.append(bad)
     client.post("/droits/", {"nir": bad, "birth_date": "1984-07-14"})
     client.post("/droits/", {"nir": nir, "birth_date": "1984-07-14", "amc_number": IBAN})
-    # Token: created (secret shown once), used on the API, then a forged one.
+    # Token: created after a passkey step-up (secret shown once), used on the API, then a
+    # forged one.
+    passkey_step(client, authenticator)
+    secrets.append(client.session.session_key)
     page = client.post("/jetons/", {"name": "LGO"}).content.decode()
     token = re.search(r'id="new-token">([^<]+)<', page).group(1)
     secrets.append(token)

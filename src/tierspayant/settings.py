@@ -261,6 +261,7 @@ AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_LOCKOUT_TEMPLATE = "portal/locked.html"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
+AXES_CLIENT_STR_CALLABLE = "tierspayant.accounts.throttling.client_str"  # no username/IP in logs
 AXES_SENSITIVE_PARAMETERS = ["password", "otp_token", "token"]
 
 OTP_TOTP_ISSUER = "tierspayant"

@@ -1,14 +1,14 @@
-"""Root URLs. The back-office (Django admin) demands a verified second factor (OTPAdminSite)."""
+"""Root URLs. The back-office (Django admin) opens to staff verified by a passkey
+(``accounts.backoffice.BackOfficeSite``)."""
 
 from django.contrib import admin
 from django.urls import include, path
-from django_otp.admin import OTPAdminSite
 
+from tierspayant.accounts.backoffice import BackOfficeSite
 from tierspayant.api.urls import fhir_urlpatterns, json_urlpatterns
 from tierspayant.audit import views as audit_views
 
-admin.site.__class__ = OTPAdminSite
-admin.site.site_header = "tierspayant · back-office"
+admin.site.__class__ = BackOfficeSite
 
 urlpatterns = [
     path("", include("tierspayant.portal.urls")),

@@ -17,11 +17,10 @@ from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
-from django_otp import DEVICE_ID_SESSION_KEY
-from django_otp.plugins.otp_totp.models import TOTPDevice
 from fhir.resources.R4B.bundle import Bundle
 
 from tests.audit.conftest import log_row
+from tests.auth_helpers import staff_with_passkey
 from tests.factories import ContractFactory, InsurerFactory, make_beneficiary, make_professional
 from tierspayant.audit.choices import InsurerScope, Outcome
 from tierspayant.audit.selectors import access_history
@@ -91,13 +90,7 @@ def staff_client(insurer=None) -> Client:
     user.user_permissions.add(Permission.objects.get(codename="view_disclosurelog"))
     if insurer is not None:
         InsurerStaff.objects.create(user=user, insurer=insurer)
-    device = TOTPDevice.objects.create(user=user, name="TOTP", confirmed=True)
-    client = Client()
-    client.force_login(user)
-    session = client.session
-    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
-    session.save()
-    return client
+    return staff_with_passkey(user)
 
 
 def test_insurer_staff_see_their_beneficiary_history_only(world) -> None:

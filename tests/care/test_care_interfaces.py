@@ -283,29 +283,3 @@ def test_hl7_claim_examples_never_get_a_500(path: Path, optician) -> None:
     if response.json()["resourceType"] == "OperationOutcome":
         issue = response.json()["issue"][0]
         assert issue["diagnostics"]
-
-
-def test_portal_bank_change_needs_a_fresh_code_and_shows_iban_masked(
-    verified_client: Client, optician
-) -> None:
-    from django.core import mail
-
-    from tierspayant.providers.models import BankAccountChange
-
-    optician.user.email = "optique@example.org"
-    optician.user.save()
-    new_iban = french_iban("20041", "01005", "0500013M026")
-    refused = verified_client.post(
-        "/banque/",
-        {"holder_name": "Optique", "iban": new_iban, "bic": "PSSTFRPP", "otp_token": "000000"},
-    )
-    assert refused.status_code == 403
-    assert not BankAccountChange.objects.exists() and mail.outbox == []
-    bad_key = verified_client.post(
-        "/banque/",
-        {"holder_name": "Optique", "iban": new_iban[:-1] + "0", "bic": "", "otp_token": "123456"},
-    )
-    assert bad_key.status_code in {400, 403}
-    page = verified_client.get("/banque/").content.decode()
-    assert "Aucun compte bancaire validé" in page
-    assert new_iban not in refused.content.decode()

@@ -16,6 +16,7 @@ from django.test import Client
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from tests.auth_helpers import staff_with_passkey
 from tests.conftest import totp_code
 from tests.factories import PASSWORD, ContractFactory, make_beneficiary, make_professional, new_nir
 from tierspayant.audit.choices import Outcome
@@ -223,18 +224,8 @@ def test_only_staff_lift_a_suspension_with_a_reason(optician) -> None:
 
 def test_security_dashboard_renders_a_chart_for_staff(optician) -> None:
     staff = get_user_model().objects.create_superuser("chef", password=PASSWORD)
-    device = TOTPDevice.objects.create(user=staff, name="t", confirmed=True)
     suspend_account(professional=optician, reason="canary", now=timezone.now())
-    client = Client()
-    client.post(
-        "/admin/login/",
-        {
-            "username": "chef",
-            "password": PASSWORD,
-            "otp_device": device.persistent_id,
-            "otp_token": totp_code(device),
-        },
-    )
+    client = staff_with_passkey(staff)
     response = client.get("/admin/guard/alert/tableau-de-bord/")
     page = response.content.decode()
     assert response.status_code == 200

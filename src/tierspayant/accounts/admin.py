@@ -8,6 +8,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 
+from tierspayant.accounts.access import step_up_redirect, stepped_up
 from tierspayant.accounts.models import SecurityEvent
 from tierspayant.accounts.services import FactorResetRefused, reset_second_factors
 
@@ -30,7 +31,10 @@ class SecurityEventAdmin(admin.ModelAdmin):
 
 @admin.action(description="Réinitialiser les seconds facteurs (facteur perdu)")
 def reset_lost_factors(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet):  # type: ignore[type-arg]
-    """Staff action: the user lost every factor; the reset is logged and announced."""
+    """Staff action: the user lost every factor; the reset is logged and announced. Needs a
+    recent passkey check of the staff member (step-up): otherwise the step-up page first."""
+    if not stepped_up(request):
+        return step_up_redirect(request)
     done = 0
     for user in queryset:
         try:

@@ -12,6 +12,9 @@ Settings (see ``settings.py``):
   for each earlier lockout of the same (normalised) username within 24 h, capped at
   ``TIERSPAYANT_LOGIN_COOLOFF_MAX``. A lock always ends (no permanent lockout an attacker
   could use to deny service, NIST SP 800-63B-4 §3.2.2 rate limiting, at most 100 failures).
+- ``AXES_CLIENT_STR_CALLABLE`` points at :func:`client_str`: axes's log lines name a client
+  by keyed tags of its username and address, never the values (a username often carries the
+  professional's name; an address is personal data), ASVS 5.0 V16.2.5.
 """
 
 from __future__ import annotations
@@ -27,7 +30,9 @@ from django.conf import settings
 from django.core.cache import cache
 from django.dispatch import receiver
 from django.http import HttpRequest
+from django.utils.crypto import salted_hmac
 
+_LOG_SALT = "tierspayant.accounts.throttling.log"
 _EPISODE = "tp:axes:episode:"
 _COUNT = "tp:axes:lockouts:"
 _DAY = 24 * 3600
@@ -95,3 +100,24 @@ def _count_lockout(sender: object, request: HttpRequest, username: str | None, *
     cache.set(count_key, lockouts, _DAY)
     current = cool_off(request)
     cache.set(episode, 1, int(current.total_seconds()))
+
+
+def _tag(value: object) -> str:
+    if value in (None, ""):
+        return "-"
+    return salted_hmac(_LOG_SALT, str(value)).hexdigest()[:12]
+
+
+def client_str(
+    username: str | None,
+    ip_address: str | None,
+    user_agent: str | None,
+    path_info: object,
+    request: HttpRequest | None,
+) -> str:
+    """How axes names a client in its log lines (``AXES_CLIENT_STR_CALLABLE``):
+    ``client(user=<tag>, ip=<tag>, path=/connexion/)``, where a tag is the first 12 hex
+    digits of an HMAC keyed by ``SECRET_KEY``. The same username or address always gives the
+    same tag, so the security team can follow one client through the logs and match it with
+    the lockout records in the back-office, while the logs carry neither."""
+    return f"client(user={_tag(username)}, ip={_tag(ip_address)}, path={path_info})"

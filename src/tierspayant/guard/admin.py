@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
+from tierspayant.accounts.access import require_recent_second_factor
 from tierspayant.guard.charts import line_chart
 from tierspayant.guard.choices import AlertStatus
 from tierspayant.guard.dashboard import (
@@ -137,14 +138,16 @@ class SuspensionAdmin(ReadOnly):
         return [
             path(
                 "<int:suspension_id>/lever/",
-                self.admin_site.admin_view(self.lift),
+                self.admin_site.admin_view(require_recent_second_factor()(self.lift)),
                 name="guard_suspension_lift",
             ),
             *super().get_urls(),
         ]
 
     def lift(self, request: HttpRequest, suspension_id: int) -> HttpResponse:
-        """Lift a suspension: staff with ``guard.change_suspension``, with a reason."""
+        """Lift a suspension: staff with ``guard.change_suspension``, with a reason, having
+        confirmed their identity with a passkey in the last few minutes (step-up,
+        ``accounts.access``; asked before the form is shown, so the reason is not lost)."""
         if not request.user.has_perm("guard.change_suspension"):
             raise PermissionDenied
         suspension = get_object_or_404(Suspension, pk=suspension_id)

@@ -11,7 +11,8 @@ one of ``OTP_WEBAUTHN_ALLOWED_ORIGINS`` and the authenticator data must carry th
 - a successful passkey check goes through :func:`mark_second_factor` (new session id, time
   of the check for step-up);
 - adding a passkey to an account that already has a factor needs a recent second factor
-  (a stolen, still-open session cannot plant the attacker's passkey), and is recorded;
+  (a passkey check when the account already holds one), so a stolen, still-open session
+  cannot plant the attacker's passkey; it is recorded and announced to the holder by e-mail;
 - error answers are the library's JSON ``{"detail", "code"}``; they never echo input.
 """
 
@@ -30,9 +31,10 @@ from django_otp_webauthn.views import (
     CompleteCredentialRegistrationView,
 )
 
+from tierspayant.accounts.access import has_recent_second_factor, holds_passkey
 from tierspayant.accounts.choices import SecurityEventKind
-from tierspayant.accounts.services import record_event
-from tierspayant.portal.sessions_security import has_recent_second_factor, mark_second_factor
+from tierspayant.accounts.services import announce_passkey_added, record_event
+from tierspayant.portal.sessions_security import mark_second_factor
 
 
 class StepUpRequired(exceptions.OTPWebAuthnApiError):
@@ -45,13 +47,17 @@ class StepUpRequired(exceptions.OTPWebAuthnApiError):
 
 class _RegistrationGate:
     """First passkey of an account without any factor: allowed (like the TOTP enrolment at
-    first sign-in). Otherwise: verified session AND recent second factor."""
+    first sign-in). With a factor but no passkey yet: a recent second factor (the TOTP
+    bootstrap). Holding a passkey already: a recent *passkey* check, so that a relayed TOTP
+    code cannot plant the attacker's passkey next to the owner's."""
 
     request: HttpRequest
 
     def check_can_register(self) -> None:
         user = self.request.user
-        if user_has_any_otp_device(user) and not has_recent_second_factor(self.request):
+        if not user_has_any_otp_device(user):
+            return
+        if not has_recent_second_factor(self.request, passkey_only=holds_passkey(user)):
             raise StepUpRequired
 
 
@@ -71,12 +77,14 @@ class PasskeyRegistrationComplete(_RegistrationGate, CompleteCredentialRegistrat
         device = getattr(self.request.user, "otp_device", None)
         if not was_verified and device is not None:
             mark_second_factor(self.request, device)
+        now = timezone.now()
         record_event(
             self.request.user,  # type: ignore[arg-type]
             SecurityEventKind.PASSKEY_ADDED,
-            now=timezone.now(),
+            now=now,
             actor=self.request.user,  # type: ignore[arg-type]
         )
+        announce_passkey_added(self.request.user, now=now)  # type: ignore[arg-type]
         return response
 
 

@@ -22,17 +22,17 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_otp_webauthn.models import WebAuthnCredential
 
 from tierspayant.accounts import services as accounts
+from tierspayant.accounts.access import (
+    holds_passkey,
+    passkey_required_for,
+    require_recent_second_factor,
+    verified_required,
+)
 from tierspayant.accounts.choices import SecurityEventKind
 from tierspayant.accounts.models import RecoveryCodeDevice
 from tierspayant.accounts.recovery import issue_recovery_codes, remaining_codes
-from tierspayant.portal.decorators import verified_required
 from tierspayant.portal.forms import OtpTokenForm
-from tierspayant.portal.sessions_security import (
-    TRACKED,
-    mark_second_factor,
-    passkey_required_for,
-    require_recent_second_factor,
-)
+from tierspayant.portal.sessions_security import TRACKED, mark_second_factor
 
 
 class RecoveryCodeForm(forms.Form):
@@ -145,12 +145,13 @@ def recovery_verify(request: HttpRequest) -> HttpResponse:
 @verified_required
 @require_http_methods(["GET", "POST"])
 def step_up(request: HttpRequest) -> HttpResponse:
-    """Confirm identity again before a sensitive action: passkey (preferred; the only choice
-    for staff holding one) or TOTP code. Success gives a new session id and goes to
-    ``next``."""
+    """Confirm identity again before a sensitive action: with a passkey, the only choice for
+    staff and for anyone holding one (``accounts.access.passkey_required_for``), or with a
+    TOTP code for a professional without a passkey. Staff without a passkey are told to enrol
+    one first. Success gives a new session id and goes to ``next``."""
     user = request.user
     passkey_only = passkey_required_for(user)
-    has_passkey = WebAuthnCredential.objects.filter(user=user, confirmed=True).exists()
+    has_passkey = holds_passkey(user)
     form = OtpTokenForm(request.POST or None)
     if request.method == "POST" and not passkey_only and form.is_valid():
         for device in TOTPDevice.objects.devices_for_user(user, confirmed=True):

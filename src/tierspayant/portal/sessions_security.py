@@ -1,12 +1,12 @@
 """Session security of the portal: a new session id at every authentication step, idle and
 absolute timeouts, tracked sessions the professional can see and end, the new-device e-mail,
-and step-up (a *recent* second factor) for sensitive actions.
+and the record of each second-factor check that step-up reads.
 
 Session keys written here (values are numbers or short words, never secrets):
 
 - ``tp_started`` / ``tp_seen``: epoch seconds of sign-in and of the last request;
-- ``tp_mfa_at`` / ``tp_mfa_method``: epoch seconds and kind (``passkey``, ``totp``,
-  ``recovery``) of the last second-factor check in this session;
+- ``tp_mfa_at`` / ``tp_mfa_method`` (:mod:`tierspayant.accounts.access`): epoch seconds and
+  kind (``passkey``, ``totp``, ``recovery``) of the last second-factor check in this session;
 - ``tp_sid``: public id (UUID) of the :class:`~tierspayant.accounts.models.UserSession` row.
 
 Rules and sources:
@@ -17,16 +17,15 @@ Rules and sources:
   ``TIERSPAYANT_SESSION_ABSOLUTE_SECONDS`` (43,200) timeouts: ASVS 5.0 V7.3.1/V7.3.2,
   NIST SP 800-63B-4 §5.2 (AAL2: 12 h overall, re-authentication after inactivity);
 - the user sees and ends their sessions: ASVS 5.0 V7.5.2;
-- step-up before a sensitive action, passkey preferred and required for staff who hold
-  one: ASVS 5.0 V7.5.3 (re-authentication before sensitive changes).
+- step-up before a sensitive action: the rule lives in :mod:`tierspayant.accounts.access`
+  (shared with the back-office); this module records the checks it reads.
 """
 
 from __future__ import annotations
 
 import datetime
-import functools
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
@@ -35,22 +34,17 @@ from django.contrib.auth import logout
 from django.contrib.auth.signals import user_logged_in, user_logged_out
 from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect
-from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import urlencode
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_otp_webauthn.models import WebAuthnCredential
 
 from tierspayant.accounts import services as accounts
+from tierspayant.accounts.access import MFA_AT, MFA_METHOD
 from tierspayant.accounts.models import RecoveryCodeDevice
-from tierspayant.portal.decorators import verified_required
 
 STARTED = "tp_started"
 SEEN = "tp_seen"
-MFA_AT = "tp_mfa_at"
-MFA_METHOD = "tp_mfa_method"
 TRACKED = "tp_sid"
 BROWSER_COOKIE = "tp_browser"
 _TOUCH_EVERY = 60  # seconds: last-seen precision, so a page view does not always write
@@ -102,64 +96,6 @@ def signed_in_at(request: HttpRequest) -> datetime.datetime | None:
     """When this session signed in (aware UTC), or None. The guard ends sessions opened before
     an account's ``sessions_revoked_at``."""
     return _instant(request, STARTED)
-
-
-def has_recent_second_factor(
-    request: HttpRequest, max_age: int | None = None, *, passkey_only: bool = False
-) -> bool:
-    """True when this session passed a second factor less than ``max_age`` seconds ago
-    (default ``TIERSPAYANT_STEP_UP_SECONDS``) and, with ``passkey_only``, with a passkey."""
-    limit = settings.TIERSPAYANT_STEP_UP_SECONDS if max_age is None else max_age
-    at = request.session.get(MFA_AT)
-    if at is None or _now() - float(at) > limit:
-        return False
-    return not passkey_only or request.session.get(MFA_METHOD) == "passkey"
-
-
-def passkey_required_for(user: Any) -> bool:
-    """Staff who hold a passkey must step up with it (TOTP is no longer accepted for them)."""
-    return bool(
-        getattr(user, "is_staff", False)
-        and WebAuthnCredential.objects.filter(user=user, confirmed=True).exists()
-    )
-
-
-def step_up_redirect(request: HttpRequest) -> HttpResponse:
-    """Send the user to the step-up page, coming back to this path afterwards."""
-    return redirect(f"{reverse('portal:step-up')}?{urlencode({'next': request.path})}")
-
-
-def require_recent_second_factor(
-    max_age: int | None = None, *, methods: Iterable[str] | None = None
-) -> Callable[[View], View]:
-    """Decorator for sensitive views: signed in, verified, AND a second factor checked less
-    than ``max_age`` seconds ago (default ``TIERSPAYANT_STEP_UP_SECONDS``, 300), passkey
-    preferred, TOTP as fallback, passkey only for staff holding one. Otherwise the user is
-    sent to ``portal:step-up`` and comes back (a POST must then be submitted again).
-
-    ``methods`` limits the check to some HTTP methods (``("POST",)`` lets a page be read
-    without step-up while its action needs one). Call it the same way on the bank-account
-    change and the suspension lift::
-
-        @require_recent_second_factor(methods=("POST",))
-        def change_bank_account(request): ...
-
-    Services outside a view can ask :func:`has_recent_second_factor` instead.
-    """
-    only = {m.upper() for m in methods} if methods else None
-
-    def decorate(view: View) -> View:
-        @functools.wraps(view)
-        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-            if only is None or request.method in only:
-                passkey_only = passkey_required_for(request.user)
-                if not has_recent_second_factor(request, max_age, passkey_only=passkey_only):
-                    return step_up_redirect(request)
-            return view(request, *args, **kwargs)
-
-        return verified_required(wrapper)
-
-    return decorate
 
 
 # --- sign-in and sign-out hooks -------------------------------------------------------

@@ -21,6 +21,11 @@ from django_otp import user_has_device
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_otp_webauthn.models import WebAuthnCredential
 
+from tierspayant.accounts.access import (
+    require_recent_second_factor,
+    step_up_redirect,
+    verified_required,
+)
 from tierspayant.audit.choices import Channel
 from tierspayant.audit.context import request_context
 from tierspayant.eligibility.services import InvalidRightsCheck, RightsCheckInput, check_rights
@@ -32,14 +37,9 @@ from tierspayant.guard.services import (
     QuotaExceeded,
     StepUpRequired,
 )
-from tierspayant.portal.decorators import professional_required, verified_required
+from tierspayant.portal.decorators import professional_required
 from tierspayant.portal.forms import ApiTokenForm, OtpTokenForm, RightsCheckForm
-from tierspayant.portal.sessions_security import (
-    mark_second_factor,
-    require_recent_second_factor,
-    second_factor_at,
-    step_up_redirect,
-)
+from tierspayant.portal.sessions_security import mark_second_factor, second_factor_at
 from tierspayant.providers.choices import Scope
 from tierspayant.providers.models import ApiToken
 from tierspayant.providers.services import issue_api_token, revoke_api_token

@@ -1,7 +1,8 @@
 """Portal pages of the professional's bank account and its change workflow.
 
-The change form asks a fresh TOTP code itself (step-up inside the service, so no path
-skips it); the emailed code is typed on the confirmation page. IBANs are shown masked.
+The change form is shown once the user has confirmed their identity again (step-up:
+passkey, or TOTP for an account without one); the service re-checks that confirmation's age.
+The emailed code is typed on the confirmation page. IBANs are shown masked.
 """
 
 from __future__ import annotations
@@ -15,7 +16,14 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
+from tierspayant.accounts.access import (
+    passkey_required_for,
+    require_recent_second_factor,
+    step_up_redirect,
+    stepped_up,
+)
 from tierspayant.portal.decorators import professional_required
+from tierspayant.portal.sessions_security import second_factor_at
 from tierspayant.providers.banking import (
     BankChangeNotCancellable,
     InvalidBankDetails,
@@ -40,7 +48,7 @@ class NoEchoInput(forms.TextInput):
 
 
 class BankChangeForm(forms.Form):
-    """New details, and a fresh code of the authenticator app (step-up)."""
+    """New details (the step-up happened before the form was shown)."""
 
     holder_name = forms.CharField(label="Titulaire du compte", max_length=70)
     iban = forms.CharField(
@@ -48,12 +56,6 @@ class BankChangeForm(forms.Form):
     )
     bic = forms.CharField(
         label="BIC (facultatif pour une banque française)", required=False, max_length=11
-    )
-    otp_token = forms.CharField(
-        label="Code à 6 chiffres de votre application d'authentification",
-        min_length=6,
-        max_length=6,
-        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
     )
 
 
@@ -64,9 +66,11 @@ class ConfirmForm(forms.Form):
 
 
 @professional_required
+@require_recent_second_factor(methods=("POST",))
 @require_http_methods(["GET", "POST"])
 def bank_account(request: HttpRequest) -> HttpResponse:
-    """Current account (masked), pending change, history, and the change form."""
+    """Current account (masked), pending change, history; the change form once the user has
+    stepped up (otherwise a button to the step-up page, so nothing typed is lost)."""
     professional = request.user.professional  # type: ignore[union-attr]
     now = timezone.now()
     form = BankChangeForm(request.POST or None)
@@ -78,7 +82,8 @@ def bank_account(request: HttpRequest) -> HttpResponse:
                 settings.TIERSPAYANT_KEYRING.encryption,
                 professional=professional,
                 user=request.user,
-                otp_code=data["otp_token"],
+                second_factor_at=second_factor_at(request),
+                step_up_seconds=settings.TIERSPAYANT_STEP_UP_SECONDS,
                 iban=data["iban"],
                 bic=data["bic"],
                 holder_name=data["holder_name"],
@@ -90,9 +95,8 @@ def bank_account(request: HttpRequest) -> HttpResponse:
                     reverse("portal:bank-confirm", args=[pk])
                 ),
             )
-        except StepUpFailed as exc:
-            form.add_error("otp_token", exc.message)
-            status = 403
+        except StepUpFailed:
+            return step_up_redirect(request)
         except InvalidBankDetails as exc:
             form.add_error(exc.field, exc.message)
             status = 400
@@ -111,6 +115,8 @@ def bank_account(request: HttpRequest) -> HttpResponse:
         "portal/bank_account.html",
         {
             "form": form,
+            "stepped_up": stepped_up(request),
+            "passkey_required": passkey_required_for(request.user),
             "current": current_bank_account(professional, now=now),
             "pending": pending_bank_change(professional, now=now),
             "history": BankAccount.objects.filter(professional=professional),

@@ -3,8 +3,10 @@
 Bank details are the next fraud after stolen passwords: an attacker who swaps the IBAN gets
 the professional's money. A change therefore needs, in order (docs/adr/0007):
 
-1. a fresh second-factor check: the change form asks a new TOTP code of the signed-in
-   user's confirmed device (a code already used cannot be replayed);
+1. a fresh second-factor check (step-up, ``accounts.access``): a passkey for anyone who
+   holds one, else a new TOTP code, less than ``TIERSPAYANT_STEP_UP_SECONDS`` before the
+   request; the view sends the user through the step-up page, and this service refuses a
+   request whose ``second_factor_at`` is missing or too old, so no path skips it;
 2. valid details: IBAN (ISO 13616 check digits and, for France, the RIB key) and BIC,
    checked with schwifty;
 3. an out-of-band confirmation: a one-time code sent by email to the contact already on
@@ -29,7 +31,6 @@ from typing import Any
 
 from django.core.mail import send_mail
 from django.db import transaction
-from django_otp.plugins.otp_totp.models import TOTPDevice
 from schwifty import BIC, IBAN
 from schwifty.exceptions import (
     InvalidBBANChecksum,
@@ -57,9 +58,9 @@ class InvalidBankDetails(ValueError):
 
 
 class StepUpFailed(Exception):
-    """The fresh second-factor code is missing, wrong, already used or throttled."""
+    """No second-factor check in the last ``step_up_seconds``: confirm identity again."""
 
-    message = "Code de vérification incorrect, déjà utilisé ou expiré : attendez le suivant."
+    message = "Confirmez à nouveau votre identité avant de changer de coordonnées bancaires."
 
 
 class NoContactOnFile(Exception):
@@ -138,19 +139,6 @@ def validate_bank_details(*, iban: str, bic: str, holder_name: str) -> BankDetai
     return BankDetails(iban=parsed.compact, bic=str(checked.compact), holder_name=holder)
 
 
-def verify_step_up(user: Any, code: str) -> None:
-    """Check a fresh TOTP code against the user's confirmed devices (django-otp refuses a
-    code at or before the last one accepted, and throttles failures). Raises StepUpFailed."""
-    token = str(code or "").strip()
-    if not (token.isdigit() and len(token) == 6):
-        raise StepUpFailed
-    for device in TOTPDevice.objects.devices_for_user(user, confirmed=True):
-        allowed, _ = device.verify_is_allowed()
-        if allowed and device.verify_token(token):
-            return
-    raise StepUpFailed
-
-
 def _new_account(
     keys: KeySet,
     professional: Professional,
@@ -206,7 +194,8 @@ def request_bank_account_change(
     *,
     professional: Professional,
     user: Any,
-    otp_code: str,
+    second_factor_at: datetime.datetime | None,
+    step_up_seconds: int,
     iban: str,
     bic: str,
     holder_name: str,
@@ -218,7 +207,8 @@ def request_bank_account_change(
 ) -> ChangeRequested:
     """Ask to replace the professional's bank details.
 
-    Checks the fresh TOTP code (``otp_code``) first, then the details; cancels any earlier
+    Checks first that this session passed a second factor (aware UTC ``second_factor_at``)
+    at most ``step_up_seconds`` before ``now``, then the details; cancels any earlier
     change still pending; stores the new account as pending; emails a one-time code (valid
     ``code_minutes``) to the contact on file (``user.email`` of the professional's login),
     with ``confirm_url(change id)`` (the confirmation page's address). Payments are held from
@@ -226,7 +216,8 @@ def request_bank_account_change(
 
     Raises StepUpFailed, InvalidBankDetails, NoContactOnFile; nothing is stored then.
     """
-    verify_step_up(user, otp_code)
+    if second_factor_at is None or (now - second_factor_at).total_seconds() > step_up_seconds:
+        raise StepUpFailed
     details = validate_bank_details(iban=iban, bic=bic, holder_name=holder_name)
     contact = professional.user.email
     if not contact:
