@@ -8,7 +8,7 @@ PG_URL ?= postgres://postgres@127.0.0.1:5432/test
 DEMO_ENV := var/demo.env
 
 .DEFAULT_GOAL := help
-.PHONY: help demo totp test test-sqlite test-postgres lint lock bench clean
+.PHONY: help demo totp totp-staff test test-sqlite test-postgres lint lock bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -29,6 +29,9 @@ demo: $(STAMP) ## Seed synthetic data and serve the platform on http://127.0.0.1
 
 totp: $(STAMP) ## Print the demo professional's current TOTP code (demo only)
 	@set -a && . ./$(DEMO_ENV) && set +a && TIERSPAYANT_DEMO=1 $(BIN)/tierspayant demo-totp
+
+totp-staff: $(STAMP) ## Print the demo staff account's current TOTP code (demo only)
+	@set -a && . ./$(DEMO_ENV) && set +a && TIERSPAYANT_DEMO=1 $(BIN)/tierspayant demo-totp --staff
 
 test: $(STAMP) lint test-sqlite test-postgres ## Lint, then the whole suite on SQLite and on PostgreSQL
 

@@ -322,8 +322,8 @@ MATRIX: dict[str, Entry] = {
             "owner": ("forbidden", "forbidden"),
         }
     ),
-    # django-otp's views answer 500 for an unknown device id (a library quirk reachable by
-    # staff only), so these two are tried on a real device: the owner's.
+    # TOTP secrets are hidden from staff (OTP_ADMIN_HIDE_SENSITIVE_DATA): 403 for everyone,
+    # tried on a real device, the owner's.
     "admin/otp_totp/totpdevice/<int:pk>/config/": Entry(
         expect=BACK_OFFICE.expect,
         make_path=lambda w: f"/admin/otp_totp/totpdevice/{w['totp'].pk}/config/",

@@ -220,3 +220,15 @@ def test_resetting_a_lost_factor_needs_a_recent_passkey_check(optician) -> None:
         client.post("/admin/auth/user/", reset)
     assert not TOTPDevice.objects.filter(user=optician.user).exists()
     assert SecurityEvent.objects.filter(user=optician.user, kind="accounts:factor:reset").exists()
+
+
+def test_staff_never_see_a_professionals_totp_secret(optician) -> None:
+    operator = get_user_model().objects.create_superuser(username="operateur", password=PASSWORD)
+    client = staff_with_passkey(operator)
+    device = TOTPDevice.objects.get(user=optician.user)
+    assert client.get(f"/admin/otp_totp/totpdevice/{device.pk}/config/").status_code == 403
+    assert client.get(f"/admin/otp_totp/totpdevice/{device.pk}/qrcode/").status_code == 403
+    assert client.get("/admin/otp_totp/totpdevice/999999/config/").status_code == 403
+    page = client.get(f"/admin/otp_totp/totpdevice/{device.pk}/change/")
+    assert page.status_code == 200
+    assert device.key not in page.content.decode()

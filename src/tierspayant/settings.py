@@ -265,6 +265,9 @@ AXES_CLIENT_STR_CALLABLE = "tierspayant.accounts.throttling.client_str"  # no us
 AXES_SENSITIVE_PARAMETERS = ["password", "otp_token", "token"]
 
 OTP_TOTP_ISSUER = "tierspayant"
+# Staff never see a TOTP secret or its QR code in the back-office: whoever copies it holds
+# the professional's second factor (django-otp's admin then answers 403 on those views).
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 OTP_TOTP_THROTTLE_FACTOR = 1
 OTP_RECOVERY_THROTTLE_FACTOR = 1
 
