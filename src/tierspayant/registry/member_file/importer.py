@@ -41,6 +41,8 @@ from tierspayant.registry.member_file.staging import MergeCounts, Staging
 
 BATCH_LINES = 5_000
 CHUNK_LINES = 250_000
+#: Lines the workers may check ahead of the database (memory: about 600 bytes each).
+AHEAD_LINES = 100_000
 
 
 @dataclass
@@ -196,18 +198,18 @@ def _run(
     workers: int,
     progress: Callable[[int], None] | None,
 ) -> None:
-    chunk_first = 0  # first line number of the range not merged yet
     staged_in_chunk = 0
-    last_line = resume_after
+    last_line = resume_after  # the last line read (checked) so far
+    merged = MergeCounts()  # what the chunks merged so far add up to
 
     def reject(error: LineError) -> None:
         summary.rejected += 1
         report(error)
 
-    def merge_range(first: int, last: int) -> None:
-        staging.analyze()
+    def merge_chunk() -> None:
+        nonlocal merged
         with transaction.atomic():
-            for line, earlier in staging.remove_duplicates(first, last):
+            for line, earlier in staging.match():
                 reject(
                     LineError(
                         line,
@@ -216,52 +218,54 @@ def _run(
                         "et rang)",
                     )
                 )
-            if not all_or_nothing:
-                summary.add(staging.merge(first, last))
-                book.settle()
+            merged += staging.merge()
+            book.settle()
+            staging.clear()
         if not all_or_nothing:
-            summary.committed_through = last
+            summary.add(merged)
+            merged = MergeCounts()
+            summary.committed_through = last_line
 
     summary.committed_through = resume_after
     columns = read_header(stream, progress)
     raw_lines = iter_raw_lines(stream, skip_through=resume_after, progress=progress)
-    for checked in checked_batches(
+    for batch in checked_batches(
         raw_lines,
         columns=columns,
         today=today,
         keyring=keyring,
+        contracts=book.index,
         batch_lines=batch_lines,
         workers=workers,
+        # The workers go on with the next chunk while this process waits on a merge.
+        ahead=min(chunk_lines, AHEAD_LINES) // batch_lines + 1,
     ):
-        rows = []
-        for item in checked:
-            summary.read += 1
-            if isinstance(item, LineError):
-                last_line = item.line
-                chunk_first = chunk_first or item.line
-                reject(item)
-                continue
-            line, sealed = item
-            last_line = line.line
-            chunk_first = chunk_first or line.line
-            contract = book.resolve(line)
-            if isinstance(contract, LineError):
-                reject(contract)
-                continue
-            rows.append((line, contract, sealed))
+        summary.read += batch.read
+        last_line = batch.last_line or last_line
+        errors, rows = batch.errors, batch.rows
+        if batch.pending:
+            errors, created_rows = list(errors), []
+            for line, row in batch.pending:
+                contract = book.resolve(line)
+                if isinstance(contract, LineError):
+                    errors.append(contract)
+                else:
+                    created_rows.append(f"{line.line}\t{contract}\t{row}\n")
+            errors.sort()
+            rows += "".join(created_rows)
+        for error in errors:
+            reject(error)
         staging.load(rows)
-        staged_in_chunk += len(rows)
-        if not all_or_nothing and staged_in_chunk >= chunk_lines:
-            merge_range(chunk_first, last_line)
-            chunk_first, staged_in_chunk = 0, 0
-    if chunk_first:
-        merge_range(chunk_first, last_line)
+        staged_in_chunk += batch.staged + len(batch.pending)
+        if staged_in_chunk >= chunk_lines:
+            merge_chunk()
+            staged_in_chunk = 0
+    merge_chunk()
     if all_or_nothing:
         if summary.rejected:
             summary.imported = False
             raise _Rollback
-        summary.add(staging.merge(1, last_line))
-        book.settle()
+        summary.add(merged)
         summary.committed_through = last_line
     else:
         summary.committed_through = max(summary.committed_through, last_line)
