@@ -33,7 +33,6 @@ _DOMAIN_ORDER = {d.value: i for i, d in enumerate(Domain)}
 _CONTRACT_TYPES = {c.value for c in ContractType}
 _QUALITIES = {q.value for q in Quality}
 _FAST_NIR = re.compile(r"[1278][0-9]{4}(?:[0-9]{2}|2A|2B)[0-9]{8}")
-_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 class MemberFileError(ValueError):
@@ -96,7 +95,9 @@ def fast_normalize_nir(raw: str) -> str:
 
 
 def _date(value: str) -> datetime.date | None:
-    if not _ISO_DATE.fullmatch(value):
+    # The dashes pin the extended form AAAA-MM-JJ (fromisoformat also takes AAAAMMJJ and week
+    # dates); fromisoformat accepts ASCII digits only.
+    if len(value) != 10 or value[4] != "-" or value[7] != "-":
         return None
     try:
         return datetime.date.fromisoformat(value)

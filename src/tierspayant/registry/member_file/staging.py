@@ -206,6 +206,9 @@ class Staging:
         same = "s.lookup_0 = d.lookup_0 AND s.contract_id = d.contract_id AND s.rang = d.rang"
         unmatched = f"NOT EXISTS (SELECT 1 FROM {MATCHES} m WHERE m.line_no = s.line_no)"  # noqa: S608
         with self.connection.cursor() as cursor:
+            if self.postgres:  # the chunk's size and spread, for the planner (a temporary
+                # table is never analysed by autovacuum); the key columns only: cheap
+                cursor.execute(f"ANALYZE {TABLE} (lookup_0, contract_id, rang)")
             cursor.execute(
                 f"SELECT s.line_no, d.first FROM {TABLE} s JOIN ("  # noqa: S608
                 "SELECT lookup_0, contract_id, rang, MIN(line_no) AS first "
@@ -218,13 +221,13 @@ class Staging:
                 cursor.execute(
                     f"INSERT INTO {MATCHES} (line_no, target_id, changed, ending) "  # noqa: S608
                     f"SELECT s.line_no, b.id, {self._changed}, {_ENDING} FROM {TABLE} s "
-                    f"JOIN {_TARGET} b ON b.identity_index = s.{lookup} "
+                    + f"JOIN {_TARGET} b ON b.identity_index = s.{lookup} "
                     "AND b.contract_id = s.contract_id AND b.rang = s.rang"
                     + (f" WHERE {unmatched}" if position else "")
                 )
             cursor.execute(
-                f"SELECT m.line_no, c.line_no FROM {MATCHES} m "  # noqa: S608
-                f"JOIN {CLAIMS} c ON c.target_id = m.target_id"
+                f"SELECT s.line_no, b.line_no FROM {MATCHES} s "  # noqa: S608
+                + f"JOIN {CLAIMS} b ON b.target_id = s.target_id"
             )
             earlier_chunk = {int(a): int(b) for a, b in cursor.fetchall()}
             self._delete(cursor, list(earlier_chunk.items()))
