@@ -18,6 +18,7 @@ reason): never the NIR, a name or a birth date.
 from __future__ import annotations
 
 import datetime
+import os
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
@@ -40,9 +41,10 @@ from tierspayant.registry.member_file.pipeline import checked_batches
 from tierspayant.registry.member_file.staging import MergeCounts, Staging
 
 BATCH_LINES = 5_000
-CHUNK_LINES = 250_000
-#: Lines the workers may check ahead of the database (memory: about 600 bytes each).
-AHEAD_LINES = 100_000
+CHUNK_LINES = 150_000
+#: Worker processes by default: one per core but one (the database, when local, and this
+#: process need it), at most four.
+DEFAULT_WORKERS = max(0, min(4, (os.cpu_count() or 1) - 1))
 
 
 @dataclass
@@ -237,8 +239,9 @@ def _run(
         contracts=book.index,
         batch_lines=batch_lines,
         workers=workers,
-        # The workers go on with the next chunk while this process waits on a merge.
-        ahead=min(chunk_lines, AHEAD_LINES) // batch_lines + 1,
+        # The workers check the next chunk while this process waits on a merge (memory:
+        # about 600 bytes a line).
+        ahead=chunk_lines // batch_lines + 1,
     ):
         summary.read += batch.read
         last_line = batch.last_line or last_line
