@@ -277,7 +277,7 @@ def check_raw_line(
     except UnicodeDecodeError as exc:
         return LineError(number, "encodage", f"la ligne n'est pas en UTF-8 (octet {exc.start + 1})")
     text = text.rstrip("\r\n")
-    if not text.strip():
+    if not text or text.isspace():
         return None
     return parse_line(number, text, columns, today=today)
 
