@@ -131,8 +131,9 @@ class Staging:
             f"OR b.rights_end {differs} s.rights_end)"
         )
         self.lookups = [f"lookup_{k}" for k in range(key_count)]
-        # SQLite plans joins with indexes only; PostgreSQL hash-joins the chunk instead, so its
-        # staging table has none to maintain.
+        # SQLite plans joins with indexes only; PostgreSQL hash-joins on the chunk instead, so
+        # its tables have none to maintain (a first import never probes the claims: no line
+        # matches; a re-run scans them once a chunk, as it scans the register).
         line_no = "bigint" if self.postgres else "integer PRIMARY KEY"
         uuid_type = "uuid" if self.postgres else "char(32)"
         lookup_columns = ", ".join(f"{name} varchar(90) NOT NULL" for name in self.lookups)
@@ -160,15 +161,15 @@ class Staging:
                 "last_name varchar(100) NOT NULL, first_name varchar(100) NOT NULL, "
                 "quality varchar(10) NOT NULL, rights_start date NOT NULL, rights_end date)"
             )
-            if not self.postgres:
-                cursor.execute(
-                    f"CREATE INDEX {TABLE}_key ON {TABLE} (lookup_0, contract_id, rang, line_no)"
-                )
             cursor.execute(
                 f"CREATE TEMPORARY TABLE {CLAIMS} (target_id {uuid_type} NOT NULL, "
                 "line_no bigint NOT NULL)"
             )
-            cursor.execute(f"CREATE INDEX {CLAIMS}_target ON {CLAIMS} (target_id)")
+            if not self.postgres:
+                cursor.execute(
+                    f"CREATE INDEX {TABLE}_key ON {TABLE} (lookup_0, contract_id, rang, line_no)"
+                )
+                cursor.execute(f"CREATE INDEX {CLAIMS}_target ON {CLAIMS} (target_id)")
             cursor.execute(
                 f"CREATE TEMPORARY TABLE {MATCHES} (line_no {line_no} NOT NULL, "
                 f"target_id {uuid_type} NOT NULL, changed boolean NOT NULL, "
@@ -207,8 +208,10 @@ class Staging:
         unmatched = f"NOT EXISTS (SELECT 1 FROM {MATCHES} m WHERE m.line_no = s.line_no)"  # noqa: S608
         with self.connection.cursor() as cursor:
             if self.postgres:
-                # Compiling these few big statements costs more than it saves (~50 ms each).
+                # Compiling these few big statements costs more than it saves (~50 ms each);
+                # the chunk's hashes and sorts fit in memory (bounded by the chunk's size).
                 cursor.execute("SET LOCAL jit = off")
+                cursor.execute("SET LOCAL work_mem = '128MB'")
                 # The chunk's size and spread, for the planner (autovacuum never analyses a
                 # temporary table); the key columns only: cheap.
                 cursor.execute(f"ANALYZE {TABLE} (lookup_0, contract_id, rang)")
@@ -285,7 +288,7 @@ class Staging:
             cursor.execute(
                 f"INSERT INTO {CLAIMS} (target_id, line_no) "  # noqa: S608
                 f"SELECT COALESCE(m.target_id, s.new_id), s.line_no FROM {TABLE} s "
-                f"LEFT JOIN {MATCHES} m ON m.line_no = s.line_no ORDER BY 1"
+                f"LEFT JOIN {MATCHES} m ON m.line_no = s.line_no"
             )
         return MergeCounts(
             created=staged - matched,
