@@ -1,15 +1,16 @@
 """``import_members``: stream a member file into the register, idempotently.
 
 Each line is validated (:mod:`.parsing`), resolved to a known contract (:mod:`.contracts`),
-sealed in batches (:mod:`.sealing`) and staged; every ``chunk_lines`` lines the staged range is
-merged in one transaction (:mod:`.staging`), which is a checkpoint: if the run stops, every line
+sealed in batches (:mod:`.sealing`), in worker processes when asked (:mod:`.pipeline`), and
+staged; every ``chunk_lines`` lines the staged chunk is merged in one transaction
+(:mod:`.staging`), which is a checkpoint: if the run stops, every line
 up to :attr:`ImportSummary.committed_through` is in the register, and a re-run (of the whole
 file, or with ``resume_after``) finishes the job. Re-running a file changes nothing: the
 upsert key is (contract, identity index, rang) and unchanged rows are not written.
 
-With ``all_or_nothing`` every line is staged and checked first; the register is changed only
-if no line was rejected, in one transaction (and contracts created by the run are rolled back
-otherwise).
+With ``all_or_nothing`` the whole run is one transaction, rolled back if any line was
+rejected (contracts created by the run included): the register is changed only if every line
+was imported.
 
 Rejected lines go to the ``report`` callback as :class:`~.parsing.LineError` (line, column,
 reason): never the NIR, a name or a birth date.

@@ -2,9 +2,9 @@
 
 Validation, contract lookup, encryption and formatting the staged rows are pure CPU work on
 independent lines, so with ``workers`` > 0 a process pool does them while this process feeds
-the database. A batch comes back as one string of staged rows (cheap to pass between
-processes) plus its rejected lines. At most ``ahead`` batches are in flight, in file order:
-memory stays flat whatever the file size.
+the database (and waits on its merges). A batch comes back as one string of staged rows
+(cheap to pass between processes) plus its rejected lines. At most ``ahead`` batches are in
+flight, in file order: memory stays flat whatever the file size.
 """
 
 from __future__ import annotations
@@ -29,14 +29,13 @@ from tierspayant.registry.member_file.staging import staged_row
 
 
 class CheckedBatch(NamedTuple):
-    """A checked batch. ``first_line`` / ``last_line``: its first and last non-blank line
-    numbers (0 if it had none); ``read``: its non-blank lines; ``errors``: the rejected ones,
+    """A checked batch. ``last_line``: its last non-blank line number (0 if it had none);
+    ``read``: its non-blank lines; ``errors``: the rejected ones,
     in order; ``rows``: the staged rows (``COPY`` text, see ``staging.Staging.load``) of the
     lines whose contract the index knows, ``staged`` how many; ``pending``: lines whose
     contract the import creates (``ContractIndex.resolve`` gave None), each with its
     :func:`~.staging.staged_row`."""
 
-    first_line: int
     last_line: int
     read: int
     errors: list[LineError]
@@ -56,12 +55,12 @@ def check_batch(
     lines; blank lines are dropped."""
     errors: list[LineError] = []
     valid: list[tuple[MemberLine, int | None]] = []
-    first = last = read = 0
+    last = read = 0
     for number, raw in batch:
         item = check_raw_line(number, raw, columns, today=today)
         if item is None:
             continue
-        first, last, read = first or number, number, read + 1
+        last, read = number, read + 1
         if isinstance(item, LineError):
             errors.append(item)
             continue
@@ -77,7 +76,7 @@ def check_batch(
             pending.append((line, staged_row(line, seal)))
         else:
             rows.append(f"{line.line}\t{contract}\t{staged_row(line, seal)}\n")
-    return CheckedBatch(first, last, read, errors, "".join(rows), len(rows), pending)
+    return CheckedBatch(last, read, errors, "".join(rows), len(rows), pending)
 
 
 _worker_context: tuple[Columns, datetime.date, Keyring, ContractIndex] | None = None
