@@ -161,7 +161,7 @@ def parse_line(
         start_text,
         end_text,
         domain_text,
-    ) = [value.strip() for value in columns.pick(values)]
+    ) = map(str.strip, columns.pick(values))
     if not (amc.isascii() and amc.isdigit() and 8 <= len(amc) <= 10):
         return LineError(number, "numero_amc", "8 à 10 chiffres attendus")
     if not contract_number or len(contract_number) > MAX_CONTRACT_NUMBER:
@@ -176,9 +176,10 @@ def parse_line(
         return LineError(number, "nir", str(exc))
     if len(rang_text) != 1 or not "1" <= rang_text <= "9":
         return LineError(number, "rang", "le rang de naissance est un chiffre de 1 à 9")
-    for field, name in (("nom", last_name), ("prenom", first_name)):
-        if not name or len(name) > MAX_NAME:
-            return LineError(number, field, f"obligatoire, {MAX_NAME} caractères au plus")
+    if not last_name or len(last_name) > MAX_NAME:
+        return LineError(number, "nom", f"obligatoire, {MAX_NAME} caractères au plus")
+    if not first_name or len(first_name) > MAX_NAME:
+        return LineError(number, "prenom", f"obligatoire, {MAX_NAME} caractères au plus")
     birth_date = _date(birth_text)
     if birth_date is None:
         return LineError(number, "date_naissance", "date invalide (AAAA-MM-JJ attendu)")
