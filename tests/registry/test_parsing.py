@@ -54,6 +54,18 @@ def parse(row: str) -> MemberLine | LineError:
             member_row(GOOD, birth="02/07/1984"), "date_naissance", "AAAA-MM-JJ", id="fr-date"
         ),
         pytest.param(
+            member_row(GOOD, birth="19840702"), "date_naissance", "AAAA-MM-JJ", id="basic-date"
+        ),
+        pytest.param(
+            member_row(GOOD, birth="1984-W27-1"), "date_naissance", "AAAA-MM-JJ", id="week-date"
+        ),
+        pytest.param(
+            member_row(GOOD, birth="1984-07-0\uff12"),
+            "date_naissance",
+            "AAAA-MM-JJ",
+            id="wide-digit",
+        ),
+        pytest.param(
             member_row(GOOD, birth="2027-01-01", start="2027-01-01"),
             "date_naissance",
             "futur",

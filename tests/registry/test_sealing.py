@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import uuid
 
 import pytest
 
@@ -69,5 +70,8 @@ def test_tokens_decrypt_and_indexes_match(nir: str, birth: datetime.date) -> Non
 def test_each_line_gets_its_own_row_and_nonce() -> None:
     sealed = seal_lines(TWO_INDEX_KEYS, [line("284076912304595", datetime.date(1984, 7, 2))] * 3)
     assert len({s.row_id for s in sealed}) == 3
+    for s in sealed:  # canonical UUID4 text, as Django writes str(uuid.uuid4())
+        assert str(uuid.UUID(s.row_id, version=4)) == s.row_id
+        assert uuid.UUID(s.row_id).version == 4
     assert len({s.nir_ciphertext for s in sealed}) == 3
     assert len({s.identity_indexes for s in sealed}) == 1

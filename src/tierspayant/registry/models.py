@@ -80,7 +80,7 @@ class Beneficiary(models.Model):
     contract = models.ForeignKey(Contract, on_delete=models.PROTECT, related_name="beneficiaries")
     nir_ciphertext = models.TextField(editable=False)
     birth_date_ciphertext = models.TextField(editable=False)
-    identity_index = models.CharField(max_length=90, db_index=True, editable=False)
+    identity_index = models.CharField(max_length=90, editable=False)
     rang = models.PositiveSmallIntegerField("rang de naissance", default=1)
     last_name = models.CharField("nom", max_length=100)
     first_name = models.CharField("prénom", max_length=100)
@@ -96,8 +96,10 @@ class Beneficiary(models.Model):
     class Meta:
         verbose_name = "bénéficiaire"
         constraints = [
+            # identity_index first: the one index serves the rights check's lookup by
+            # identity_index alone and the import's key (no second index to maintain).
             models.UniqueConstraint(
-                fields=["contract", "identity_index", "rang"], name="beneficiary_unique_identity"
+                fields=["identity_index", "contract", "rang"], name="beneficiary_unique_identity"
             ),
             models.CheckConstraint(
                 condition=models.Q(rang__gte=1, rang__lte=9), name="beneficiary_rang_1_9"

@@ -7,12 +7,16 @@ is set up, not by a file). A contract must be known too, unless the import runs 
 names it (number, type, domains, ``responsable``), valid from the earliest rights start the
 file gives for it, open-ended. A line whose contract type or domains differ from the contract's
 is rejected: the domains are the contract's (the register keeps them per contract).
+
+:class:`ContractIndex` is the register's contracts as they were when the import started: pure
+and picklable, so worker processes resolve lines with it. :class:`ContractBook` adds what needs
+the database: creating contracts and moving their start back.
 """
 
 from __future__ import annotations
 
 import datetime
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from tierspayant.registry.choices import ContractType, Domain
 from tierspayant.registry.member_file.parsing import LineError, MemberLine
@@ -26,13 +30,23 @@ class _Known:
     contract_type: str
     domains: tuple[str, ...]
     valid_from: datetime.date
-    created_here: bool = False
-    earliest_start: datetime.date | None = field(default=None)
+    earliest_start: datetime.date | None = None
 
 
-class ContractBook:
-    """Resolves a line's (AMC number, contract number) to a contract id, loading the register's
-    insurers and contracts once (a few thousand rows at most)."""
+def _match(known: _Known, line: MemberLine) -> int | LineError:
+    if known.contract_type != line.contract_type:
+        return LineError(line.line, "type_contrat", "ne correspond pas au type du contrat")
+    if known.domains != line.domains:
+        return LineError(line.line, "domaines", "ne correspondent pas à ceux du contrat")
+    return known.id
+
+
+class ContractIndex:
+    """The register's insurers and contracts (a few thousand rows at most), loaded once.
+
+    ``create_missing``: whether an unknown contract of a known insurer is left to
+    :class:`ContractBook` (``resolve`` returns None) rather than rejected.
+    """
 
     def __init__(self, *, create_missing: bool) -> None:
         self.create_missing = create_missing
@@ -51,19 +65,44 @@ class ContractBook:
             self.contracts[(c.insurer.amc_number, c.number)] = _Known(
                 c.id, c.contract_type, domains, c.valid_from
             )
-        self.created = 0
 
-    def resolve(self, line: MemberLine) -> int | LineError:
-        """The contract id for ``line``, or the :class:`LineError` rejecting it."""
-        insurer_id = self.insurers.get(line.amc_number)
-        if insurer_id is None:
+    def resolve(self, line: MemberLine) -> int | LineError | None:
+        """The contract id for ``line``, the :class:`LineError` rejecting it, or None when the
+        contract is unknown and ``create_missing`` (the book creates it)."""
+        if line.amc_number not in self.insurers:
             return LineError(line.line, "numero_amc", "organisme complémentaire inconnu")
         known = self.contracts.get((line.amc_number, line.contract_number))
         if known is None:
-            if not self.create_missing:
-                return LineError(line.line, "numero_contrat", "contrat inconnu pour cet organisme")
+            if self.create_missing:
+                return None
+            return LineError(line.line, "numero_contrat", "contrat inconnu pour cet organisme")
+        return _match(known, line)
+
+
+class ContractBook:
+    """Resolves a line's (AMC number, contract number) to a contract id: through
+    :attr:`index` for the contracts known at the start, creating the others when
+    ``create_missing``."""
+
+    def __init__(self, *, create_missing: bool) -> None:
+        self.index = ContractIndex(create_missing=create_missing)
+        self.made: dict[tuple[str, str], _Known] = {}
+
+    @property
+    def created(self) -> int:
+        """Contracts created by this import."""
+        return len(self.made)
+
+    def resolve(self, line: MemberLine) -> int | LineError:
+        """The contract id for ``line``, or the :class:`LineError` rejecting it."""
+        found = self.index.resolve(line)
+        if found is not None:
+            return found
+        key = (line.amc_number, line.contract_number)
+        known = self.made.get(key)
+        if known is None:
             contract = create_contract(
-                insurer=Insurer(id=insurer_id, amc_number=line.amc_number),
+                insurer=Insurer(id=self.index.insurers[line.amc_number], amc_number=key[0]),
                 number=line.contract_number,
                 contract_type=ContractType(line.contract_type),
                 responsible=line.responsible,
@@ -71,32 +110,20 @@ class ContractBook:
                 valid_to=None,
                 domains=[Domain(d) for d in line.domains],
             )
-            known = _Known(
-                contract.id,
-                line.contract_type,
-                line.domains,
-                line.rights_start,
-                created_here=True,
-                earliest_start=line.rights_start,
+            known = self.made[key] = _Known(
+                contract.id, line.contract_type, line.domains, line.rights_start
             )
-            self.contracts[(line.amc_number, line.contract_number)] = known
-            self.created += 1
-        if known.contract_type != line.contract_type:
-            return LineError(line.line, "type_contrat", "ne correspond pas au type du contrat")
-        if known.domains != line.domains:
-            return LineError(line.line, "domaines", "ne correspondent pas à ceux du contrat")
-        if known.created_here and line.rights_start < (known.earliest_start or line.rights_start):
+        found = _match(known, line)
+        if not isinstance(found, LineError) and line.rights_start < (
+            known.earliest_start or known.valid_from
+        ):
             known.earliest_start = line.rights_start
-        return known.id
+        return found
 
     def settle(self) -> None:
         """Move the start of the contracts created by this import back to the earliest rights
         start seen (one UPDATE per such contract, only when it moved)."""
-        for known in self.contracts.values():
-            if (
-                known.created_here
-                and known.earliest_start
-                and known.earliest_start < known.valid_from
-            ):
+        for known in self.made.values():
+            if known.earliest_start and known.earliest_start < known.valid_from:
                 Contract.objects.filter(id=known.id).update(valid_from=known.earliest_start)
                 known.valid_from = known.earliest_start

@@ -1,15 +1,16 @@
 """``import_members``: stream a member file into the register, idempotently.
 
 Each line is validated (:mod:`.parsing`), resolved to a known contract (:mod:`.contracts`),
-sealed in batches (:mod:`.sealing`) and staged; every ``chunk_lines`` lines the staged range is
-merged in one transaction (:mod:`.staging`), which is a checkpoint: if the run stops, every line
+sealed in batches (:mod:`.sealing`), in worker processes when asked (:mod:`.pipeline`), and
+staged; every ``chunk_lines`` lines the staged chunk is merged in one transaction
+(:mod:`.staging`), which is a checkpoint: if the run stops, every line
 up to :attr:`ImportSummary.committed_through` is in the register, and a re-run (of the whole
 file, or with ``resume_after``) finishes the job. Re-running a file changes nothing: the
 upsert key is (contract, identity index, rang) and unchanged rows are not written.
 
-With ``all_or_nothing`` every line is staged and checked first; the register is changed only
-if no line was rejected, in one transaction (and contracts created by the run are rolled back
-otherwise).
+With ``all_or_nothing`` the whole run is one transaction, rolled back if any line was
+rejected (contracts created by the run included): the register is changed only if every line
+was imported.
 
 Rejected lines go to the ``report`` callback as :class:`~.parsing.LineError` (line, column,
 reason): never the NIR, a name or a birth date.
@@ -18,6 +19,7 @@ reason): never the NIR, a name or a birth date.
 from __future__ import annotations
 
 import datetime
+import os
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
@@ -40,7 +42,10 @@ from tierspayant.registry.member_file.pipeline import checked_batches
 from tierspayant.registry.member_file.staging import MergeCounts, Staging
 
 BATCH_LINES = 5_000
-CHUNK_LINES = 250_000
+CHUNK_LINES = 150_000
+#: Worker processes by default: one per core but one (the database, when local, and this
+#: process need it), at most four.
+DEFAULT_WORKERS = max(0, min(4, (os.cpu_count() or 1) - 1))
 
 
 @dataclass
@@ -196,18 +201,18 @@ def _run(
     workers: int,
     progress: Callable[[int], None] | None,
 ) -> None:
-    chunk_first = 0  # first line number of the range not merged yet
     staged_in_chunk = 0
-    last_line = resume_after
+    last_line = resume_after  # the last line read (checked) so far
+    merged = MergeCounts()  # what the chunks merged so far add up to
 
     def reject(error: LineError) -> None:
         summary.rejected += 1
         report(error)
 
-    def merge_range(first: int, last: int) -> None:
-        staging.analyze()
+    def merge_chunk() -> None:
+        nonlocal merged
         with transaction.atomic():
-            for line, earlier in staging.remove_duplicates(first, last):
+            for line, earlier in staging.match():
                 reject(
                     LineError(
                         line,
@@ -216,52 +221,55 @@ def _run(
                         "et rang)",
                     )
                 )
-            if not all_or_nothing:
-                summary.add(staging.merge(first, last))
-                book.settle()
+            merged += staging.merge()
+            book.settle()
+            staging.clear()
         if not all_or_nothing:
-            summary.committed_through = last
+            summary.add(merged)
+            merged = MergeCounts()
+            summary.committed_through = last_line
 
     summary.committed_through = resume_after
     columns = read_header(stream, progress)
     raw_lines = iter_raw_lines(stream, skip_through=resume_after, progress=progress)
-    for checked in checked_batches(
+    for batch in checked_batches(
         raw_lines,
         columns=columns,
         today=today,
         keyring=keyring,
+        contracts=book.index,
         batch_lines=batch_lines,
         workers=workers,
+        # The workers check the next chunk while this process waits on a merge (memory:
+        # about 600 bytes a line).
+        ahead=chunk_lines // batch_lines + 1,
     ):
-        rows = []
-        for item in checked:
-            summary.read += 1
-            if isinstance(item, LineError):
-                last_line = item.line
-                chunk_first = chunk_first or item.line
-                reject(item)
-                continue
-            line, sealed = item
-            last_line = line.line
-            chunk_first = chunk_first or line.line
-            contract = book.resolve(line)
-            if isinstance(contract, LineError):
-                reject(contract)
-                continue
-            rows.append((line, contract, sealed))
+        summary.read += batch.read
+        last_line = batch.last_line or last_line
+        errors, rows = batch.errors, batch.rows
+        if batch.pending:
+            errors, created_rows = list(errors), []
+            for line, row in batch.pending:
+                contract = book.resolve(line)
+                if isinstance(contract, LineError):
+                    errors.append(contract)
+                else:
+                    created_rows.append(f"{line.line}\t{contract}\t{row}\n")
+            errors.sort()
+            rows += "".join(created_rows)
+        for error in errors:
+            reject(error)
         staging.load(rows)
-        staged_in_chunk += len(rows)
-        if not all_or_nothing and staged_in_chunk >= chunk_lines:
-            merge_range(chunk_first, last_line)
-            chunk_first, staged_in_chunk = 0, 0
-    if chunk_first:
-        merge_range(chunk_first, last_line)
+        staged_in_chunk += batch.staged + len(batch.pending)
+        if staged_in_chunk >= chunk_lines:
+            merge_chunk()
+            staged_in_chunk = 0
+    merge_chunk()
     if all_or_nothing:
         if summary.rejected:
             summary.imported = False
             raise _Rollback
-        summary.add(staging.merge(1, last_line))
-        book.settle()
+        summary.add(merged)
         summary.committed_through = last_line
     else:
         summary.committed_through = max(summary.committed_through, last_line)

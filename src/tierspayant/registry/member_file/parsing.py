@@ -11,8 +11,10 @@ No error carries personal data: the NIR, names and birth dates are never echoed.
 from __future__ import annotations
 
 import datetime
+import functools
 import re
 from collections.abc import Callable, Iterator
+from operator import itemgetter
 from pathlib import Path
 from typing import BinaryIO, NamedTuple
 
@@ -31,7 +33,6 @@ _DOMAIN_ORDER = {d.value: i for i, d in enumerate(Domain)}
 _CONTRACT_TYPES = {c.value for c in ContractType}
 _QUALITIES = {q.value for q in Quality}
 _FAST_NIR = re.compile(r"[1278][0-9]{4}(?:[0-9]{2}|2A|2B)[0-9]{8}")
-_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 class MemberFileError(ValueError):
@@ -94,7 +95,9 @@ def fast_normalize_nir(raw: str) -> str:
 
 
 def _date(value: str) -> datetime.date | None:
-    if not _ISO_DATE.fullmatch(value):
+    # The dashes pin the extended form AAAA-MM-JJ (fromisoformat also takes AAAAMMJJ and week
+    # dates); fromisoformat accepts ASCII digits only.
+    if len(value) != 10 or value[4] != "-" or value[7] != "-":
         return None
     try:
         return datetime.date.fromisoformat(value)
@@ -108,6 +111,9 @@ class Columns:
     def __init__(self, header: list[str]) -> None:
         self.width = len(header)
         self.index = {name: i for i, name in enumerate(header)}
+        #: Picks the required columns, in :data:`columns.COLUMNS` order, from a split line.
+        self.pick = itemgetter(*(self.index[name] for name in COLUMNS))
+        self.responsible = self.index.get("responsable")
 
 
 def parse_header(text: str) -> Columns:
@@ -142,81 +148,93 @@ def parse_line(
     if len(values) != columns.width:
         hint = " (ligne tronquée ?)" if len(values) < columns.width else ""
         return LineError(number, "ligne", f"{len(values)} champs au lieu de {columns.width}{hint}")
-    at = columns.index
-
-    def get(name: str) -> str:
-        return values[at[name]].strip()
-
-    amc = get("numero_amc")
+    (
+        amc,
+        contract_number,
+        contract_type,
+        nir_text,
+        rang_text,
+        last_name,
+        first_name,
+        birth_text,
+        quality,
+        start_text,
+        end_text,
+        domain_text,
+    ) = map(str.strip, columns.pick(values))
     if not (amc.isascii() and amc.isdigit() and 8 <= len(amc) <= 10):
         return LineError(number, "numero_amc", "8 à 10 chiffres attendus")
-    contract_number = get("numero_contrat")
     if not contract_number or len(contract_number) > MAX_CONTRACT_NUMBER:
         return LineError(
             number, "numero_contrat", f"obligatoire, {MAX_CONTRACT_NUMBER} caractères au plus"
         )
-    contract_type = get("type_contrat")
     if contract_type not in _CONTRACT_TYPES:
         return LineError(number, "type_contrat", "« individual » ou « collective » attendu")
     try:
-        nir = fast_normalize_nir(get("nir"))
+        nir = fast_normalize_nir(nir_text)
     except InvalidNIR as exc:
         return LineError(number, "nir", str(exc))
-    rang_text = get("rang")
     if len(rang_text) != 1 or not "1" <= rang_text <= "9":
         return LineError(number, "rang", "le rang de naissance est un chiffre de 1 à 9")
-    last_name, first_name = get("nom"), get("prenom")
-    for field, name in (("nom", last_name), ("prenom", first_name)):
-        if not name or len(name) > MAX_NAME:
-            return LineError(number, field, f"obligatoire, {MAX_NAME} caractères au plus")
-    birth_date = _date(get("date_naissance"))
+    if not last_name or len(last_name) > MAX_NAME:
+        return LineError(number, "nom", f"obligatoire, {MAX_NAME} caractères au plus")
+    if not first_name or len(first_name) > MAX_NAME:
+        return LineError(number, "prenom", f"obligatoire, {MAX_NAME} caractères au plus")
+    birth_date = _date(birth_text)
     if birth_date is None:
         return LineError(number, "date_naissance", "date invalide (AAAA-MM-JJ attendu)")
     if birth_date > today:
         return LineError(number, "date_naissance", "la date de naissance est dans le futur")
-    quality = get("qualite")
     if quality not in _QUALITIES:
         return LineError(number, "qualite", "« insured », « spouse » ou « child » attendu")
-    rights_start = _date(get("debut_droits"))
+    rights_start = _date(start_text)
     if rights_start is None:
         return LineError(number, "debut_droits", "date invalide (AAAA-MM-JJ attendu)")
     if rights_start < birth_date:
         return LineError(number, "debut_droits", "les droits commencent avant la naissance")
-    end_text = get("fin_droits")
     rights_end = _date(end_text) if end_text else None
     if end_text and rights_end is None:
         return LineError(number, "fin_droits", "date invalide (AAAA-MM-JJ attendu, ou vide)")
     if rights_end is not None and rights_end < rights_start:
         return LineError(number, "fin_droits", "la fin des droits précède leur début")
-    domain_text = get("domaines")
-    domains = [d.strip() for d in domain_text.split(DOMAIN_SEPARATOR)] if domain_text else []
-    unknown = [d for d in domains if d not in _DOMAIN_ORDER]
-    if unknown:
-        return LineError(number, "domaines", "domaine inconnu : " + ", ".join(sorted(unknown)))
-    if len(set(domains)) != len(domains):
-        return LineError(number, "domaines", "domaine en double")
+    domains = _domains(domain_text)
+    if isinstance(domains, str):
+        return LineError(number, "domaines", domains)
     responsible = True
-    if "responsable" in at:
-        flag = get("responsable").upper()
+    if columns.responsible is not None:
+        flag = values[columns.responsible].strip().upper()
         if flag not in ("", "O", "N"):
             return LineError(number, "responsable", "« O » ou « N » attendu")
         responsible = flag != "N"
     return MemberLine(
-        line=number,
-        amc_number=amc,
-        contract_number=contract_number,
-        contract_type=contract_type,
-        nir=nir,
-        rang=int(rang_text),
-        last_name=last_name,
-        first_name=first_name,
-        birth_date=birth_date,
-        quality=quality,
-        rights_start=rights_start,
-        rights_end=rights_end,
-        domains=tuple(sorted(domains, key=_DOMAIN_ORDER.__getitem__)),
-        responsible=responsible,
+        number,
+        amc,
+        contract_number,
+        contract_type,
+        nir,
+        int(rang_text),
+        last_name,
+        first_name,
+        birth_date,
+        quality,
+        rights_start,
+        rights_end,
+        domains,
+        responsible,
     )
+
+
+@functools.lru_cache(maxsize=1024)
+def _domains(text: str) -> tuple[str, ...] | str:
+    """The domains of a ``domaines`` value in :class:`Domain` order, or the reason it is wrong.
+    Cached: a file repeats a few combinations."""
+    domains = [d.strip() for d in text.split(DOMAIN_SEPARATOR)] if text else []
+    unknown = [d for d in domains if d not in _DOMAIN_ORDER]
+    if unknown:
+        return "domaine inconnu : " + ", ".join(sorted(unknown))
+    if len(set(domains)) != len(domains):
+        return "domaine en double"
+    return tuple(sorted(domains, key=_DOMAIN_ORDER.__getitem__))
 
 
 def read_header(stream: BinaryIO, progress: Callable[[int], None] | None = None) -> Columns:
@@ -260,7 +278,7 @@ def check_raw_line(
     except UnicodeDecodeError as exc:
         return LineError(number, "encodage", f"la ligne n'est pas en UTF-8 (octet {exc.start + 1})")
     text = text.rstrip("\r\n")
-    if not text.strip():
+    if not text or text.isspace():
         return None
     return parse_line(number, text, columns, today=today)
 

@@ -4,22 +4,22 @@ The tokens are those of ``crypto.fields.encrypt_field`` (``"<key id>:<urlsafe ba
 + ciphertext + tag>"``, AES-256-GCM, associated data ``"table|column|row id"``) and the
 indexes those of ``crypto.blind_index.blind_index_candidates`` (``"<key id>$<hex HMAC-SHA256>"``
 over the parts joined by U+001F after the purpose), as ``registry.services.build_beneficiary``
-writes them. Per batch, one AES-GCM context per key and one random draw for all row ids and
-nonces are made instead of one per field: about three times faster than calling the helpers
-line by line. ``tests/registry/test_sealing.py`` proves the formats equal.
+writes them. Per batch, one AES-GCM context, one keyed HMAC per index key (``cryptography``'s,
+copied per line) and one random draw for all row ids and nonces are made instead of one per
+field: several times faster than calling the helpers line by line.
+``tests/registry/test_sealing.py`` proves the formats equal.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
+import binascii
 import os
-import uuid
 from collections.abc import Sequence
 from typing import NamedTuple
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.hashes import SHA256
+from cryptography.hazmat.primitives.hmac import HMAC
 
 from tierspayant.crypto.fields import NONCE_BYTES
 from tierspayant.crypto.keys import Keyring
@@ -41,48 +41,57 @@ class SealedLine(NamedTuple):
     identity_indexes: tuple[str, ...]
 
 
-def identity_indexes(keyring: Keyring, nir: str, birth_date_iso: str) -> tuple[str, ...]:
-    """The identity blind index of (normalised NIR, ISO birth date) under every index key,
-    active first: equal to ``blind_index_candidates(keyring.index, nir, birth_date_iso,
-    purpose=IDENTITY_PURPOSE)``."""
-    message = _UNIT_SEPARATOR.join((IDENTITY_PURPOSE, nir, birth_date_iso)).encode()
-    return tuple(
-        f"{key_id}${hmac.digest(key, message, hashlib.sha256).hex()}"
-        for key_id, key in keyring.index.keys.items()
-    )
-
-
 def seal_lines(keyring: Keyring, lines: Sequence[MemberLine]) -> list[SealedLine]:
     """Encrypt NIR and birth date and compute identity indexes for ``lines`` (same order).
 
     Each line gets a new UUID4 row id; for a line that updates an existing beneficiary the
     id and ciphertexts are simply not used (the stored ones stay, bound to their row).
     """
-    encryption = keyring.encryption
-    aead = AESGCM(encryption.active)
-    prefix = f"{encryption.active_id}:"
-    table = Beneficiary.TABLE
-    randomness = os.urandom(len(lines) * (16 + 2 * NONCE_BYTES))
-    step = 16 + 2 * NONCE_BYTES
+    encrypt = AESGCM(keyring.encryption.active).encrypt
+    prefix = f"{keyring.encryption.active_id}:"
+    # One keyed HMAC per index key, copied per line: the key schedule is done once per batch.
+    macs = [(f"{key_id}$", HMAC(key, SHA256())) for key_id, key in keyring.index.keys.items()]
+    nir_aad = f"{Beneficiary.TABLE}|nir|"
+    birth_aad = f"{Beneficiary.TABLE}|birth_date|"
+    nonces = os.urandom(len(lines) * 2 * NONCE_BYTES)
+    ids = os.urandom(len(lines) * 16).hex()
     sealed = []
     for n, line in enumerate(lines):
-        chunk = randomness[n * step : (n + 1) * step]
-        rid = str(uuid.UUID(bytes=chunk[:16], version=4))
+        h = ids[32 * n : 32 * n + 32]  # UUID4 from 16 random bytes: set version and variant
+        rid = f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{_VARIANT[h[16]]}{h[17:20]}-{h[20:]}"
+        at = 2 * NONCE_BYTES * n
+        nonce_nir = nonces[at : at + NONCE_BYTES]
+        nonce_birth = nonces[at + NONCE_BYTES : at + 2 * NONCE_BYTES]
         birth = line.birth_date.isoformat()
-        nonce_nir, nonce_birth = chunk[16 : 16 + NONCE_BYTES], chunk[16 + NONCE_BYTES :]
-        nir_token = nonce_nir + aead.encrypt(
-            nonce_nir, line.nir.encode(), f"{table}|nir|{rid}".encode()
-        )
-        birth_token = nonce_birth + aead.encrypt(
-            nonce_birth, birth.encode(), f"{table}|birth_date|{rid}".encode()
-        )
+        nir = line.nir
+        message = f"{IDENTITY_PURPOSE}{_UNIT_SEPARATOR}{nir}{_UNIT_SEPARATOR}{birth}".encode()
+        indexes = []
+        for key_id, mac in macs:
+            keyed = mac.copy()
+            keyed.update(message)
+            indexes.append(key_id + keyed.finalize().hex())
         sealed.append(
             SealedLine(
-                row_id=rid,
-                nir_ciphertext=prefix + base64.urlsafe_b64encode(nir_token).decode("ascii"),
-                birth_date_ciphertext=prefix
-                + base64.urlsafe_b64encode(birth_token).decode("ascii"),
-                identity_indexes=identity_indexes(keyring, line.nir, birth),
+                rid,
+                prefix
+                + _urlsafe_b64(
+                    nonce_nir + encrypt(nonce_nir, nir.encode(), (nir_aad + rid).encode())
+                ),
+                prefix
+                + _urlsafe_b64(
+                    nonce_birth + encrypt(nonce_birth, birth.encode(), (birth_aad + rid).encode())
+                ),
+                tuple(indexes),
             )
         )
     return sealed
+
+
+#: The high hex digit of a UUID's 9th byte with the RFC 4122 variant bits set (10xx).
+_VARIANT = {f"{d:x}": f"{8 | (d & 3):x}" for d in range(16)}
+_URLSAFE = bytes.maketrans(b"+/", b"-_")
+
+
+def _urlsafe_b64(data: bytes) -> str:
+    """``base64.urlsafe_b64encode(data).decode("ascii")``, without its two extra calls."""
+    return binascii.b2a_base64(data, newline=False).translate(_URLSAFE).decode("ascii")

@@ -1,17 +1,20 @@
-"""The staging table and the set-based merge into the register.
+"""The staging tables and the set-based merge into the register.
 
-Valid lines are loaded into a temporary table of the import's connection (PostgreSQL:
-``COPY ... FROM STDIN``; SQLite: batched ``INSERT``), then merged by line range with a few
-set-based statements: drop the lines that repeat an earlier line's key, match the register by
-(contract, identity index, rang) under every index key, count, ``UPDATE ... FROM`` the rows that
-changed, ``INSERT ... SELECT`` the new ones (ordered by identity index, so the index is filled
-in order). Nothing here decrypts; nothing here logs values. SQL text is built only from this
-module's constants and column names (``# noqa: S608``); every value is a bound parameter.
+Valid lines are staged as rows of text in PostgreSQL's ``COPY`` format (:func:`staged_row`,
+built where the line is checked, possibly in a worker process), loaded into a temporary table
+of the import's connection (PostgreSQL: ``COPY ... FROM STDIN``; SQLite: batched ``INSERT``)
+and merged every chunk with a few set-based statements: drop the lines that repeat an earlier
+line of the chunk, match the register by (identity index, contract, rang) under every index
+key, drop the lines whose register row an earlier chunk's line claimed (the run's claims are
+a second temporary table, probed only by matched lines), count, ``UPDATE ... FROM`` the rows
+that changed, ``INSERT ... SELECT`` the new ones (ordered by identity index, so the index is
+filled in order), claim the chunk's rows; then the chunk's rows are dropped. Nothing
+here decrypts; nothing here logs values. SQL text is built only from this module's constants
+and column names (``# noqa: S608``); every value is a bound parameter.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +25,8 @@ from tierspayant.registry.member_file.sealing import SealedLine
 from tierspayant.registry.models import Beneficiary
 
 TABLE = "member_import_staging"
+CLAIMS = "member_import_claims"
+MATCHES = "member_import_matches"
 _TARGET = Beneficiary._meta.db_table
 #: Columns the merge writes; any other column of the register gets its model default.
 _WRITTEN = {
@@ -38,6 +43,10 @@ _WRITTEN = {
     "rights_end",
 }
 _PAYLOAD = ("last_name", "first_name", "quality", "rights_start", "rights_end")
+#: A matched line ends rights: an end date where the register had none, or an earlier one.
+_ENDING = "(s.rights_end IS NOT NULL AND (b.rights_end IS NULL OR s.rights_end < b.rights_end))"
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\r": "\\r", "\n": "\\n"})
+_NULL = "\\N"
 
 
 @dataclass(frozen=True)
@@ -50,35 +59,84 @@ class MergeCounts:
     terminated: int = 0
     unchanged: int = 0
 
+    def __add__(self, other: MergeCounts) -> MergeCounts:
+        return MergeCounts(
+            self.created + other.created,
+            self.updated + other.updated,
+            self.terminated + other.terminated,
+            self.unchanged + other.unchanged,
+        )
+
+
+def _text(value: str) -> str:
+    """``value`` escaped for ``COPY`` text format (backslash, tab, line breaks)."""
+    if "\\" in value or "\t" in value or "\r" in value or "\n" in value:
+        return value.translate(_COPY_ESCAPES)
+    return value
+
+
+def staged_row(line: MemberLine, sealed: SealedLine) -> str:
+    """The staged columns of a valid line after line number and contract id, in ``COPY`` text
+    format (tab-separated, ``\\N`` for null, no line break): identity indexes (one per index
+    key), rang, row id (32 hex digits), the two ciphertexts, names, quality, rights period
+    (ISO dates). Prefix ``"<line>\\t<contract id>\\t"`` and end with ``"\\n"`` to stage it."""
+    end = line.rights_end
+    return "\t".join(
+        (
+            *sealed.identity_indexes,
+            str(line.rang),
+            sealed.row_id.replace("-", ""),
+            sealed.nir_ciphertext,
+            sealed.birth_date_ciphertext,
+            _text(line.last_name),
+            _text(line.first_name),
+            line.quality,
+            line.rights_start.isoformat(),
+            end.isoformat() if end else _NULL,
+        )
+    )
+
+
+def _unescape(value: str) -> str | None:
+    if value == _NULL:
+        return None
+    if "\\" not in value:
+        return value
+    out, chars = [], iter(value)
+    for char in chars:
+        if char == "\\":
+            escaped = next(chars)
+            out.append({"t": "\t", "r": "\r", "n": "\n"}.get(escaped, escaped))
+        else:
+            out.append(char)
+    return "".join(out)
+
 
 class Staging:
-    """A temporary staging table on ``connection`` for one import run.
+    """The temporary tables on ``connection`` for one import run.
 
-    ``key_count`` is the number of index keys: the table holds the identity index under each
+    ``key_count`` is the number of index keys: a staged row holds the identity index under each
     (``lookup_0`` the active one), so rows indexed before a key rotation are still matched.
+    Use: :meth:`load` a chunk's rows, then, in a transaction, :meth:`match` and
+    :meth:`merge`, then :meth:`clear` before the next chunk.
     """
 
     def __init__(self, connection: BaseDatabaseWrapper, *, key_count: int) -> None:
         self.connection = connection
         self.postgres = connection.vendor == "postgresql"
+        differs = "IS DISTINCT FROM" if self.postgres else "IS NOT"
+        self._changed = (
+            "(b.last_name <> s.last_name OR b.first_name <> s.first_name "
+            "OR b.quality <> s.quality OR b.rights_start <> s.rights_start "
+            f"OR b.rights_end {differs} s.rights_end)"
+        )
         self.lookups = [f"lookup_{k}" for k in range(key_count)]
+        # SQLite plans joins with indexes only; PostgreSQL hash-joins on the chunk instead, so
+        # its tables have none to maintain (a first import never probes the claims: no line
+        # matches; a re-run scans them once a chunk, as it scans the register).
+        line_no = "bigint" if self.postgres else "integer PRIMARY KEY"
         uuid_type = "uuid" if self.postgres else "char(32)"
-        date_type = "date"
         lookup_columns = ", ".join(f"{name} varchar(90) NOT NULL" for name in self.lookups)
-        with connection.cursor() as cursor:
-            cursor.execute(f"DROP TABLE IF EXISTS {TABLE}")
-            cursor.execute(
-                f"CREATE TEMPORARY TABLE {TABLE} ("
-                "line_no bigint PRIMARY KEY, contract_id bigint NOT NULL, "
-                f"{lookup_columns}, rang smallint NOT NULL, new_id {uuid_type} NOT NULL, "
-                "nir_ct text NOT NULL, birth_ct text NOT NULL, "
-                "last_name varchar(100) NOT NULL, first_name varchar(100) NOT NULL, "
-                f"quality varchar(10) NOT NULL, rights_start {date_type} NOT NULL, "
-                f"rights_end {date_type}, target_id {uuid_type})"
-            )
-            cursor.execute(
-                f"CREATE INDEX {TABLE}_key ON {TABLE} (contract_id, lookup_0, rang, line_no)"
-            )
         self._columns = [
             "line_no",
             "contract_id",
@@ -93,138 +151,127 @@ class Staging:
             "rights_start",
             "rights_end",
         ]
+        self.drop()
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"CREATE TEMPORARY TABLE {TABLE} ("
+                f"line_no {line_no} NOT NULL, contract_id bigint NOT NULL, "
+                f"{lookup_columns}, rang smallint NOT NULL, new_id {uuid_type} NOT NULL, "
+                "nir_ct text NOT NULL, birth_ct text NOT NULL, "
+                "last_name varchar(100) NOT NULL, first_name varchar(100) NOT NULL, "
+                "quality varchar(10) NOT NULL, rights_start date NOT NULL, rights_end date)"
+            )
+            cursor.execute(
+                f"CREATE TEMPORARY TABLE {CLAIMS} (target_id {uuid_type} NOT NULL, "
+                "line_no bigint NOT NULL)"
+            )
+            if not self.postgres:
+                cursor.execute(
+                    f"CREATE INDEX {TABLE}_key ON {TABLE} (lookup_0, contract_id, rang, line_no)"
+                )
+                cursor.execute(f"CREATE INDEX {CLAIMS}_target ON {CLAIMS} (target_id)")
+            cursor.execute(
+                f"CREATE TEMPORARY TABLE {MATCHES} (line_no {line_no} NOT NULL, "
+                f"target_id {uuid_type} NOT NULL, changed boolean NOT NULL, "
+                "ending boolean NOT NULL)"
+            )
 
     def drop(self) -> None:
-        """Remove the staging table (it would go with the connection anyway)."""
+        """Remove the temporary tables (they would go with the connection anyway)."""
         with self.connection.cursor() as cursor:
-            cursor.execute(f"DROP TABLE IF EXISTS {TABLE}")
+            for table in (TABLE, CLAIMS, MATCHES):
+                cursor.execute(f"DROP TABLE IF EXISTS {table}")
 
-    def load(self, rows: Sequence[tuple[MemberLine, int, SealedLine]]) -> None:
-        """Add (line, contract id, sealed values) rows: one COPY on PostgreSQL, one
-        ``executemany`` on SQLite."""
+    def load(self, rows: str) -> None:
+        """Stage rows in ``COPY`` text format (``"<line>\\t<contract id>\\t"`` +
+        :func:`staged_row` + ``"\\n"`` each): one COPY on PostgreSQL, one ``executemany`` on
+        SQLite."""
         if not rows:
             return
         if self.postgres:
-            self._copy(rows)
+            sql = f"COPY {TABLE} ({', '.join(self._columns)}) FROM STDIN"
+            with self.connection.cursor() as cursor, cursor.copy(sql) as copy:
+                copy.write(rows)
             return
-        values = [
-            (
-                line.line,
-                contract_id,
-                *sealed.identity_indexes,
-                line.rang,
-                sealed.row_id.replace("-", ""),
-                sealed.nir_ciphertext,
-                sealed.birth_date_ciphertext,
-                line.last_name,
-                line.first_name,
-                line.quality,
-                line.rights_start.isoformat(),
-                line.rights_end.isoformat() if line.rights_end else None,
-            )
-            for line, contract_id, sealed in rows
-        ]
+        values = [[_unescape(v) for v in row.split("\t")] for row in rows.splitlines()]
         marks = ", ".join(["%s"] * len(self._columns))
         sql = f"INSERT INTO {TABLE} ({', '.join(self._columns)}) VALUES ({marks})"  # noqa: S608
         with self.connection.cursor() as cursor:
             cursor.executemany(sql, values)
 
-    def _copy(self, rows: Sequence[tuple[MemberLine, int, SealedLine]]) -> None:
-        sql = f"COPY {TABLE} ({', '.join(self._columns)}) FROM STDIN"
-        with self.connection.cursor() as cursor, cursor.copy(sql) as copy:
-            for line, contract_id, sealed in rows:
-                copy.write_row(
-                    (
-                        line.line,
-                        contract_id,
-                        *sealed.identity_indexes,
-                        line.rang,
-                        sealed.row_id,
-                        sealed.nir_ciphertext,
-                        sealed.birth_date_ciphertext,
-                        line.last_name,
-                        line.first_name,
-                        line.quality,
-                        line.rights_start,
-                        line.rights_end,
-                    )
-                )
-
-    def analyze(self) -> None:
-        """Give the planner the staging table's statistics (PostgreSQL does not auto-analyse
-        temporary tables)."""
-        if self.postgres:
-            with self.connection.cursor() as cursor:
-                cursor.execute(f"ANALYZE {TABLE}")
-
-    def remove_duplicates(self, first: int, last: int) -> list[tuple[int, int]]:
-        """Delete the lines of ``[first, last]`` whose key (contract, NIR and birth date, rang)
-        an earlier staged line already has; return (line, earlier line) pairs in line order."""
+    def match(self) -> list[tuple[int, int]]:
+        """Match the staged lines with the register (under every index key) and delete those
+        that repeat an earlier line of the run: same key (contract, NIR and birth date, rang)
+        in this chunk, or a register row an earlier chunk's line already claimed. Returns
+        (line, earliest line with that key) pairs in line order. Run it in a transaction."""
+        same = "s.lookup_0 = d.lookup_0 AND s.contract_id = d.contract_id AND s.rang = d.rang"
+        unmatched = f"NOT EXISTS (SELECT 1 FROM {MATCHES} m WHERE m.line_no = s.line_no)"  # noqa: S608
         with self.connection.cursor() as cursor:
+            if self.postgres:
+                # Compiling these few big statements costs more than it saves (~50 ms each);
+                # the chunk's hashes and sorts fit in memory (bounded by the chunk's size).
+                cursor.execute("SET LOCAL jit = off")
+                cursor.execute("SET LOCAL work_mem = '128MB'")
+                # The chunk's size and spread, for the planner (autovacuum never analyses a
+                # temporary table); the key columns only: cheap.
+                cursor.execute(f"ANALYZE {TABLE} (lookup_0, contract_id, rang)")
             cursor.execute(
-                f"SELECT s.line_no, MIN(p.line_no) FROM {TABLE} s JOIN {TABLE} p "  # noqa: S608
-                "ON p.contract_id = s.contract_id AND p.lookup_0 = s.lookup_0 "
-                "AND p.rang = s.rang AND p.line_no < s.line_no "
-                "WHERE s.line_no BETWEEN %s AND %s GROUP BY s.line_no ORDER BY s.line_no",
-                [first, last],
+                f"SELECT s.line_no, d.first FROM {TABLE} s JOIN ("  # noqa: S608
+                "SELECT lookup_0, contract_id, rang, MIN(line_no) AS first "
+                f"FROM {TABLE} GROUP BY lookup_0, contract_id, rang HAVING COUNT(*) > 1"
+                f") d ON {same} AND s.line_no > d.first"
             )
-            pairs = [(int(a), int(b)) for a, b in cursor.fetchall()]
-            for start in range(0, len(pairs), 500):
-                doomed = [a for a, _ in pairs[start : start + 500]]
-                marks = ", ".join(["%s"] * len(doomed))
-                sql = f"DELETE FROM {TABLE} WHERE line_no IN ({marks})"  # noqa: S608
-                cursor.execute(sql, doomed)
-        return pairs
-
-    def _changed(self, b: str) -> str:
-        differs = "IS DISTINCT FROM" if self.postgres else "IS NOT"
-        return (
-            f"({b}.last_name <> s.last_name OR {b}.first_name <> s.first_name "
-            f"OR {b}.quality <> s.quality OR {b}.rights_start <> s.rights_start "
-            f"OR {b}.rights_end {differs} s.rights_end)"
-        )
-
-    def merge(self, first: int, last: int) -> MergeCounts:
-        """Merge the staged lines ``[first, last]`` into the register; run it inside a
-        transaction. Existing rows keep their id, ciphertexts and index (the identity is the
-        key, so they cannot differ); only names, quality and rights are updated."""
-        r = [first, last]
-        with self.connection.cursor() as cursor:
+            in_chunk = [(int(a), int(b)) for a, b in cursor.fetchall()]
+            self._delete(cursor, in_chunk)
             for position, lookup in enumerate(self.lookups):
-                unmatched = "AND s.target_id IS NULL" if position else ""
                 cursor.execute(
-                    f"UPDATE {TABLE} AS s SET target_id = b.id FROM {_TARGET} AS b "  # noqa: S608
-                    f"WHERE s.line_no BETWEEN %s AND %s {unmatched} "
-                    f"AND b.contract_id = s.contract_id AND b.identity_index = s.{lookup} "
-                    "AND b.rang = s.rang",
-                    r,
+                    f"INSERT INTO {MATCHES} (line_no, target_id, changed, ending) "  # noqa: S608
+                    f"SELECT s.line_no, b.id, {self._changed}, {_ENDING} FROM {TABLE} s "
+                    + f"JOIN {_TARGET} b ON b.identity_index = s.{lookup} "
+                    "AND b.contract_id = s.contract_id AND b.rang = s.rang"
+                    + (f" WHERE {unmatched}" if position else "")
                 )
-            changed = self._changed("b")
-            ending = (
-                "(s.rights_end IS NOT NULL"
-                " AND (b.rights_end IS NULL OR s.rights_end < b.rights_end))"
-            )
             cursor.execute(
-                "SELECT COUNT(*), "  # noqa: S608
-                "COALESCE(SUM(CASE WHEN s.target_id IS NULL THEN 1 ELSE 0 END), 0), "
-                f"COALESCE(SUM(CASE WHEN s.target_id IS NOT NULL AND {changed} AND {ending} "
-                "THEN 1 ELSE 0 END), 0), "
-                f"COALESCE(SUM(CASE WHEN s.target_id IS NOT NULL AND {changed} AND NOT {ending} "
-                "THEN 1 ELSE 0 END), 0) "
-                f"FROM {TABLE} s LEFT JOIN {_TARGET} b ON b.id = s.target_id "
-                "WHERE s.line_no BETWEEN %s AND %s",
-                r,
+                f"SELECT s.line_no, b.line_no FROM {MATCHES} s "  # noqa: S608
+                + f"JOIN {CLAIMS} b ON b.target_id = s.target_id"
             )
-            total, created, terminated, updated = (int(v) for v in cursor.fetchone())
+            earlier_chunk = {int(a): int(b) for a, b in cursor.fetchall()}
+            self._delete(cursor, list(earlier_chunk.items()))
+        pairs = [(line, earlier_chunk.get(first, first)) for line, first in in_chunk]
+        return sorted(pairs + list(earlier_chunk.items()))
+
+    def _delete(self, cursor: Any, pairs: list[tuple[int, int]]) -> None:
+        """Delete the staged (and matched) lines named first in ``pairs``."""
+        if not pairs:
+            return
+        for start in range(0, len(pairs), 500):
+            doomed = [line for line, _ in pairs[start : start + 500]]
+            marks = ", ".join(["%s"] * len(doomed))
+            for table in (TABLE, MATCHES):
+                cursor.execute(f"DELETE FROM {table} WHERE line_no IN ({marks})", doomed)  # noqa: S608
+
+    def merge(self) -> MergeCounts:
+        """Merge the matched, deduplicated lines (:meth:`match`) into the register; run it in
+        the same transaction. Existing rows keep their id, ciphertexts and index (the identity
+        is the key, so they cannot differ); only names, quality and rights are updated. Every
+        line's register row is then claimed, for :meth:`match` in the next chunks."""
+        unmatched = f"NOT EXISTS (SELECT 1 FROM {MATCHES} m WHERE m.line_no = s.line_no)"  # noqa: S608
+        with self.connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT (SELECT COUNT(*) FROM {TABLE}), COUNT(*), "  # noqa: S608
+                "COALESCE(SUM(CASE WHEN changed AND ending THEN 1 ELSE 0 END), 0), "
+                "COALESCE(SUM(CASE WHEN changed AND NOT ending THEN 1 ELSE 0 END), 0) "
+                f"FROM {MATCHES}"
+            )
+            staged, matched, terminated, updated = (int(v) for v in cursor.fetchone())
             if terminated or updated:
                 assignments = ", ".join(f"{c} = s.{c}" for c in _PAYLOAD)
                 cursor.execute(
-                    f"UPDATE {_TARGET} AS b SET {assignments} FROM {TABLE} AS s "  # noqa: S608
-                    "WHERE s.line_no BETWEEN %s AND %s AND b.id = s.target_id "
-                    f"AND {changed}",
-                    r,
+                    f"UPDATE {_TARGET} AS b SET {assignments} "  # noqa: S608
+                    f"FROM {MATCHES} m JOIN {TABLE} s ON s.line_no = m.line_no "
+                    "WHERE m.changed AND b.id = m.target_id"
                 )
-            if created:
+            if staged > matched:
                 extra_columns, extra_values = self._defaults()
                 columns = (
                     "id, contract_id, nir_ciphertext, birth_date_ciphertext, identity_index, "
@@ -234,16 +281,29 @@ class Staging:
                 cursor.execute(
                     f"INSERT INTO {_TARGET} ({columns}{extra_columns}) "  # noqa: S608
                     "SELECT new_id, contract_id, nir_ct, birth_ct, lookup_0, rang, last_name, "
-                    f"first_name, quality, rights_start, rights_end{marks} FROM {TABLE} "
-                    "WHERE line_no BETWEEN %s AND %s AND target_id IS NULL ORDER BY lookup_0",
-                    [*extra_values, *r],
+                    f"first_name, quality, rights_start, rights_end{marks} FROM {TABLE} s "
+                    f"WHERE {unmatched} ORDER BY lookup_0",
+                    extra_values,
                 )
+            cursor.execute(
+                f"INSERT INTO {CLAIMS} (target_id, line_no) "  # noqa: S608
+                f"SELECT COALESCE(m.target_id, s.new_id), s.line_no FROM {TABLE} s "
+                f"LEFT JOIN {MATCHES} m ON m.line_no = s.line_no"
+            )
         return MergeCounts(
-            created=created,
+            created=staged - matched,
             updated=updated,
             terminated=terminated,
-            unchanged=total - created - updated - terminated,
+            unchanged=matched - updated - terminated,
         )
+
+    def clear(self) -> None:
+        """Empty the chunk's tables (the claims stay, for duplicates in the next chunks)."""
+        with self.connection.cursor() as cursor:
+            for table in (TABLE, MATCHES):
+                cursor.execute(
+                    f"TRUNCATE {table}" if self.postgres else f"DELETE FROM {table}"  # noqa: S608
+                )
 
     def _defaults(self) -> tuple[str, list[Any]]:
         """Register columns the file does not fill (``is_canary``, and any column added later)

@@ -22,6 +22,7 @@ from tqdm import tqdm
 from tierspayant.registry.member_file.importer import (
     BATCH_LINES,
     CHUNK_LINES,
+    DEFAULT_WORKERS,
     ImportInterrupted,
     import_members,
 )
@@ -63,8 +64,9 @@ class Command(BaseCommand):
         parser.add_argument(
             "--workers",
             type=int,
-            default=0,
-            help="worker processes that check and encrypt lines (default 0: this process)",
+            default=DEFAULT_WORKERS,
+            help="worker processes that check and encrypt lines (0: this process; default: "
+            f"cores - 1, at most 4, here {DEFAULT_WORKERS})",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
