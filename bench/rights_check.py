@@ -52,7 +52,8 @@ from _machine import (
     run,
 )
 
-DATABASE = "tierspayant_bench_rights"
+#: Several worktrees may bench on one PostgreSQL server: each names its own database.
+DATABASE = os.environ.get("BENCH_RIGHTS_DATABASE", "tierspayant_bench_rights")
 PORT = 8765
 URL = f"http://127.0.0.1:{PORT}/fhir/r4/CoverageEligibilityRequest"
 BASE = "https://tierspayant.example/fhir"

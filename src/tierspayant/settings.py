@@ -161,6 +161,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # /api/ and /fhir/ (bearer tokens, no cookies) leave here for TIERSPAYANT_API_MIDDLEWARE.
+    "tierspayant.api.middleware.ApiPathMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -175,6 +177,12 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "tierspayant.portal.middleware.NoStoreMiddleware",
     "axes.middleware.AxesMiddleware",
+]
+# The token-authenticated interfaces' path (api/middleware.py): the response headers only.
+TIERSPAYANT_API_MIDDLEWARE = [
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "tierspayant.portal.middleware.NoStoreMiddleware",
 ]
 
 ROOT_URLCONF = "tierspayant.urls"
