@@ -18,6 +18,7 @@ Lockdown leaves the APIs open by design (DESIGN.md, section 1, point 7).
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import MiddlewareNotUsed
@@ -39,10 +40,10 @@ class _ApiHandler(BaseHandler):
 
     def __init__(self, middleware: list[str]) -> None:
         super().__init__()
-        self._view_middleware = []
-        self._template_response_middleware = []
-        self._exception_middleware = []
-        handler: Handler = convert_exception_to_response(self._get_response)
+        self._view_middleware: list[Any] = []
+        self._template_response_middleware: list[Any] = []
+        self._exception_middleware: list[Any] = []
+        handler: Any = convert_exception_to_response(self._get_response)  # type: ignore[attr-defined]
         for path in reversed(middleware):
             try:
                 instance = import_string(path)(handler)

@@ -56,7 +56,8 @@ class ParsedEligibilityRequest:
 
 
 def operation_outcome(error: FhirError) -> dict[str, Any]:
-    """An OperationOutcome (validated) for ``error``."""
+    """An OperationOutcome for ``error``, validated by the FHIR model; the dict validated is
+    the one returned (no second serialisation)."""
     issue: dict[str, Any] = {
         "severity": "error",
         "code": error.code,
@@ -64,10 +65,9 @@ def operation_outcome(error: FhirError) -> dict[str, Any]:
     }
     if error.expression:
         issue["expression"] = [error.expression]
-    resource = OperationOutcome.model_validate(
-        {"resourceType": "OperationOutcome", "issue": [issue]}
-    )
-    return json.loads(resource.model_dump_json(exclude_none=True))
+    resource = {"resourceType": "OperationOutcome", "issue": [issue]}
+    OperationOutcome.model_validate(resource)
+    return resource
 
 
 def _validation_error(exc: ValidationError) -> FhirError:
@@ -214,14 +214,16 @@ def eligibility_response(
     request_id: str,
     created: datetime.datetime,
 ) -> dict[str, Any]:
-    """A validated CoverageEligibilityResponse for ``result`` (no name, no NIR: the patient is
-    named only as "the patient of the request")."""
+    """A CoverageEligibilityResponse for ``result`` (no name, no NIR: the patient is named only
+    as "the patient of the request"). The dict is validated by the FHIR model and returned as
+    built: dumping the model back to JSON cost more than the validation itself. ``created``
+    (aware) is written in UTC with ``Z``."""
     resource: dict[str, Any] = {
         "resourceType": "CoverageEligibilityResponse",
         "status": "active",
         "purpose": parsed.purpose,
         "patient": {"display": "Patient de la demande"},
-        "created": created.isoformat(),
+        "created": created.astimezone(datetime.UTC).isoformat().replace("+00:00", "Z"),
         "request": {"identifier": {"system": systems.request_id_system(base), "value": request_id}},
         "insurer": {"display": "Organisme complémentaire de la demande"},
     }
@@ -273,5 +275,5 @@ def eligibility_response(
                 for domain in result.domains
             ]
         resource["insurance"] = [insurance]
-    model = CoverageEligibilityResponse.model_validate(resource)
-    return json.loads(model.model_dump_json(exclude_none=True))
+    CoverageEligibilityResponse.model_validate(resource)
+    return resource
