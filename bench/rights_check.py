@@ -4,7 +4,7 @@
 
 1. A PostgreSQL register of ``--count`` synthetic beneficiaries (database
    ``tierspayant_bench_rights``, or ``$BENCH_RIGHTS_DATABASE`` when several checkouts share one
-   server; built once by ``import-members`` and reused while its keys in
+   server; built once by ``import-members``, then analysed, and reused while its keys in
    var/bench/rights.env and its size match).
 2. gunicorn serves the platform with ``--workers`` gthread workers (default one per core) of
    ``--threads`` threads (default 4): a threaded worker keeps the client's connection alive
@@ -152,6 +152,10 @@ def ensure_register(count: int) -> dict[str, str]:
         ],
         env,
     )
+    # Planner statistics, as autovacuum would gather them after a bulk load: without them
+    # PostgreSQL guesses row counts and picks hash joins over the whole contract table.
+    with psycopg.connect(pg_url_for(DATABASE), autocommit=True) as conn:
+        conn.execute("ANALYZE")
     marker.write_text(json.dumps({"count": count, "import": json.loads(done.stdout)}))
     return env
 
