@@ -6,12 +6,14 @@ import datetime
 import uuid
 
 import pytest
+from django.db import connection
 from django.forms.models import model_to_dict
 from django.utils import timezone
 
 from tests.factories import ContractFactory, make_beneficiary, new_nir
 from tierspayant import hot_sql
 from tierspayant.audit.models import DisclosureLog
+from tierspayant.guard.models import AccountGuard
 from tierspayant.providers.choices import Scope
 from tierspayant.providers.models import ApiToken
 from tierspayant.providers.services import issue_api_token
@@ -111,3 +113,20 @@ def test_insert_returns_the_new_row_id(optician) -> None:
         "192.0.2.1",
     )
     assert model_to_dict(row)["professional"] == optician.pk
+
+
+def test_statements_are_prepared_on_postgresql(optician) -> None:
+    if connection.vendor != "postgresql":
+        pytest.skip("prepared statements are PostgreSQL's")
+
+    def prepared() -> int:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE %s",
+                [f"%FROM {connection.ops.quote_name(AccountGuard._meta.db_table)} t0%"],
+            )
+            return cursor.fetchone()[0]
+
+    for _ in range(3):
+        hot_sql.select_related(AccountGuard, (), where="pk", values=[optician.pk])
+        assert prepared() == 1  # prepared once on this connection, then reused

@@ -211,6 +211,12 @@ DATABASES = {
         _DATABASE_URL or f"sqlite:///{VAR_DIR / 'tierspayant.sqlite3'}", conn_max_age=60
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # psycopg prepares nothing while this is None (Django's default). Set this high, the ORM's
+    # queries are still never prepared (they bind client-side); the rights check's own
+    # statements ask to be prepared (tierspayant.hot_sql: planning them cost more than running
+    # them). Behind PgBouncer in transaction mode: 1.21+ with max_prepared_statements.
+    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = 1_000_000_000
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env_str("REDIS_URL") or None
