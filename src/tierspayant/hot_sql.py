@@ -19,6 +19,7 @@ PgBouncer in front of the database must then be 1.21 or later with
 from __future__ import annotations
 
 import functools
+import threading
 import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -34,6 +35,7 @@ M = TypeVar("M", bound=models.Model)
 _CONVERTERS: weakref.WeakKeyDictionary[
     BaseDatabaseWrapper, dict[type[models.Model], list[tuple[int, Any, list[Callable[..., Any]]]]]
 ] = weakref.WeakKeyDictionary()
+_CONVERTERS_LOCK = threading.Lock()
 
 
 @functools.cache
@@ -48,7 +50,10 @@ def _field(model: type[models.Model], name: str) -> Any:
 def _converters(
     model: type[models.Model], connection: BaseDatabaseWrapper
 ) -> list[tuple[int, Any, list[Callable[..., Any]]]]:
-    per_model = _CONVERTERS.setdefault(connection, {})
+    per_model = _CONVERTERS.get(connection)
+    if per_model is None:
+        with _CONVERTERS_LOCK:  # threads (gthread workers) each bring their own connection
+            per_model = _CONVERTERS.setdefault(connection, {})
     if model not in per_model:
         found = []
         for index, field in enumerate(_fields(model)):
