@@ -14,10 +14,13 @@ from fhir.resources.R4B.coverageeligibilityresponse import CoverageEligibilityRe
 from fhir.resources.R4B.operationoutcome import OperationOutcome
 
 from tests.factories import ContractFactory, InsurerFactory, make_beneficiary, new_nir
+from tierspayant.api.fhir.eligibility import ParsedEligibilityRequest, eligibility_response
+from tierspayant.audit.choices import Outcome
 from tierspayant.audit.models import DisclosureLog
+from tierspayant.eligibility.services import RightsCheckInput, RightsCheckResult
 from tierspayant.providers.choices import Scope
 from tierspayant.providers.services import issue_api_token
-from tierspayant.registry.choices import Quality
+from tierspayant.registry.choices import Domain, Quality
 
 pytestmark = pytest.mark.django_db
 
@@ -266,3 +269,54 @@ def test_capability_statement() -> None:
     body = response.json()
     assert body["fhirVersion"] == "4.0.1"
     assert body["rest"][0]["resource"][0]["type"] == "CoverageEligibilityRequest"
+
+
+@pytest.mark.parametrize("purpose", ["auth-requirements", "benefits", "discovery", "validation"])
+@pytest.mark.parametrize(
+    "result",
+    [
+        RightsCheckResult(Outcome.NO_MATCH, datetime.date(2026, 2, 1), 1),
+        RightsCheckResult(Outcome.AMBIGUOUS, datetime.date(2026, 2, 1), 1),
+        RightsCheckResult(
+            Outcome.COVERED,
+            datetime.date(2026, 2, 1),
+            1,
+            rights_start=datetime.date(2024, 1, 1),
+            amc_number="88000001",
+            domains=list(Domain),
+        ),
+        RightsCheckResult(
+            Outcome.COVERED,
+            datetime.date(2026, 2, 1),
+            1,
+            rights_start=datetime.date(2024, 1, 1),
+            rights_end=datetime.date(2026, 12, 31),
+            amc_number="8800000199",
+            domains=[],
+        ),
+        RightsCheckResult(
+            Outcome.NOT_COVERED,
+            datetime.date(2026, 2, 1),
+            1,
+            rights_start=datetime.date(2024, 1, 1),
+            rights_end=datetime.date(2025, 1, 31),
+            amc_number="88000001",
+        ),
+    ],
+    ids=["no-match", "ambiguous", "covered-open-ended", "covered-no-domain", "not-covered"],
+)
+def test_every_outcome_gives_a_valid_response(result, purpose: str) -> None:
+    """The answer is built without the FHIR model at run time: every shape it can take is
+    validated here, through the JSON a client receives."""
+    parsed = ParsedEligibilityRequest(
+        query=RightsCheckInput(nir="x", birth_date="2000-01-01"), purpose=[purpose], provider_ids=()
+    )
+    created = datetime.datetime(2026, 2, 1, 9, 30, tzinfo=datetime.UTC)
+    body = eligibility_response(result, parsed, base=BASE, request_id="r-1", created=created)
+    response = CoverageEligibilityResponse.model_validate_json(json.dumps(body))
+    assert response.created.isoformat() == "2026-02-01T09:30:00+00:00"
+    assert body["created"] == "2026-02-01T09:30:00Z"
+    assert response.purpose == [purpose]
+    assert (response.outcome == "error") == (
+        result.outcome in (Outcome.NO_MATCH, Outcome.AMBIGUOUS)
+    )

@@ -161,6 +161,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # /api/ and /fhir/ (bearer tokens, no cookies) leave here for TIERSPAYANT_API_MIDDLEWARE.
+    "tierspayant.api.middleware.ApiPathMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -175,6 +177,12 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "tierspayant.portal.middleware.NoStoreMiddleware",
     "axes.middleware.AxesMiddleware",
+]
+# The token-authenticated interfaces' path (api/middleware.py): the response headers only.
+TIERSPAYANT_API_MIDDLEWARE = [
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "tierspayant.portal.middleware.NoStoreMiddleware",
 ]
 
 ROOT_URLCONF = "tierspayant.urls"
@@ -203,6 +211,12 @@ DATABASES = {
         _DATABASE_URL or f"sqlite:///{VAR_DIR / 'tierspayant.sqlite3'}", conn_max_age=60
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # psycopg prepares nothing while this is None (Django's default). Set this high, the ORM's
+    # queries are still never prepared (they bind client-side); the rights check's own
+    # statements ask to be prepared (tierspayant.hot_sql: planning them cost more than running
+    # them). Behind PgBouncer in transaction mode: 1.21+ with max_prepared_statements.
+    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = 1_000_000_000
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env_str("REDIS_URL") or None

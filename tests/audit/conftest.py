@@ -52,7 +52,7 @@ def log_row(
 ) -> DisclosureLog:
     """One row through ``record_disclosure``: a covered answer for ``beneficiary``, or a
     no-match when there is none."""
-    return record_disclosure(
+    row_id = record_disclosure(
         context=context(ip),
         professional=professional,
         purpose=Purpose.RIGHTS_CHECK,
@@ -61,6 +61,7 @@ def log_row(
         beneficiary=beneficiary,
         fields_disclosed=["coverage_status", "rights_period"] if beneficiary else [],
     )
+    return DisclosureLog.objects.get(pk=row_id)
 
 
 @pytest.fixture

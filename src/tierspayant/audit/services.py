@@ -22,6 +22,7 @@ from django.core import signing
 from django.db import connections, transaction
 from django.db.models import Max
 
+from tierspayant import hot_sql
 from tierspayant.audit.chain import CHAIN_FIELDS, GENESIS, row_hash
 from tierspayant.audit.checkpoints import CHECKPOINT, PURGE, CheckpointStore, StoreEntry
 from tierspayant.audit.choices import Channel, InsurerScope, Outcome, Purpose
@@ -56,22 +57,29 @@ def record_disclosure(
     beneficiary: Beneficiary | None = None,
     fields_disclosed: list[str] | None = None,
     reason: str = "",
-) -> DisclosureLog:
-    """Append one row. ``fields_disclosed`` names fields (e.g. ``"rights_period"``), never
-    values; ``reason`` is a code or a field name, never input data."""
-    return DisclosureLog.objects.create(
-        occurred_at=occurred_at,
-        request_id=context.request_id,
-        channel=context.channel,
-        purpose=purpose,
-        outcome=outcome,
-        reason=reason[:60],
-        actor_id=context.actor_id,
-        professional=professional,
-        beneficiary=beneficiary,
-        fields_disclosed=list(fields_disclosed or []),
-        ip_address=context.ip,
-        user_agent=context.user_agent[:300],
+) -> int:
+    """Append one row and return its id. ``fields_disclosed`` names fields (e.g.
+    ``"rights_period"``), never values; ``reason`` is a code or a field name, never input
+    data. A plain INSERT written once per process (every rights check writes one row, see
+    :mod:`tierspayant.hot_sql`); raises the database's error if the row cannot be written."""
+    return int(
+        hot_sql.insert(
+            DisclosureLog,
+            {
+                "occurred_at": occurred_at,
+                "request_id": context.request_id,
+                "channel": context.channel,
+                "purpose": purpose,
+                "outcome": outcome,
+                "reason": reason[:60],
+                "actor_id": context.actor_id,
+                "professional_id": professional.pk,
+                "beneficiary_id": beneficiary.pk if beneficiary is not None else None,
+                "fields_disclosed": list(fields_disclosed or []),
+                "ip_address": context.ip,
+                "user_agent": context.user_agent[:300],
+            },
+        )
     )
 
 

@@ -202,7 +202,7 @@ def check_rights(
     policy = policy or DEFAULT_POLICY
 
     def log(outcome: Outcome, **kwargs: object) -> int:
-        row = record_disclosure(
+        return record_disclosure(
             context=context,
             professional=professional,
             purpose=Purpose.RIGHTS_CHECK,
@@ -210,7 +210,6 @@ def check_rights(
             occurred_at=now,
             **kwargs,  # type: ignore[arg-type]
         )
-        return int(row.pk)
 
     def observe(counts: QuotaCounts, *, miss: bool, canary: bool, nir: str | None) -> None:
         observe_rights_check(

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime
 
+from tierspayant import hot_sql
 from tierspayant.guard.alerts import HUMAN_CHANNELS, respond
 from tierspayant.guard.choices import KIND_SEVERITY, AlertKind
 from tierspayant.guard.counters import Counters, reset_all
@@ -80,7 +81,9 @@ def screen_rights_check(
     human = channel in HUMAN_CHANNELS
     if human and lockdown_active():
         raise PortalLocked
-    account = AccountGuard.objects.filter(pk=professional.pk).first()
+    # Read on every rights check: without the ORM's compiler (tierspayant.hot_sql).
+    found = hot_sql.select_related(AccountGuard, (), where="pk", values=[professional.pk])
+    account = found[0] if found else None
     if account is None:
         return None
     if account.suspended:

@@ -12,6 +12,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
 from django.db import transaction
 
+from tierspayant import hot_sql
 from tierspayant.providers.choices import Profession, Scope
 from tierspayant.providers.identifiers import validate_adeli, validate_finess, validate_rpps
 from tierspayant.providers.models import ApiToken, Professional
@@ -108,7 +109,12 @@ def authenticate_token(bearer: str, *, scope: Scope, now: datetime.datetime) -> 
     parts = bearer.split("_", 2)
     if len(parts) != 3 or parts[0] != TOKEN_PREFIX:
         raise InvalidToken
-    token = ApiToken.objects.select_related("professional__user").filter(prefix=parts[1]).first()
+    # What select_related("professional__user") reads, without the ORM's compiler: every API
+    # request starts here (tierspayant.hot_sql).
+    found = hot_sql.select_related(
+        ApiToken, ("professional", "user"), where="prefix", values=[parts[1]]
+    )
+    token = found[0] if found else None
     if token is None or not hmac.compare_digest(token.secret_hash, _hash_secret(bearer)):
         raise InvalidToken
     if not token.is_active(now) or scope.value not in token.scopes:
