@@ -1,6 +1,5 @@
-"""Atomic counters: in this process for ``memory://`` (:class:`ProcessCounters`), else in the
-``limits`` storage of the URI (Redis with ``REDIS_URL``, so app servers share them;
-docs/adr/0003-quota-storage.md).
+"""Atomic counters in the ``limits`` storage (``memory://`` in one process, Redis with
+``REDIS_URL`` so app servers share them; docs/adr/0003-quota-storage.md).
 
 Windows are keyed by the instant the caller passes (``now``), not by the storage's clock, so
 a replayed day (the attack simulation) counts exactly like a live one. Every storage error
@@ -11,8 +10,6 @@ from __future__ import annotations
 
 import datetime
 import functools
-import threading
-import time
 
 from limits.storage import Storage, storage_from_string
 
@@ -25,57 +22,9 @@ DAY = 86400
 BUCKET = 300  # seconds: the burst detector's bucket
 
 
-class ProcessCounters:
-    """``memory://``: counters of this process, behind one lock (atomic for threads).
-
-    A key expires ``expiry`` seconds after its creation; an expired key reads as 0 and
-    restarts from 0 when incremented; expired keys are swept every :data:`SWEEP_EVERY`
-    increments, so memory stays bounded. Used instead of ``limits``' memory storage, which
-    re-arms a timer thread every 10 ms that walks every key while holding the GIL: with the
-    thousands of keys the detectors keep (one per NIR bucket and hour), that stalled the
-    requests of the process (issue 7).
-    """
-
-    SWEEP_EVERY = 10_000
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._counts: dict[str, tuple[int, float]] = {}  # key -> (count, expires at)
-        self._increments = 0
-
-    def incr(self, key: str, expiry: int, amount: int = 1) -> int:
-        """Add ``amount`` to ``key`` and return the new count."""
-        now = time.time()
-        with self._lock:
-            self._increments += 1
-            if self._increments % self.SWEEP_EVERY == 0:
-                self._counts = {k: v for k, v in self._counts.items() if v[1] > now}
-            count, expires = self._counts.get(key, (0, 0.0))
-            if expires <= now:
-                count, expires = 0, now + expiry
-            count += amount
-            self._counts[key] = (count, expires)
-            return count
-
-    def get(self, key: str) -> int:
-        """The count under ``key`` (0 when absent or expired)."""
-        count, expires = self._counts.get(key, (0, 0.0))
-        return count if expires > time.time() else 0
-
-    def reset(self) -> int:
-        """Forget every counter; returns how many there were."""
-        with self._lock:
-            cleared = len(self._counts)
-            self._counts = {}
-            return cleared
-
-
 @functools.cache
-def storage_for(uri: str) -> Storage | ProcessCounters:
-    """One storage (connection pool) per URI per process; the counters live in it.
-    ``memory://`` is :class:`ProcessCounters`; any other URI a ``limits`` storage."""
-    if uri.startswith("memory://"):
-        return ProcessCounters()
+def storage_for(uri: str) -> Storage:
+    """One storage (connection pool) per URI per process; the counters live in it."""
     storage = storage_from_string(uri)
     if not isinstance(storage, Storage):
         raise TypeError(f"{uri.split(':', 1)[0]}: an asynchronous storage cannot count here")
