@@ -320,6 +320,11 @@ def main() -> None:
         "--workers", type=int, default=os.cpu_count() or 2, help="gunicorn gthread workers"
     )
     parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker")
+    parser.add_argument(
+        "--redis",
+        default="",
+        help="REDIS_URL for the guard's counters (as deployed); default: each worker's memory",
+    )
     parser.add_argument("--floor-processes", type=int, default=os.cpu_count() or 2)
     args = parser.parse_args()
     if shutil.which("wrk") is None:
@@ -338,6 +343,10 @@ def main() -> None:
         # Plain HTTP on loopback, as behind the TLS-terminating proxy of a deployment.
         TIERSPAYANT_SSL_REDIRECT="0",
     )
+    if args.redis:  # the counters of a deployment: shared by every worker, one Redis
+        server_env["REDIS_URL"] = args.redis
+    else:
+        server_env.pop("REDIS_URL", None)
     server_log = (VAR / "gunicorn.log").open("w")
     server = subprocess.Popen(  # noqa: S603
         [
@@ -372,6 +381,7 @@ def main() -> None:
             "benchmark": "rights-check",
             "beneficiaries": args.count,
             "endpoint": "POST /fhir/r4/CoverageEligibilityRequest",
+            "quota_storage": "redis" if args.redis else "memory (per worker)",
             "gunicorn": {
                 "worker_class": "gthread",
                 "workers": args.workers,
