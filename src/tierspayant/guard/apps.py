@@ -6,3 +6,7 @@ class GuardConfig(AppConfig):
 
     name = "tierspayant.guard"
     verbose_name = "Garde"
+
+    def ready(self) -> None:
+        """Register the guard's deploy checks."""
+        from tierspayant.guard import checks  # noqa: F401
