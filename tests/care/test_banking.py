@@ -82,15 +82,18 @@ def test_valid_details_and_the_masked_form() -> None:
 STEP_UP_SECONDS = 300
 
 
-def _request(professional, now: datetime.datetime, stepped_up_at: datetime.datetime | None = None):  # type: ignore[no-untyped-def]
-    """A change request whose session passed a second factor at ``stepped_up_at`` (default:
-    one minute before ``now``)."""
+RECENT = "recent"  # _request's default: a second factor one minute before ``now``
+
+
+def _request(professional, now: datetime.datetime, stepped_up_at: object = RECENT):  # type: ignore[no-untyped-def]
+    """A change request whose session passed a second factor at ``stepped_up_at`` (an aware
+    instant, None for never, or :data:`RECENT`)."""
     return request_bank_account_change(
         KEYS,
         professional=professional,
         user=professional.user,
         second_factor_at=now - datetime.timedelta(minutes=1)
-        if stepped_up_at is None
+        if stepped_up_at == RECENT
         else stepped_up_at,
         step_up_seconds=STEP_UP_SECONDS,
         iban=NEW_IBAN,
@@ -117,7 +120,7 @@ def _run(tmp_path: Path, now: datetime.datetime):  # type: ignore[no-untyped-def
 @pytest.mark.parametrize(
     "stepped_up_at",
     [
-        pytest.param("never", id="no-second-factor-in-session"),
+        pytest.param(None, id="no-second-factor-in-session"),
         pytest.param(NOW - datetime.timedelta(seconds=STEP_UP_SECONDS + 1), id="too-old"),
     ],
 )
@@ -125,21 +128,7 @@ def test_a_change_without_recent_step_up_is_refused_and_nothing_stored(
     paid_optician, stepped_up_at
 ) -> None:
     with pytest.raises(StepUpFailed):
-        request_bank_account_change(
-            KEYS,
-            professional=paid_optician,
-            user=paid_optician.user,
-            second_factor_at=None if stepped_up_at == "never" else stepped_up_at,
-            step_up_seconds=STEP_UP_SECONDS,
-            iban=NEW_IBAN,
-            bic="PSSTFRPP",
-            holder_name="Optique du Centre SARL",
-            ip="192.0.2.44",
-            user_agent="pytest",
-            now=NOW,
-            code_minutes=30,
-            confirm_url=lambda pk: f"https://portail.example/banque/changement/{pk}/",
-        )
+        _request(paid_optician, NOW, stepped_up_at=stepped_up_at)
     assert BankAccount.objects.count() == 1
     assert not BankAccountChange.objects.exists()
     assert mail.outbox == []
