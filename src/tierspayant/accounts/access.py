@@ -130,6 +130,7 @@ def require_recent_second_factor(
 def stepped_up(request: HttpRequest, max_age: int | None = None) -> bool:
     """True when this session may perform a step-up action now: a recent second factor of
     the kind :func:`passkey_required_for` demands of its user."""
-    return has_recent_second_factor(
-        request, max_age, passkey_only=passkey_required_for(request.user)
-    )
+    if not has_recent_second_factor(request, max_age):
+        return False
+    # Only a recent non-passkey check needs to know whether a passkey was required (a query).
+    return second_factor_method(request) == PASSKEY or not passkey_required_for(request.user)
