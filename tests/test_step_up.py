@@ -140,6 +140,9 @@ def test_back_office_is_refused_to_anonymous_and_to_professionals(verified_clien
     anonymous = Client().get("/admin/")
     assert anonymous["Location"] == "/admin/login/?next=/admin/"
     assert Client().get(anonymous["Location"])["Location"] == "/connexion/?next=/admin/"
+    # A search term in the admin URL does not travel on through the sign-in pages.
+    searched = Client().get("/admin/login/?next=/admin/registry/beneficiary/%3Fq%3DMartin")
+    assert searched["Location"] == "/connexion/?next=/admin/registry/beneficiary/"
     assert verified_client.get("/admin/login/?next=/admin/").status_code == 403
     # The admin's own password + code form is gone: posting to it signs nobody in.
     staff = _staff()

@@ -17,6 +17,7 @@ the portal's sign-in, which offers the passkey:
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.contrib import messages
 from django.contrib.auth import REDIRECT_FIELD_NAME
@@ -45,7 +46,9 @@ class BackOfficeSite(OTPAdminSite):
         target = request.GET.get(REDIRECT_FIELD_NAME, "")
         if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
             target = ""
-        target = target or reverse("admin:index")
+        # The path only: an admin URL's query string may carry a search term (a name), which
+        # must not travel through the sign-in pages' URLs and access logs.
+        target = urlsplit(target).path or reverse("admin:index")
         user = request.user
         if not user.is_authenticated:
             return redirect_to_login(target, reverse("portal:login"))
