@@ -5,9 +5,11 @@ from __future__ import annotations
 import pytest
 
 from tests.guard.conftest import simulate
+from tests.redis_helpers import redis_uri
 from tierspayant.audit.choices import Outcome
 from tierspayant.audit.models import DisclosureLog
 from tierspayant.guard.models import AccountGuard, Alert
+from tierspayant.guard.services import reset_quotas
 
 pytestmark = pytest.mark.django_db
 
@@ -73,3 +75,19 @@ def test_f_and_normal_population_no_suspension_few_step_ups(result_of) -> None:
     assert busy.step_up_accounts == 0 and not busy.stopped
     assert busy.disclosed_before_stop > 0
     assert not AccountGuard.objects.filter(suspended=True).exists()
+
+
+@pytest.mark.parametrize(
+    ("scenario", "signal"), [("a", "burst"), ("c", "nir_pattern"), ("d", "campaign")]
+)
+def test_counters_in_redis_stop_the_attacks_as_in_memory(
+    settings, result_of, scenario: str, signal: str
+) -> None:
+    """The counters a deployment runs (Redis, batched round trips) give the same stops."""
+    settings.TIERSPAYANT_QUOTA_STORAGE_URI = redis_uri()
+    reset_quotas(storage_uri=settings.TIERSPAYANT_QUOTA_STORAGE_URI)
+    report, _ = simulate(scenario)
+    result = result_of(report, scenario)
+    assert result.stopped
+    assert result.max_per_account <= 20
+    assert signal in {*result.alerts, *(["campaign"] if result.campaign else [])}

@@ -14,7 +14,7 @@ import hmac
 import ipaddress
 from dataclasses import dataclass
 
-from tierspayant.guard.counters import BUCKET, DAY, HOUR, Counters, window
+from tierspayant.guard.counters import BUCKET, DAY, HOUR, Counters, Get, Incr, window
 from tierspayant.guard.detectors import Features
 
 KNOWN_FOR = 60 * DAY  # how long a network or device stays "known" for an account
@@ -60,39 +60,54 @@ def gather(counters: Counters, lookup: Lookup, *, key: bytes, has_history: bool)
 
     ``key`` is the bucket key (bytes); ``has_history`` says whether a first-seen network or
     device is news (an account without history has no "usual" network yet).
-    Raises ``GuardUnavailable`` if the storage fails.
+    Two storage round trips at most (``Counters.run``). Raises ``GuardUnavailable`` if the
+    storage fails.
     """
     pro = f"f:{lookup.professional_id}"
     hour = window(lookup.now, HOUR)
     day = lookup.day.isoformat()
     five = window(lookup.now, BUCKET)
-    burst = counters.incr(f"{pro}:b:{five}", ttl=3 * BUCKET) + counters.get(f"{pro}:b:{five - 1}")
-    misses = counters.incr(f"{pro}:m:{hour}", ttl=HOUR + 60) if lookup.miss else 0
-    pattern = 0
+    ten = window(lookup.now, 2 * BUCKET)
+    # First round trip: every counter that does not depend on another's value. A marker
+    # (incremented, 1 = first time) gates a follow-up count in the second round trip.
+    first: dict[str, Incr | Get] = {
+        "burst": Incr(f"{pro}:b:{five}", 3 * BUCKET),
+        "burst_before": Get(f"{pro}:b:{five - 1}"),
+    }
+    follow: dict[str, Incr] = {}  # counted when the marker of the same name is new
+    if lookup.miss:
+        first["misses"] = Incr(f"{pro}:m:{hour}", HOUR + 60)
     if lookup.nir:
         nir_bucket = bucket(key, "nir", lookup.nir)
         prefix_bucket = bucket(key, "nir-prefix", lookup.nir[:10])
-        if counters.first_time(f"{pro}:n:{hour}:{nir_bucket}", ttl=HOUR + 60):
-            pattern = counters.incr(f"{pro}:p:{hour}:{prefix_bucket}", ttl=HOUR + 60)
-    new_network = new_device = False
-    networks_today = networks_10min = practices = 0
+        first["pattern"] = Incr(f"{pro}:n:{hour}:{nir_bucket}", HOUR + 60)
+        follow["pattern"] = Incr(f"{pro}:p:{hour}:{prefix_bucket}", HOUR + 60)
     if lookup.ip:
         ip = bucket(key, "ip", lookup.ip, hex_chars=12)
-        new_network = counters.first_time(f"{pro}:ip:{ip}", ttl=KNOWN_FOR) and has_history
-        if counters.first_time(f"{pro}:ipd:{day}:{ip}", ttl=2 * DAY):
-            networks_today = counters.incr(f"{pro}:ipn:{day}", ttl=2 * DAY)
-        ten = window(lookup.now, 2 * BUCKET)
         net = bucket(key, "net", network_of(lookup.ip), hex_chars=12)
-        if counters.first_time(f"{pro}:net:{ten}:{net}", ttl=4 * BUCKET):
-            networks_10min = counters.incr(f"{pro}:netn:{ten}", ttl=4 * BUCKET)
         practice = lookup.practice or f"pro:{lookup.professional_id}"
-        if counters.first_time(f"ipp:{hour}:{ip}:{practice}", ttl=HOUR + 60):
-            practices = counters.incr(f"ippn:{hour}:{ip}", ttl=HOUR + 60)
-        else:
-            practices = counters.get(f"ippn:{hour}:{ip}")
+        first["network"] = Incr(f"{pro}:ip:{ip}", KNOWN_FOR)
+        first["networks_today"] = Incr(f"{pro}:ipd:{day}:{ip}", 2 * DAY)
+        follow["networks_today"] = Incr(f"{pro}:ipn:{day}", 2 * DAY)
+        first["networks_10min"] = Incr(f"{pro}:net:{ten}:{net}", 4 * BUCKET)
+        follow["networks_10min"] = Incr(f"{pro}:netn:{ten}", 4 * BUCKET)
+        first["practices"] = Incr(f"ipp:{hour}:{ip}:{practice}", HOUR + 60)
+        follow["practices"] = Incr(f"ippn:{hour}:{ip}", HOUR + 60)
+        first["practices_seen"] = Get(f"ippn:{hour}:{ip}")
     if lookup.user_agent:
         agent = bucket(key, "ua", lookup.user_agent, hex_chars=12)
-        new_device = counters.first_time(f"{pro}:ua:{agent}", ttl=KNOWN_FOR) and has_history
+        first["device"] = Incr(f"{pro}:ua:{agent}", KNOWN_FOR)
+    seen = dict(zip(first, counters.run(list(first.values())), strict=True))
+    new = [name for name in follow if seen[name] == 1]
+    counted = dict(zip(new, counters.run([follow[name] for name in new]), strict=True))
+    burst = seen["burst"] + seen["burst_before"]
+    misses = seen.get("misses", 0)
+    pattern = counted.get("pattern", 0)
+    networks_today = counted.get("networks_today", 0)
+    networks_10min = counted.get("networks_10min", 0)
+    practices = counted.get("practices", seen.get("practices_seen", 0))
+    new_network = seen.get("network") == 1 and has_history
+    new_device = seen.get("device") == 1 and has_history
     return Features(
         burst=burst,
         hour=lookup.hour_count,

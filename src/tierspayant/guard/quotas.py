@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
-from tierspayant.guard.counters import DAY, HOUR, Counters, window
+from tierspayant.guard.counters import DAY, HOUR, Counters, Incr, window
 from tierspayant.guard.errors import QuotaExceeded
 
 _MESSAGES = {
@@ -68,25 +68,27 @@ def consume(
     day_key = (day or now.astimezone(datetime.UTC).date()).isoformat()
     hour = window(now, HOUR)
     pro = f"q:pro:{professional_id}"
-    hour_count = counters.incr(f"{pro}:h:{hour}", ttl=HOUR + 60)
-    day_count = counters.incr(f"{pro}:d:{day_key}", ttl=2 * DAY)
-    spent: str | None = None
+    practice = f"q:practice:{limits.practice}"
+    ops = [Incr(f"{pro}:h:{hour}", HOUR + 60), Incr(f"{pro}:d:{day_key}", 2 * DAY)]
     if limits.slow_per_hour is not None:
-        slowed = counters.incr(f"{pro}:slow:{hour}", ttl=HOUR + 60)
-        if slowed > limits.slow_per_hour:
-            spent = "slowed_down"
-    if spent is None and limits.per_hour is not None and hour_count > limits.per_hour:
-        spent = "quota_professional_hour"
-    if spent is None and day_count > limits.per_day:
-        spent = "daily_quota"
+        ops.append(Incr(f"{pro}:slow:{hour}", HOUR + 60))
     if limits.practice:
-        practice = f"q:practice:{limits.practice}"
-        practice_hour = counters.incr(f"{practice}:h:{hour}", ttl=HOUR + 60)
-        practice_day = counters.incr(f"{practice}:d:{day_key}", ttl=2 * DAY)
-        if spent is None and limits.practice_per_hour and practice_hour > limits.practice_per_hour:
-            spent = "quota_practice_hour"
-        if spent is None and limits.practice_per_day and practice_day > limits.practice_per_day:
-            spent = "quota_practice_day"
+        ops += [Incr(f"{practice}:h:{hour}", HOUR + 60), Incr(f"{practice}:d:{day_key}", 2 * DAY)]
+    counts = iter(counters.run(ops))  # one round trip: every limit counts, spent or not
+    hour_count, day_count = next(counts), next(counts)
+    slowed = next(counts) if limits.slow_per_hour is not None else 0
+    practice_hour, practice_day = (next(counts), next(counts)) if limits.practice else (0, 0)
+    # Without a practice key, its counts stay 0 and its limits (None or positive) never bite.
+    checks = (  # in this order: the first limit spent names the refusal
+        ("slowed_down", slowed, limits.slow_per_hour),
+        ("quota_professional_hour", hour_count, limits.per_hour),
+        ("daily_quota", day_count, limits.per_day),
+        ("quota_practice_hour", practice_hour, limits.practice_per_hour or None),
+        ("quota_practice_day", practice_day, limits.practice_per_day or None),
+    )
+    spent = next(
+        (reason for reason, count, limit in checks if limit is not None and count > limit), None
+    )
     if spent is not None:
         raise QuotaExceeded(_MESSAGES[spent], reason=spent)
     return QuotaCounts(hour=hour_count, day=day_count)
