@@ -49,11 +49,22 @@ class DisclosureLog(models.Model):
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
     )
+    # No single-column index on these two: the (professional, occurred_at) and (beneficiary,
+    # occurred_at) indexes below lead with them and serve every lookup by either, so a second
+    # index would only slow each insert (one per rights check).
     professional = models.ForeignKey(
-        "providers.Professional", null=True, on_delete=models.PROTECT, related_name="+"
+        "providers.Professional",
+        null=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
     )
     beneficiary = models.ForeignKey(
-        "registry.Beneficiary", null=True, on_delete=models.PROTECT, related_name="+"
+        "registry.Beneficiary",
+        null=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
     )
     fields_disclosed = models.JSONField(default=list)
     ip_address = models.GenericIPAddressField(null=True)
