@@ -23,6 +23,8 @@ BIN = Path(sys.executable).parent
 TIERSPAYANT = str(BIN / "tierspayant")
 PG_ADMIN_URL = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432/postgres")
 AS_OF = "2026-11-29"  # generated files and checks use this date, so runs are comparable
+# PostgreSQL settings printed with every figure: they decide bulk-write speed (WAL, checkpoints)
+PG_SETTINGS = ("shared_buffers", "max_wal_size", "checkpoint_timeout", "wal_compression")
 
 
 def machine_facts(pg_url: str | None = None) -> dict[str, Any]:
@@ -39,7 +41,9 @@ def machine_facts(pg_url: str | None = None) -> dict[str, Any]:
         try:
             with psycopg.connect(pg_url, connect_timeout=3) as conn:
                 facts["postgresql"] = conn.execute("SHOW server_version").fetchone()[0]
-                facts["pg_shared_buffers"] = conn.execute("SHOW shared_buffers").fetchone()[0]
+                # The server settings that decide bulk-write speed (WAL volume, checkpoints).
+                for setting in PG_SETTINGS:
+                    facts[f"pg_{setting}"] = conn.execute(f"SHOW {setting}").fetchone()[0]
         except psycopg.Error:
             facts["postgresql"] = None
     return facts

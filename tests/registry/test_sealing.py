@@ -13,6 +13,7 @@ from tierspayant.crypto.fields import DecryptionError, decrypt_field
 from tierspayant.crypto.keys import Keyring, parse_key_spec
 from tierspayant.registry.member_file.parsing import MemberLine
 from tierspayant.registry.member_file.sealing import seal_lines
+from tierspayant.registry.models import Beneficiary
 from tierspayant.registry.services import IDENTITY_PURPOSE
 
 TWO_INDEX_KEYS = Keyring(
@@ -67,11 +68,32 @@ def test_tokens_decrypt_and_indexes_match(nir: str, birth: datetime.date) -> Non
         decrypt_field(keys, sealed.nir_ciphertext, column="birth_date", **where)
 
 
+MS = datetime.timedelta(milliseconds=1)
+
+
+def created_at(row_id: str) -> datetime.datetime:
+    """The creation instant a version 7 id carries: its first 48 bits, in ms (RFC 9562)."""
+    millis = uuid.UUID(row_id).int >> 80
+    return datetime.datetime.fromtimestamp(millis / 1000, tz=datetime.UTC)
+
+
 def test_each_line_gets_its_own_row_and_nonce() -> None:
+    before = datetime.datetime.now(datetime.UTC)
     sealed = seal_lines(TWO_INDEX_KEYS, [line("284076912304595", datetime.date(1984, 7, 2))] * 3)
+    after = datetime.datetime.now(datetime.UTC)
     assert len({s.row_id for s in sealed}) == 3
-    for s in sealed:  # canonical UUID4 text, as Django writes str(uuid.uuid4())
-        assert str(uuid.UUID(s.row_id, version=4)) == s.row_id
-        assert uuid.UUID(s.row_id).version == 4
+    for s in sealed:  # canonical text, as Django writes str(uuid.UUID)
+        assert str(uuid.UUID(s.row_id)) == s.row_id
+        assert uuid.UUID(s.row_id).version == 7
+        assert uuid.UUID(s.row_id).variant == uuid.RFC_4122
+        assert before - MS <= created_at(s.row_id) <= after
+    # time-ordered: a batch's rows land at the right edge of the primary-key index
+    assert [s.row_id for s in sealed] == sorted(s.row_id for s in sealed)
     assert len({s.nir_ciphertext for s in sealed}) == 3
     assert len({s.identity_indexes for s in sealed}) == 1
+
+
+def test_rows_made_one_by_one_get_the_same_kind_of_id() -> None:
+    first, second = Beneficiary().id, Beneficiary().id  # the model's default
+    assert (first.version, second.version) == (7, 7)
+    assert first < second

@@ -10,7 +10,6 @@ by birth date and rang de naissance.
 from __future__ import annotations
 
 import datetime
-import uuid
 
 from django.conf import settings
 from django.db import models
@@ -18,6 +17,7 @@ from django.db import models
 from tierspayant.crypto.fields import decrypt_field
 from tierspayant.crypto.keys import KeySet
 from tierspayant.registry.choices import ContractType, Domain, Quality
+from tierspayant.registry.row_ids import new_row_id
 
 
 class Insurer(models.Model):
@@ -70,13 +70,13 @@ class Contract(models.Model):
 
 
 class Beneficiary(models.Model):
-    """A person covered by a contract. ``id`` is a UUID made before insert, because the
-    ciphertexts' associated data names the row. Rights run from ``rights_start`` to
-    ``rights_end`` inclusive (None: open-ended)."""
+    """A person covered by a contract. ``id`` is a UUID (version 7, ``registry.row_ids``)
+    made before insert, because the ciphertexts' associated data names the row. Rights run
+    from ``rights_start`` to ``rights_end`` inclusive (None: open-ended)."""
 
     TABLE = "registry_beneficiary"
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    id = models.UUIDField(primary_key=True, default=new_row_id, editable=False)
     contract = models.ForeignKey(Contract, on_delete=models.PROTECT, related_name="beneficiaries")
     nir_ciphertext = models.TextField(editable=False)
     birth_date_ciphertext = models.TextField(editable=False)

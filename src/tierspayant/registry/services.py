@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime
-import uuid
 
 from django.db import transaction
 
@@ -13,6 +12,7 @@ from tierspayant.crypto.keys import Keyring
 from tierspayant.registry.choices import ContractType, Domain, Quality
 from tierspayant.registry.models import Beneficiary, Contract, Insurer
 from tierspayant.registry.nir import InvalidNIR, normalize_nir
+from tierspayant.registry.row_ids import new_row_id
 
 IDENTITY_PURPOSE = "beneficiary-identity"
 
@@ -94,7 +94,7 @@ def build_beneficiary(
         raise InvalidRegisterEntry("rang", "le rang de naissance va de 1 à 9")
     if rights_end is not None and rights_end < rights_start:
         raise InvalidRegisterEntry("rights_end", "la fin des droits précède leur début")
-    row_id = uuid.uuid4()
+    row_id = new_row_id()
     table = Beneficiary.TABLE
     return Beneficiary(
         id=row_id,

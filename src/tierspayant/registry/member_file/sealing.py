@@ -5,8 +5,9 @@ The tokens are those of ``crypto.fields.encrypt_field`` (``"<key id>:<urlsafe ba
 indexes those of ``crypto.blind_index.blind_index_candidates`` (``"<key id>$<hex HMAC-SHA256>"``
 over the parts joined by U+001F after the purpose), as ``registry.services.build_beneficiary``
 writes them. Per batch, one AES-GCM context, one keyed HMAC per index key (``cryptography``'s,
-copied per line) and one random draw for all row ids and nonces are made instead of one per
-field: several times faster than calling the helpers line by line.
+copied per line) and one random draw for all nonces are made instead of one per field:
+several times faster than calling the helpers line by line. Row ids come from
+``registry.row_ids`` (UUID version 7).
 ``tests/registry/test_sealing.py`` proves the formats equal.
 """
 
@@ -25,13 +26,14 @@ from tierspayant.crypto.fields import NONCE_BYTES
 from tierspayant.crypto.keys import Keyring
 from tierspayant.registry.member_file.parsing import MemberLine
 from tierspayant.registry.models import Beneficiary
+from tierspayant.registry.row_ids import new_row_id_texts
 from tierspayant.registry.services import IDENTITY_PURPOSE
 
 _UNIT_SEPARATOR = "\x1f"  # as crypto.blind_index
 
 
 class SealedLine(NamedTuple):
-    """What the register stores for a line: a fresh row id (UUID4, canonical text form), the
+    """What the register stores for a line: a fresh row id (UUID7, canonical text form), the
     two ciphertexts bound to it, and the identity index under every known index key (active
     first)."""
 
@@ -44,8 +46,9 @@ class SealedLine(NamedTuple):
 def seal_lines(keyring: Keyring, lines: Sequence[MemberLine]) -> list[SealedLine]:
     """Encrypt NIR and birth date and compute identity indexes for ``lines`` (same order).
 
-    Each line gets a new UUID4 row id; for a line that updates an existing beneficiary the
-    id and ciphertexts are simply not used (the stored ones stay, bound to their row).
+    Each line gets a new row id (``registry.row_ids``); for a line that updates an existing
+    beneficiary the id and ciphertexts are simply not used (the stored ones stay, bound to
+    their row).
     """
     encrypt = AESGCM(keyring.encryption.active).encrypt
     prefix = f"{keyring.encryption.active_id}:"
@@ -54,11 +57,10 @@ def seal_lines(keyring: Keyring, lines: Sequence[MemberLine]) -> list[SealedLine
     nir_aad = f"{Beneficiary.TABLE}|nir|"
     birth_aad = f"{Beneficiary.TABLE}|birth_date|"
     nonces = os.urandom(len(lines) * 2 * NONCE_BYTES)
-    ids = os.urandom(len(lines) * 16).hex()
+    ids = new_row_id_texts(len(lines))
     sealed = []
     for n, line in enumerate(lines):
-        h = ids[32 * n : 32 * n + 32]  # UUID4 from 16 random bytes: set version and variant
-        rid = f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{_VARIANT[h[16]]}{h[17:20]}-{h[20:]}"
+        rid = ids[n]
         at = 2 * NONCE_BYTES * n
         nonce_nir = nonces[at : at + NONCE_BYTES]
         nonce_birth = nonces[at + NONCE_BYTES : at + 2 * NONCE_BYTES]
@@ -87,8 +89,6 @@ def seal_lines(keyring: Keyring, lines: Sequence[MemberLine]) -> list[SealedLine
     return sealed
 
 
-#: The high hex digit of a UUID's 9th byte with the RFC 4122 variant bits set (10xx).
-_VARIANT = {f"{d:x}": f"{8 | (d & 3):x}" for d in range(16)}
 _URLSAFE = bytes.maketrans(b"+/", b"-_")
 
 
