@@ -15,6 +15,8 @@ and column names (``# noqa: S608``); every value is a bound parameter.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -131,9 +133,9 @@ class Staging:
             f"OR b.rights_end {differs} s.rights_end)"
         )
         self.lookups = [f"lookup_{k}" for k in range(key_count)]
-        # SQLite plans joins with indexes only; PostgreSQL hash-joins on the chunk instead, so
-        # its tables have none to maintain (a first import never probes the claims: no line
-        # matches; a re-run scans them once a chunk, as it scans the register).
+        # SQLite plans joins with indexes only. On PostgreSQL the staging and claims tables have
+        # none to maintain: the chunk probes the register through its unique index (see
+        # match), and the claims are scanned once a chunk only when some line matched.
         line_no = "bigint" if self.postgres else "integer PRIMARY KEY"
         uuid_type = "uuid" if self.postgres else "char(32)"
         lookup_columns = ", ".join(f"{name} varchar(90) NOT NULL" for name in self.lookups)
@@ -223,22 +225,52 @@ class Staging:
             )
             in_chunk = [(int(a), int(b)) for a, b in cursor.fetchall()]
             self._delete(cursor, in_chunk)
-            for position, lookup in enumerate(self.lookups):
+            matched = 0
+            with self._probing(cursor):
+                for position in range(len(self.lookups)):
+                    cursor.execute(self.probe_sql(position, unmatched))
+                    matched += max(cursor.rowcount, 0)
+            earlier_chunk: dict[int, int] = {}
+            if matched:  # a first import matches nothing: the claims need no scan
                 cursor.execute(
-                    f"INSERT INTO {MATCHES} (line_no, target_id, changed, ending) "  # noqa: S608
-                    f"SELECT s.line_no, b.id, {self._changed}, {_ENDING} FROM {TABLE} s "
-                    + f"JOIN {_TARGET} b ON b.identity_index = s.{lookup} "
-                    "AND b.contract_id = s.contract_id AND b.rang = s.rang"
-                    + (f" WHERE {unmatched}" if position else "")
+                    f"SELECT s.line_no, b.line_no FROM {MATCHES} s "  # noqa: S608
+                    + f"JOIN {CLAIMS} b ON b.target_id = s.target_id"
                 )
-            cursor.execute(
-                f"SELECT s.line_no, b.line_no FROM {MATCHES} s "  # noqa: S608
-                + f"JOIN {CLAIMS} b ON b.target_id = s.target_id"
-            )
-            earlier_chunk = {int(a): int(b) for a, b in cursor.fetchall()}
+                earlier_chunk = {int(a): int(b) for a, b in cursor.fetchall()}
             self._delete(cursor, list(earlier_chunk.items()))
         pairs = [(line, earlier_chunk.get(first, first)) for line, first in in_chunk]
         return sorted(pairs + list(earlier_chunk.items()))
+
+    def probe_sql(self, position: int, unmatched: str) -> str:
+        """The statement matching the chunk's lines with the register under index key number
+        ``position`` (0: the active key; later keys only for lines still unmatched)."""
+        lookup = self.lookups[position]
+        return (
+            f"INSERT INTO {MATCHES} (line_no, target_id, changed, ending) "  # noqa: S608
+            f"SELECT s.line_no, b.id, {self._changed}, {_ENDING} FROM {TABLE} s "
+            + f"JOIN {_TARGET} b ON b.identity_index = s.{lookup} "
+            "AND b.contract_id = s.contract_id AND b.rang = s.rang"
+            + (f" WHERE {unmatched}" if position else "")
+        )
+
+    @contextlib.contextmanager
+    def _probing(self, cursor: Any) -> Iterator[None]:
+        """Within the chunk's transaction, make PostgreSQL probe the register's unique index
+        once per staged line (nested loop) for the statements run inside.
+
+        Left to itself, the planner hash-joins the chunk with the whole register: a full scan
+        of the register per chunk, so an import slows as the register grows (at 8.4 million
+        rows, 5.0 s per 150,000-line chunk against 0.5 s for the index probes, measured; the
+        planner prices the probes as random reads from disk, while the index is cached).
+        """
+        if not self.postgres:
+            yield
+            return
+        cursor.execute("SET LOCAL enable_hashjoin = off")
+        cursor.execute("SET LOCAL enable_mergejoin = off")
+        yield  # on an error the transaction rolls back, and these settings with it
+        cursor.execute("SET LOCAL enable_hashjoin = on")
+        cursor.execute("SET LOCAL enable_mergejoin = on")
 
     def _delete(self, cursor: Any, pairs: list[tuple[int, int]]) -> None:
         """Delete the staged (and matched) lines named first in ``pairs``."""
