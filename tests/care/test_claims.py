@@ -10,6 +10,7 @@ import pytest
 
 from tests.care.conftest import NOW, TODAY, approve, invoice, make_patient
 from tests.factories import make_professional
+from tierspayant.audit.models import DisclosureLog
 from tierspayant.claims.choices import ClaimStatus
 from tierspayant.claims.models import Claim
 from tierspayant.priorauth.choices import ApprovalStatus
@@ -38,6 +39,14 @@ def test_invoicing_an_approval_uses_it_and_takes_over_its_commitment(config) -> 
     approval.refresh_from_db()
     assert approval.status == ApprovalStatus.USED
     assert claim.approval_id == approval.pk
+    # each read of the patient's rights is logged with why it was made
+    logged = DisclosureLog.objects.filter(
+        pk__in=[approval.disclosure_log_id, claim.disclosure_log_id]
+    ).order_by("pk")
+    assert [(row.purpose, row.beneficiary_id) for row in logged] == [
+        ("prior_approval", patient.beneficiary.pk),
+        ("claim", patient.beneficiary.pk),
+    ]
     active = Commitment.objects.filter(released_at__isnull=True)
     assert [c.source for c in active] == ["claim"]
     with pytest.raises(InvalidCareRequest) as caught:

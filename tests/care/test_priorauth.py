@@ -49,10 +49,11 @@ def test_class_b_glasses_are_decided_at_once_with_the_engine_amounts(config) -> 
         ("2208756", "left", D("0.03"), D("0.00"), D("119.97"), ["CEILING_EXHAUSTED"]),
     ]
     row = DisclosureLog.objects.get(pk=approval.disclosure_log_id)
-    assert (row.professional_id, row.beneficiary_id, row.outcome) == (
+    assert (row.professional_id, row.beneficiary_id, row.outcome, row.purpose) == (
         optician.pk,
         patient.beneficiary.pk,
         "covered",
+        "prior_approval",
     )
 
 

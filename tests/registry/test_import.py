@@ -16,6 +16,7 @@ from django.db import connection
 
 from tests.registry.conftest import FIXTURES, member_row
 from tierspayant.crypto.keys import Keyring, parse_key_spec
+from tierspayant.registry.member_file import server
 from tierspayant.registry.member_file.importer import ImportInterrupted
 from tierspayant.registry.member_file.parsing import MemberFileError
 from tierspayant.registry.models import Beneficiary, Contract
@@ -325,3 +326,21 @@ def test_summary_fields_are_documented() -> None:
     doc = (FIXTURES.parents[1] / "docs" / "member-file.md").read_text(encoding="utf-8")
     for name in [f.name for f in dataclasses.fields(ImportSummary)] + ["rows_per_s"]:
         assert f"`{name}`" in doc, name
+
+
+def test_a_large_file_gets_a_word_on_slow_server_settings(tmp_path, capsys, monkeypatch) -> None:
+    """The import names, on stderr, the PostgreSQL settings that would slow a file this size
+    (the threshold lowered so that a fixture counts as large); nothing on SQLite."""
+    monkeypatch.setattr(server, "LARGE_FILE_BYTES", 0)
+    call_command(
+        "import_members",
+        str(FIXTURES / "adherents-exemple.csv"),
+        "--json",
+        "--report",
+        str(tmp_path / "erreurs.csv"),
+    )
+    out, err = capsys.readouterr()
+    settings = server.read_settings(connection)
+    expected = [f"Attention : {note}" for note in server.advice(settings)] if settings else []
+    assert err.splitlines() == expected
+    assert json.loads(out)["rejected"] == 0  # the summary on stdout stays one JSON object

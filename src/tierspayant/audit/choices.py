@@ -13,9 +13,12 @@ class Channel(models.TextChoices):
 
 
 class Purpose(models.TextChoices):
-    """Why the data was asked for."""
+    """Why the data was asked for: a rights check on its own, or the identification of the
+    patient of a prior-approval request or of a claim (both go through the rights check)."""
 
     RIGHTS_CHECK = "rights_check", "Vérification des droits"
+    PRIOR_APPROVAL = "prior_approval", "Demande d'accord préalable"
+    CLAIM = "claim", "Facture de tiers payant"
 
 
 class Outcome(models.TextChoices):

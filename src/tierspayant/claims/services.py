@@ -22,6 +22,7 @@ from decimal import Decimal
 
 from django.db import IntegrityError, transaction
 
+from tierspayant.audit.choices import Purpose
 from tierspayant.audit.services import RequestContext
 from tierspayant.claims.choices import ClaimStatus
 from tierspayant.claims.models import Claim, ClaimLine
@@ -166,6 +167,7 @@ def submit_claim(
         context=context,
         now=now,
         today=today,
+        purpose=Purpose.CLAIM,
         step_up_verified_at=step_up_verified_at,
     )
     if existing is not None:

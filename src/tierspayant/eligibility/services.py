@@ -184,6 +184,7 @@ def check_rights(
     daily_quota: int | None = None,
     policy: GuardPolicy | None = None,
     step_up_verified_at: datetime.datetime | None = None,
+    purpose: Purpose = Purpose.RIGHTS_CHECK,
 ) -> RightsCheckResult:
     """Answer a rights check and log it (one row, always).
 
@@ -191,7 +192,8 @@ def check_rights(
     is given (and the guard's day window). ``policy`` holds quotas and thresholds (default
     :data:`guard.policy.DEFAULT_POLICY`); ``daily_quota`` caps the account's day whatever its
     profession (None: the profession's quota alone); ``step_up_verified_at`` is when the
-    caller's session last proved a second factor (portal; None elsewhere).
+    caller's session last proved a second factor (portal; None elsewhere); ``purpose`` is
+    why the check is made, as logged (a prior approval's or a claim's identification).
 
     Raises, after logging the refusal with its reason: :class:`InvalidRightsCheck` (bad
     input), ``guard.PortalLocked`` (lockdown, portal only), ``guard.AccountSuspended``,
@@ -205,7 +207,7 @@ def check_rights(
         return record_disclosure(
             context=context,
             professional=professional,
-            purpose=Purpose.RIGHTS_CHECK,
+            purpose=purpose,
             outcome=outcome,
             occurred_at=now,
             **kwargs,  # type: ignore[arg-type]

@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
-from tierspayant.audit.choices import Outcome
+from tierspayant.audit.choices import Outcome, Purpose
 from tierspayant.audit.models import DisclosureLog
 from tierspayant.audit.services import RequestContext
 from tierspayant.eligibility.services import InvalidRightsCheck, RightsCheckInput, check_rights
@@ -86,9 +86,13 @@ def identify(
     context: RequestContext,
     now: datetime.datetime,
     today: datetime.date,
+    purpose: Purpose,
     step_up_verified_at: datetime.datetime | None = None,
 ) -> Identified:
     """Run the rights check for ``identity`` on ``care_date`` and return the beneficiary.
+
+    ``purpose`` (``prior_approval`` or ``claim``) is written to the disclosure log, so the
+    log says why each person's data was read.
 
     Raises BeneficiaryNotFound (no match), InvalidCareRequest (bad identity field, or
     ``rang`` when twins need it; ``care_date`` errors are renamed ``date_field``), and the
@@ -113,6 +117,7 @@ def identify(
             daily_quota=config.daily_quota,
             policy=config.policy,
             step_up_verified_at=step_up_verified_at,
+            purpose=purpose,
         )
     except InvalidRightsCheck as exc:
         field = date_field if exc.field == "care_date" else exc.field

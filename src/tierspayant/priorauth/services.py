@@ -15,6 +15,7 @@ from decimal import Decimal
 
 from django.db import transaction
 
+from tierspayant.audit.choices import Purpose
 from tierspayant.audit.services import RequestContext
 from tierspayant.coverage import CoverageResult, History, ReasonCode
 from tierspayant.priorauth.adjudication import (
@@ -134,6 +135,7 @@ def request_prior_approval(
         context=context,
         now=now,
         today=today,
+        purpose=Purpose.PRIOR_APPROVAL,
         step_up_verified_at=step_up_verified_at,
     )
     beneficiary = found.beneficiary

@@ -16,9 +16,11 @@ from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import connection
 from django.utils import timezone
 from tqdm import tqdm
 
+from tierspayant.registry.member_file import server
 from tierspayant.registry.member_file.importer import (
     BATCH_LINES,
     CHUNK_LINES,
@@ -79,6 +81,10 @@ class Command(BaseCommand):
         workers = max(0, options["workers"])
         show_bar = not options["json"] and sys.stdout.isatty()
         size = path.stat().st_size if path.is_file() else None
+        if size is not None and size >= server.LARGE_FILE_BYTES:
+            found = server.read_settings(connection)  # None on SQLite
+            for note in server.advice(found) if found else []:
+                self.stderr.write(f"Attention : {note}")
         try:
             with (
                 ErrorReport(report_path) as report,
