@@ -176,7 +176,7 @@ def test_a_rights_check_costs_three_redis_round_trips(monkeypatch: pytest.Monkey
     features = gather(
         counters, lookup(pro, prefix, NIR_1, f"10.{prefix}.0.1"), key=KEY, has_history=True
     )
-    assert trips.sent == 3  # eleven feature counters, then four first-time follow-ups
+    assert trips.sent == 3  # nine feature counters, then four first-time follow-ups
     assert (features.pattern, features.networks_today, features.practices_on_network) == (1, 1, 1)
     gather(counters, lookup(pro, prefix, NIR_1, f"10.{prefix}.0.1"), key=KEY, has_history=True)
     assert trips.sent == 4  # nothing new: no follow-up round trip
@@ -211,6 +211,18 @@ def test_redis_counters_expire_and_read_like_limits_own(monkeypatch: pytest.Monk
             "quota_practice_day",
         ),
         (QuotaLimits(per_hour=5, per_day=9, practice_per_hour=1), 5, None),  # no practice key
+        # several spent at once: the first in order names it
+        (QuotaLimits(per_hour=1, per_day=1, slow_per_hour=1), 2, "slowed_down"),
+        (
+            QuotaLimits(per_hour=1, per_day=1, practice="siret:7", practice_per_hour=1),
+            2,
+            "quota_professional_hour",
+        ),
+        (
+            QuotaLimits(per_hour=None, per_day=1, practice="siret:7", practice_per_day=1),
+            2,
+            "daily_quota",
+        ),
     ],
 )
 @pytest.mark.parametrize("backend", ["memory", "redis"])

@@ -13,7 +13,9 @@ import pytest
 from django.test import Client
 
 from tests.auth_helpers import password_step
+from tests.redis_helpers import redis_uri
 from tierspayant.crypto.keys import generate_key_spec
+from tierspayant.guard.checks import redis_can_batch
 
 pytestmark = pytest.mark.django_db
 SRC = Path(__file__).resolve().parents[1] / "src"
@@ -33,7 +35,7 @@ def test_check_deploy_is_clean_with_production_settings() -> None:
             "TIERSPAYANT_ALLOWED_HOSTS": "portail.tierspayant.example",
             "TIERSPAYANT_WEBAUTHN_RP_ID": "portail.tierspayant.example",
             "TIERSPAYANT_WEBAUTHN_ORIGINS": "https://portail.tierspayant.example",
-            "REDIS_URL": "redis://127.0.0.1:6379/0",
+            "REDIS_URL": redis_uri(),  # a real Redis: check --deploy asks its version
         }
     )
     result = _check_deploy(env)
@@ -44,6 +46,28 @@ def test_check_deploy_is_clean_with_production_settings() -> None:
     result = _check_deploy(env)
     assert result.returncode == 1
     assert "tierspayant.G001" in result.stderr
+    # A Redis that cannot be asked its version (none listens on port 1): said, not hidden.
+    env["REDIS_URL"] = "redis://127.0.0.1:1/0"
+    result = _check_deploy(env)
+    assert result.returncode == 1
+    assert "tierspayant.G002" in result.stderr and "127.0.0.1:1" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("version", "batches"),
+    [
+        ("7.0.15", True),
+        ("7.2.4", True),
+        ("8.0.0", True),
+        ("10.1", True),
+        ("6.2.14", False),
+        ("5.0.7", False),
+        ("7", False),
+        ("", False),
+    ],
+)
+def test_the_guard_needs_redis_7_for_its_batched_counters(version: str, batches: bool) -> None:
+    assert redis_can_batch(version) is batches
 
 
 def _check_deploy(env: dict[str, str]) -> subprocess.CompletedProcess[str]:

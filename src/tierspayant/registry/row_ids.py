@@ -3,9 +3,11 @@
 A version 7 id starts with the creation time in milliseconds (UTC), so rows created together
 get neighbouring ids: a bulk import appends to the right edge of the primary-key index instead
 of touching a random page of it for every row, which is what slowed the 20-million import
-(issue 7) once that index outgrew memory. The rest of the id is random and unique; what it
-shows is when the row was created, which the register records anyway. Ids are made before
-insert because the ciphertexts' associated data names the row.
+(issue 7) once that index outgrew memory. The rest of the id is random and unique. The id
+shows when its row was created, to the millisecond, wherever it appears (back-office URLs,
+the insurer's AuditEvent export, breach exports): when a file was imported, nothing about
+the person. Ids are made before insert because the ciphertexts' associated data names the
+row.
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from django.db.backends.base.base import BaseDatabaseWrapper
 
-#: Settings read, with the unit PostgreSQL reports them in (``pg_settings.unit``).
+#: Settings read (``pg_settings.setting``: MB, text and 8 kB pages respectively).
 SETTINGS = ("max_wal_size", "wal_compression", "shared_buffers")
 #: A file this large (bytes, about 700,000 lines) makes the settings worth a word.
 LARGE_FILE_BYTES = 100 * 2**20

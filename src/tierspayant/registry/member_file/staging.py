@@ -29,6 +29,8 @@ from tierspayant.registry.models import Beneficiary
 TABLE = "member_import_staging"
 CLAIMS = "member_import_claims"
 MATCHES = "member_import_matches"
+#: The staged line ``s`` matched no register row yet.
+UNMATCHED = f"NOT EXISTS (SELECT 1 FROM {MATCHES} m WHERE m.line_no = s.line_no)"  # noqa: S608
 _TARGET = Beneficiary._meta.db_table
 #: Columns the merge writes; any other column of the register gets its model default.
 _WRITTEN = {
@@ -177,6 +179,10 @@ class Staging:
                 f"target_id {uuid_type} NOT NULL, changed boolean NOT NULL, "
                 "ending boolean NOT NULL)"
             )
+            if self.postgres and key_count > 1:
+                # Probes under an older index key skip the lines already matched, one lookup
+                # per staged line (see match): without this index, each scans the matches.
+                cursor.execute(f"CREATE INDEX {MATCHES}_line ON {MATCHES} (line_no)")
 
     def drop(self) -> None:
         """Remove the temporary tables (they would go with the connection anyway)."""
@@ -207,7 +213,6 @@ class Staging:
         in this chunk, or a register row an earlier chunk's line already claimed. Returns
         (line, earliest line with that key) pairs in line order. Run it in a transaction."""
         same = "s.lookup_0 = d.lookup_0 AND s.contract_id = d.contract_id AND s.rang = d.rang"
-        unmatched = f"NOT EXISTS (SELECT 1 FROM {MATCHES} m WHERE m.line_no = s.line_no)"  # noqa: S608
         with self.connection.cursor() as cursor:
             if self.postgres:
                 # Compiling these few big statements costs more than it saves (~50 ms each);
@@ -225,11 +230,11 @@ class Staging:
             )
             in_chunk = [(int(a), int(b)) for a, b in cursor.fetchall()]
             self._delete(cursor, in_chunk)
-            matched = 0
+            matched = False
             with self._probing(cursor):
                 for position in range(len(self.lookups)):
-                    cursor.execute(self.probe_sql(position, unmatched))
-                    matched += max(cursor.rowcount, 0)
+                    cursor.execute(self.probe_sql(position))
+                    matched = matched or cursor.rowcount != 0  # -1 (unknown) counts as some
             earlier_chunk: dict[int, int] = {}
             if matched:  # a first import matches nothing: the claims need no scan
                 cursor.execute(
@@ -241,7 +246,7 @@ class Staging:
         pairs = [(line, earlier_chunk.get(first, first)) for line, first in in_chunk]
         return sorted(pairs + list(earlier_chunk.items()))
 
-    def probe_sql(self, position: int, unmatched: str) -> str:
+    def probe_sql(self, position: int) -> str:
         """The statement matching the chunk's lines with the register under index key number
         ``position`` (0: the active key; later keys only for lines still unmatched)."""
         lookup = self.lookups[position]
@@ -250,7 +255,7 @@ class Staging:
             f"SELECT s.line_no, b.id, {self._changed}, {_ENDING} FROM {TABLE} s "
             + f"JOIN {_TARGET} b ON b.identity_index = s.{lookup} "
             "AND b.contract_id = s.contract_id AND b.rang = s.rang"
-            + (f" WHERE {unmatched}" if position else "")
+            + (f" WHERE {UNMATCHED}" if position else "")
         )
 
     @contextlib.contextmanager
@@ -266,11 +271,21 @@ class Staging:
         if not self.postgres:
             yield
             return
+        if not self.connection.in_atomic_block:  # SET LOCAL outside one does nothing
+            raise RuntimeError("_probing needs the chunk's transaction")
+        cursor.execute(
+            "SELECT current_setting('enable_hashjoin'), current_setting('enable_mergejoin')"
+        )
+        hashjoin, mergejoin = cursor.fetchone()
         cursor.execute("SET LOCAL enable_hashjoin = off")
         cursor.execute("SET LOCAL enable_mergejoin = off")
         yield  # on an error the transaction rolls back, and these settings with it
-        cursor.execute("SET LOCAL enable_hashjoin = on")
-        cursor.execute("SET LOCAL enable_mergejoin = on")
+        # Back to what the session had (an operator's role settings stay in force).
+        cursor.execute(
+            "SELECT set_config('enable_hashjoin', %s, true), "
+            "set_config('enable_mergejoin', %s, true)",
+            [hashjoin, mergejoin],
+        )
 
     def _delete(self, cursor: Any, pairs: list[tuple[int, int]]) -> None:
         """Delete the staged (and matched) lines named first in ``pairs``."""
@@ -287,7 +302,6 @@ class Staging:
         the same transaction. Existing rows keep their id, ciphertexts and index (the identity
         is the key, so they cannot differ); only names, quality and rights are updated. Every
         line's register row is then claimed, for :meth:`match` in the next chunks."""
-        unmatched = f"NOT EXISTS (SELECT 1 FROM {MATCHES} m WHERE m.line_no = s.line_no)"  # noqa: S608
         with self.connection.cursor() as cursor:
             cursor.execute(
                 f"SELECT (SELECT COUNT(*) FROM {TABLE}), COUNT(*), "  # noqa: S608
@@ -314,7 +328,7 @@ class Staging:
                     f"INSERT INTO {_TARGET} ({columns}{extra_columns}) "  # noqa: S608
                     "SELECT new_id, contract_id, nir_ct, birth_ct, lookup_0, rang, last_name, "
                     f"first_name, quality, rights_start, rights_end{marks} FROM {TABLE} s "
-                    f"WHERE {unmatched} ORDER BY lookup_0",
+                    f"WHERE {UNMATCHED} ORDER BY lookup_0",
                     extra_values,
                 )
             cursor.execute(
