@@ -39,7 +39,7 @@ from tierspayant.registry.member_file.parsing import (
     read_header,
 )
 from tierspayant.registry.member_file.pipeline import checked_batches
-from tierspayant.registry.member_file.staging import MergeCounts, Staging
+from tierspayant.registry.member_file.staging import MergeCounts, Staging, staged_line
 
 BATCH_LINES = 5_000
 CHUNK_LINES = 150_000
@@ -254,7 +254,7 @@ def _run(
                 if isinstance(contract, LineError):
                     errors.append(contract)
                 else:
-                    created_rows.append(f"{line.line}\t{contract}\t{row}\n")
+                    created_rows.append(staged_line(line.line, contract, row))
             errors.sort()
             rows += "".join(created_rows)
         for error in errors:

@@ -25,7 +25,7 @@ from tierspayant.registry.member_file.parsing import (
     check_raw_line,
 )
 from tierspayant.registry.member_file.sealing import seal_lines
-from tierspayant.registry.member_file.staging import staged_row
+from tierspayant.registry.member_file.staging import staged_line, staged_row
 
 
 class CheckedBatch(NamedTuple):
@@ -75,7 +75,7 @@ def check_batch(
         if contract is None:
             pending.append((line, staged_row(line, seal)))
         else:
-            rows.append(f"{line.line}\t{contract}\t{staged_row(line, seal)}\n")
+            rows.append(staged_line(line.line, contract, staged_row(line, seal)))
     return CheckedBatch(last, read, errors, "".join(rows), len(rows), pending)
 
 

@@ -83,7 +83,7 @@ def staged_row(line: MemberLine, sealed: SealedLine) -> str:
     """The staged columns of a valid line after line number and contract id, in ``COPY`` text
     format (tab-separated, ``\\N`` for null, no line break): identity indexes (one per index
     key), rang, row id (32 hex digits), the two ciphertexts, names, quality, rights period
-    (ISO dates). Prefix ``"<line>\\t<contract id>\\t"`` and end with ``"\\n"`` to stage it."""
+    (ISO dates). :func:`staged_line` makes it a line to stage."""
     end = line.rights_end
     return "\t".join(
         (
@@ -99,6 +99,12 @@ def staged_row(line: MemberLine, sealed: SealedLine) -> str:
             end.isoformat() if end else _NULL,
         )
     )
+
+
+def staged_line(line_no: int, contract_id: int, row: str) -> str:
+    """A line for :meth:`Staging.load`: file line number, contract id and a
+    :func:`staged_row`, tab-separated, ending with a line break."""
+    return f"{line_no}\t{contract_id}\t{row}\n"
 
 
 def _unescape(value: str) -> str | None:
@@ -191,9 +197,8 @@ class Staging:
                 cursor.execute(f"DROP TABLE IF EXISTS {table}")
 
     def load(self, rows: str) -> None:
-        """Stage rows in ``COPY`` text format (``"<line>\\t<contract id>\\t"`` +
-        :func:`staged_row` + ``"\\n"`` each): one COPY on PostgreSQL, one ``executemany`` on
-        SQLite."""
+        """Stage rows in ``COPY`` text format (:func:`staged_line` each): one COPY on
+        PostgreSQL, one ``executemany`` on SQLite."""
         if not rows:
             return
         if self.postgres:
