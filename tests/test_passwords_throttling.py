@@ -191,3 +191,37 @@ def test_cool_off_table(earlier_lockouts: int, minutes: int) -> None:
     cache.set(_key(_COUNT, "pro.table"), earlier_lockouts)
     request = RequestFactory().post("/connexion/", {"username": "Pro.Table"})
     assert cool_off(request) == datetime.timedelta(minutes=minutes)
+
+
+def _sign_in(username: str, remote: str) -> int:
+    client = Client(REMOTE_ADDR=remote)
+    return client.post("/connexion/", {"username": username, "password": PASSWORD}).status_code
+
+
+def test_signing_in_to_ones_own_account_does_not_forgive_guesses_on_another() -> None:
+    # Issue 13: two guesses on the victim, then a successful sign-in to the attacker's own
+    # account from the same address, six times over: before the fix, 12 guesses and no lock.
+    make_professional(username="victime")
+    make_professional(username="attaquant")
+    answers = []
+    for _ in range(6):
+        answers += [_fail("victime", "198.51.100.30") for _ in range(2)]
+        _sign_in("attaquant", "198.51.100.30")
+    assert answers == [200, 200] + [429] * 10  # the limit is 3 in tests
+    assert _sign_in("victime", "198.51.100.31") == 429  # the victim's username is locked
+
+
+@pytest.mark.parametrize(
+    ("who_signs_in", "victim_answers"),
+    [
+        ("victime", [200, 200, 429]),  # their own failures are forgiven: a fresh count
+        ("voisin", [429, 429, 429]),  # another account's success forgives nothing
+    ],
+)
+def test_a_success_forgives_only_that_usernames_failures(who_signs_in, victim_answers) -> None:
+    make_professional(username="victime")
+    make_professional(username="voisin")
+    # Two failures, then a success, all from one address (a shared practice's, say).
+    assert [_fail("victime", "198.51.100.59") for _ in range(2)] == [200, 200]
+    assert _sign_in(who_signs_in, "198.51.100.59") == 302
+    assert [_fail("victime", f"198.51.100.{n + 60}") for n in range(3)] == victim_answers

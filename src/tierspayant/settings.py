@@ -273,7 +273,9 @@ TIERSPAYANT_TRUSTED_PROXY_IPS = [
 ]
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_LOCKOUT_TEMPLATE = "portal/locked.html"
-AXES_RESET_ON_SUCCESS = True
+# Off: axes's reset on success also wipes every failure from the client's address, whatever the
+# username. A success forgives that username's failures only (accounts/throttling.py).
+AXES_RESET_ON_SUCCESS = False
 AXES_VERBOSE = False
 AXES_CLIENT_STR_CALLABLE = "tierspayant.accounts.throttling.client_str"  # no username/IP in logs
 AXES_SENSITIVE_PARAMETERS = ["password", "otp_token", "token"]

@@ -12,6 +12,11 @@ Settings (see ``settings.py``):
   for each earlier lockout of the same (normalised) username within 24 h, capped at
   ``TIERSPAYANT_LOGIN_COOLOFF_MAX``. A lock always ends (no permanent lockout an attacker
   could use to deny service, NIST SP 800-63B-4 §3.2.2 rate limiting, at most 100 failures).
+- a successful sign-in forgives the failures of *that username* only (:func:`_forgive_own_failures`;
+  ``AXES_RESET_ON_SUCCESS`` is off). axes's own reset on success also deletes every failure
+  recorded from the client's address, whatever the username: an attacker would then guess
+  a victim's password twice, sign in to their own account from the same address, and start
+  again, never reaching the victim's lock (issue 13).
 - ``AXES_CLIENT_STR_CALLABLE`` points at :func:`client_str`: axes's log lines name a client
   by keyed tags of its username and address, never the values (a username often carries the
   professional's name; an address is personal data), ASVS 5.0 V16.2.5.
@@ -26,7 +31,9 @@ import unicodedata
 from typing import Any
 
 from axes.signals import user_locked_out
+from axes.utils import reset as axes_reset
 from django.conf import settings
+from django.contrib.auth.signals import user_logged_in
 from django.core.cache import cache
 from django.dispatch import receiver
 from django.http import HttpRequest
@@ -100,6 +107,17 @@ def _count_lockout(sender: object, request: HttpRequest, username: str | None, *
     cache.set(count_key, lockouts, _DAY)
     current = cool_off(request)
     cache.set(episode, 1, int(current.total_seconds()))
+
+
+@receiver(user_logged_in)
+def _forgive_own_failures(sender: object, user: Any, **_: Any) -> None:
+    """After a successful password step, delete the failures recorded under this account's
+    (normalised) username, from every address; failures of other usernames stay counted,
+    even those from the same address. (axes's ``reset`` deletes *everything* when given no
+    username: an account without one resets nothing.)"""
+    username = normalise_username(user.get_username())
+    if username:
+        axes_reset(username=username)
 
 
 def _tag(value: object) -> str:
