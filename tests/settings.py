@@ -5,6 +5,7 @@ are the production ones, only their thresholds are smaller so tests reach them q
 """
 
 import os
+import tempfile
 
 os.environ.setdefault(
     "TIERSPAYANT_SECRET_KEY", "test-only-5bq9Zk2rXw7LmN4pT8vY1cF6hJ3dG0sA-not-a-production-secret"
@@ -22,6 +23,18 @@ from tierspayant.settings import *  # noqa: F403
 # Parallel runs against one PostgreSQL server each name their own test database.
 if os.environ.get("TIERSPAYANT_TEST_DB"):
     DATABASES["default"]["TEST"] = {"NAME": os.environ["TIERSPAYANT_TEST_DB"]}  # noqa: F405
+
+# SQLite: a file, as the embedded default's var/tierspayant.sqlite3, not Django's shared-cache
+# in-memory database, where two connections writing at once fail at once ("database table is
+# locked") instead of waiting: the concurrency tests (tests/test_code_concurrency.py) need real
+# connections that wait for each other. In /dev/shm when there is one (no disk writes); one
+# file per run, so parallel runs on one machine never share it; Django deletes it at the end.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    _shm = "/dev/shm"  # noqa: S108  (a file named per process, deleted by Django at the end)
+    _test_dir = _shm if os.path.isdir(_shm) else tempfile.gettempdir()
+    DATABASES["default"]["TEST"] = {  # noqa: F405
+        "NAME": os.path.join(_test_dir, f"tierspayant-test-{os.getpid()}.sqlite3")
+    }
 
 PASSWORD_HASHERS = [
     # Argon2id as in production, with test-sized cost so the suite stays fast.

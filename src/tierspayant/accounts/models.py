@@ -34,17 +34,11 @@ class RecoveryCodeDevice(ThrottlingMixin, Device):
 
     def verify_token(self, token: object) -> bool:
         """True, and the code is spent, when ``token`` (str, separators ignored) is one of the
-        unused codes; False otherwise, with a throttling failure recorded."""
-        from tierspayant.accounts.recovery import consume_code  # avoid a model import cycle
+        unused codes; False otherwise, with a throttling failure recorded. Goes through the
+        one code check, :func:`tierspayant.accounts.codes.verify_code` (atomic)."""
+        from tierspayant.accounts.codes import verify_code  # avoid a model import cycle
 
-        allowed, _ = self.verify_is_allowed()
-        if not allowed or not isinstance(token, str):
-            return False
-        if consume_code(self, token):
-            self.throttle_reset()
-            return True
-        self.throttle_increment()
-        return False
+        return verify_code(self, token)
 
 
 class RecoveryCode(models.Model):

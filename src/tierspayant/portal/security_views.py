@@ -29,6 +29,7 @@ from tierspayant.accounts.access import (
     verified_required,
 )
 from tierspayant.accounts.choices import SecurityEventKind
+from tierspayant.accounts.codes import verify_code
 from tierspayant.accounts.models import RecoveryCodeDevice
 from tierspayant.accounts.recovery import issue_recovery_codes, remaining_codes
 from tierspayant.portal.forms import OtpTokenForm
@@ -121,7 +122,7 @@ def recovery_verify(request: HttpRequest) -> HttpResponse:
     form = RecoveryCodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         device = RecoveryCodeDevice.objects.filter(user=user, confirmed=True).first()
-        if device is not None and device.verify_token(form.cleaned_data["code"]):
+        if device is not None and verify_code(device, form.cleaned_data["code"]):
             mark_second_factor(request, device)
             accounts.record_event(
                 user,  # type: ignore[arg-type]
@@ -155,8 +156,7 @@ def step_up(request: HttpRequest) -> HttpResponse:
     form = OtpTokenForm(request.POST or None)
     if request.method == "POST" and not passkey_only and form.is_valid():
         for device in TOTPDevice.objects.devices_for_user(user, confirmed=True):
-            allowed, _ = device.verify_is_allowed()
-            if allowed and device.verify_token(form.cleaned_data["otp_token"]):
+            if verify_code(device, form.cleaned_data["otp_token"]):
                 mark_second_factor(request, device)
                 return redirect(_safe_next(request))
         form.add_error("otp_token", "Code incorrect, expiré, ou trop d'essais.")

@@ -26,6 +26,7 @@ from tierspayant.accounts.access import (
     step_up_redirect,
     verified_required,
 )
+from tierspayant.accounts.codes import verify_code
 from tierspayant.audit.choices import Channel
 from tierspayant.audit.context import request_context
 from tierspayant.eligibility.services import InvalidRightsCheck, RightsCheckInput, check_rights
@@ -85,7 +86,7 @@ def otp_setup(request: HttpRequest) -> HttpResponse:
         device = TOTPDevice.objects.create(user=user, name="Application TOTP", confirmed=False)
     form = OtpTokenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        if device.verify_token(form.cleaned_data["otp_token"]):
+        if verify_code(device, form.cleaned_data["otp_token"]):
             device.confirmed = True
             device.save(update_fields=["confirmed"])
             mark_second_factor(request, device)
@@ -112,8 +113,7 @@ def otp_verify(request: HttpRequest) -> HttpResponse:
     form = OtpTokenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         for device in TOTPDevice.objects.devices_for_user(user, confirmed=True):
-            allowed, _ = device.verify_is_allowed()
-            if allowed and device.verify_token(form.cleaned_data["otp_token"]):
+            if verify_code(device, form.cleaned_data["otp_token"]):
                 mark_second_factor(request, device)
                 return redirect(_safe_next(request))
         form.add_error(
