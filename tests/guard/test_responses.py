@@ -4,6 +4,7 @@ canaries answer like real records, step-up, practice quotas, lockdown, lifting."
 from __future__ import annotations
 
 import datetime
+import re
 
 import pytest
 import time_machine
@@ -253,3 +254,108 @@ def test_suspension_ends_the_tracked_sessions_the_professional_sees(
     assert UserSession.objects.filter(user=optician.user, ended_at__isnull=True).count() == 0
     assert UserSession.objects.get(user=optician.user).ended_at == now
     assert verified_client.get("/droits/")["Location"].startswith("/connexion/")
+
+
+# --- lockdown and the back-office (issue 13: the security team must still get in) ----------
+
+
+def _lockdown_on() -> None:
+    call_command("lockdown", "on", reason="campagne en cours")
+
+
+def _password(client: Client, username: str, password: str = PASSWORD, next_: str = "/admin/"):
+    return client.post("/connexion/", {"username": username, "password": password, "next": next_})
+
+
+def test_during_lockdown_staff_with_a_passkey_sign_in_to_the_back_office_and_reopen(db) -> None:
+    from django.contrib.auth.models import Permission
+
+    from tests.auth_helpers import passkey_step
+    from tests.webauthn_soft import SoftAuthenticator
+    from tierspayant.guard.models import LockdownState
+
+    staff = get_user_model().objects.create_user(
+        username="agent.securite", password=PASSWORD, is_staff=True
+    )
+    staff.user_permissions.add(Permission.objects.get(codename="toggle_lockdown"))
+    authenticator = SoftAuthenticator()
+    staff_with_passkey(staff, authenticator)  # enrolled before the incident
+    _lockdown_on()
+    client = Client()
+    assert client.get("/admin/")["Location"] == "/admin/login/?next=/admin/"
+    assert client.get("/admin/login/?next=/admin/")["Location"] == "/connexion/?next=/admin/"
+    assert client.get("/connexion/?next=/admin/").status_code == 200
+    assert _password(client, staff.username)["Location"] == "/admin/"
+    page = client.get("/connexion/code/?next=/admin/")
+    assert page.status_code == 200 and "passkey-verification" in page.content.decode()
+    assert 'name="otp_token"' not in page.content.decode()  # no TOTP form during lockdown
+    assert passkey_step(client, authenticator).status_code == 200
+    assert client.get("/admin/").status_code == 200
+    response = client.post("/admin/guard/alert/confinement/", {"active": "0", "reason": "fin"})
+    assert response.status_code == 302
+    assert not LockdownState.objects.get(pk=1).active
+    assert Client().get("/connexion/").status_code == 200  # the portal is open again
+
+
+def test_during_lockdown_the_maintenance_page_shows_staff_the_way_in(db) -> None:
+    _lockdown_on()
+    page = Client().get("/")
+    assert page.status_code == 503
+    assert 'href="/admin/"' in page.content.decode()
+
+
+@pytest.mark.parametrize(
+    "who", ["professional", "staff with TOTP only", "inactive staff with a passkey"]
+)
+def test_during_lockdown_no_one_else_gets_past_the_password(optician, who: str) -> None:
+    from tests.auth_helpers import register_passkey
+    from tests.webauthn_soft import SoftAuthenticator
+
+    if who == "professional":
+        user = optician.user
+    else:
+        user = get_user_model().objects.create_user(
+            username="agent.support", password=PASSWORD, is_staff=True
+        )
+        TOTPDevice.objects.create(user=user, name="TOTP", confirmed=True)
+        if who.startswith("inactive"):
+            client = Client()
+            _password(client, user.username, next_="/")
+            client.post(
+                "/connexion/code/", {"otp_token": totp_code(TOTPDevice.objects.get(user=user))}
+            )
+            assert register_passkey(client, SoftAuthenticator()).status_code == 200
+            user.is_active = False
+            user.save()
+    _lockdown_on()
+    assert Client().get("/connexion/").status_code == 503  # no back-office in sight: closed
+    # Through the back-office's door: the right password gets the wrong password's answer
+    # (no password oracle during an incident), counts as a failure, and signs no one in.
+    right, wrong = Client(REMOTE_ADDR="192.0.2.7"), Client(REMOTE_ADDR="192.0.2.8")
+    refused = _password(right, user.username)
+    failed = _password(wrong, user.username, password="pas-le-bon-mot-de-passe")
+    strip = lambda r: re.sub(r'value="[^"]{40,}"', "", r.content.decode())  # noqa: E731 (CSRF)
+    assert (refused.status_code, strip(refused)) == (failed.status_code, strip(failed))
+    assert refused.status_code == 200
+    assert "_auth_user_id" not in right.session
+    assert _password(Client(), user.username).status_code == 429  # 3 failures: locked
+
+
+def test_during_lockdown_staff_cannot_get_in_with_totp(db) -> None:
+    from tests.webauthn_soft import SoftAuthenticator
+
+    staff = get_user_model().objects.create_user(
+        username="agent.securite", password=PASSWORD, is_staff=True
+    )
+    staff_with_passkey(staff, SoftAuthenticator())
+    _lockdown_on()
+    client = Client()
+    assert _password(client, staff.username)["Location"] == "/admin/"
+    with time_machine.travel(timezone.now() + datetime.timedelta(seconds=31), tick=False):
+        code = totp_code(TOTPDevice.objects.get(user=staff))
+        assert client.post("/connexion/code/", {"otp_token": code}).status_code == 503
+        assert (
+            client.post("/connexion/code-de-secours/", {"code": "abcde-fghjk"}).status_code == 503
+        )
+    assert client.get("/admin/").status_code == 302
+    assert client.get("/").status_code == 503  # and no portal page

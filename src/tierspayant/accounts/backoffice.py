@@ -12,6 +12,11 @@ the portal's sign-in, which offers the passkey:
 - staff without any passkey: the security page, to enrol one (allowed after TOTP);
 - not staff: 403;
 - already admitted: straight to the page asked for.
+
+During a lockdown the portal is closed, but the security team must still reach the
+back-office, where the lockdown is switched off: only accounts for which
+:func:`may_sign_in_during_lockdown` holds get past the password then, and only the passkey
+steps stay open to them (``portal.middleware.GuardMiddleware``, docs/security.md).
 """
 
 from __future__ import annotations
@@ -29,6 +34,12 @@ from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django_otp.admin import OTPAdminSite
 
 from tierspayant.accounts.access import PASSKEY, holds_passkey, second_factor_method
+
+
+def may_sign_in_during_lockdown(user: Any) -> bool:
+    """True for an active staff account holding a confirmed passkey: the only accounts that
+    sign in (to the back-office, with that passkey) while the portal is locked down."""
+    return bool(user.is_active and user.is_staff) and holds_passkey(user)
 
 
 class BackOfficeSite(OTPAdminSite):

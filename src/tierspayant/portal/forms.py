@@ -1,7 +1,31 @@
 """Portal forms. Dates are taken as text (ISO, from ``<input type=date>``) so that the rights
 check service validates them and logs a refusal like any other bad input."""
 
+from typing import Any
+
 from django import forms
+from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.signals import user_login_failed
+
+from tierspayant.accounts.backoffice import may_sign_in_during_lockdown
+from tierspayant.guard.lockdown import lockdown_active
+
+
+class SignInForm(AuthenticationForm):
+    """Django's password form. During a lockdown, an account that may not reach the
+    back-office then (:func:`~tierspayant.accounts.backoffice.may_sign_in_during_lockdown`)
+    gets the wrong password's answer, and the attempt counts as a failure for django-axes:
+    the closed portal is no oracle for stolen passwords, and no session is opened."""
+
+    def confirm_login_allowed(self, user: Any) -> None:
+        super().confirm_login_allowed(user)
+        if lockdown_active() and not may_sign_in_during_lockdown(user):
+            user_login_failed.send(
+                sender=__name__,
+                credentials={"username": self.cleaned_data.get("username")},
+                request=self.request,
+            )
+            raise self.get_invalid_login_error()
 
 
 class OtpTokenForm(forms.Form):

@@ -7,6 +7,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
+from tierspayant.accounts.backoffice import may_sign_in_during_lockdown
 from tierspayant.guard.lockdown import lockdown_active
 from tierspayant.guard.models import AccountGuard
 from tierspayant.portal.sessions_security import signed_in_at
@@ -26,11 +27,39 @@ class NoStoreMiddleware:
         return response
 
 
+def back_office_sign_in(request: HttpRequest) -> bool:
+    """During a lockdown, True for the portal requests of a sign-in to the back-office by staff
+    holding a passkey (:func:`~tierspayant.accounts.backoffice.may_sign_in_during_lockdown`):
+
+    - signed out: the password page, on its way to the back-office (``next`` under
+      ``/admin/``; the form then lets only those accounts in, see ``portal.forms.SignInForm``);
+    - signed in as such staff: the second-factor page (shown, not posted: no TOTP code), the
+      passkey ceremony, the step-up page (passkey only for staff) and signing out.
+
+    Anything else (another account, a TOTP or recovery code, any other portal page): False."""
+    user = request.user
+    if not user.is_authenticated:
+        target = request.POST.get("next") or request.GET.get("next") or ""
+        return request.path == reverse("portal:login") and target.startswith(reverse("admin:index"))
+    if not may_sign_in_during_lockdown(user):
+        return False
+    if request.path == reverse("portal:otp-verify"):
+        return request.method == "GET"
+    return request.path in {
+        reverse("portal:step-up"),
+        reverse("portal:logout"),
+        reverse("otp_webauthn:credential-authentication-begin"),
+        reverse("otp_webauthn:credential-authentication-complete"),
+        reverse("otp_webauthn:js-i18n-catalog"),
+    }
+
+
 class GuardMiddleware:
     """The guard's doors on the web side (after authentication and OTP middleware):
 
     - lockdown: every portal page answers the maintenance page (503); the back-office,
-      the JSON and FHIR APIs and static files stay open;
+      the JSON and FHIR APIs and static files stay open, and so do the steps by which staff
+      holding a passkey sign in to the back-office (:func:`back_office_sign_in`);
     - revoked sessions: a professional's session opened before the account's
       ``sessions_revoked_at`` (suspension, lockdown) is ended on its very next request;
     - suspended account: portal pages answer 403 (sign-out still works);
@@ -45,7 +74,7 @@ class GuardMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         portal = not request.path.startswith(self.OPEN_PREFIXES)
-        if portal and lockdown_active():
+        if portal and lockdown_active() and not back_office_sign_in(request):
             return render(request, "portal/maintenance.html", status=503)
         user = getattr(request, "user", None)
         if user is None or not user.is_authenticated:

@@ -30,7 +30,7 @@ from tierspayant.accounts.codes import verify_code
 from tierspayant.audit.choices import Channel
 from tierspayant.audit.context import request_context
 from tierspayant.eligibility.services import InvalidRightsCheck, RightsCheckInput, check_rights
-from tierspayant.guard.lockdown import password_changed
+from tierspayant.guard.lockdown import lockdown_active, password_changed
 from tierspayant.guard.services import (
     AccountSuspended,
     GuardUnavailable,
@@ -39,7 +39,7 @@ from tierspayant.guard.services import (
     StepUpRequired,
 )
 from tierspayant.portal.decorators import professional_required
-from tierspayant.portal.forms import ApiTokenForm, OtpTokenForm, RightsCheckForm
+from tierspayant.portal.forms import ApiTokenForm, OtpTokenForm, RightsCheckForm, SignInForm
 from tierspayant.portal.sessions_security import mark_second_factor, second_factor_at
 from tierspayant.providers.choices import Scope
 from tierspayant.providers.models import ApiToken
@@ -50,6 +50,7 @@ class LoginView(auth_views.LoginView):
     """Password step of sign-in (django-axes counts failures); the second factor follows."""
 
     template_name = "portal/login.html"
+    authentication_form = SignInForm
     redirect_authenticated_user = True
 
 
@@ -123,7 +124,7 @@ def otp_verify(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "portal/otp_verify.html",
-        {"form": form, "has_passkey": has_passkey},
+        {"form": form, "has_passkey": has_passkey, "lockdown": lockdown_active()},
         status=400 if form.errors else 200,
     )
 
