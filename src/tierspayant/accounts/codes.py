@@ -27,7 +27,6 @@ import datetime
 
 from django.conf import settings
 from django.db.models import F
-from django.utils import timezone
 from django_otp.models import Device
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -36,13 +35,12 @@ from tierspayant.accounts.models import RecoveryCodeDevice
 from tierspayant.accounts.recovery import consume_code
 
 
-def verify_code(device: Device, token: object, *, now: datetime.datetime | None = None) -> bool:
+def verify_code(device: Device, token: object, *, now: datetime.datetime) -> bool:
     """True when ``token`` (the code as typed, str) is a right, unused code of ``device`` (a
     :class:`TOTPDevice` or a :class:`RecoveryCodeDevice`) and this attempt is the one that
     spent it; False for a wrong, reused or throttled code, or when a concurrent attempt on the
-    same device won. ``now`` (aware) defaults to the current instant. Raises ``TypeError`` for
-    another kind of device."""
-    now = now or timezone.now()
+    same device won. ``now`` (aware) is the instant of the attempt (the TOTP step, the throttle
+    and ``last_used_at`` are taken at it). Raises ``TypeError`` for another kind of device."""
     if not isinstance(device, TOTPDevice | RecoveryCodeDevice):
         raise TypeError(f"no code check for {type(device).__name__}")
     if not isinstance(token, str) or not _claim_attempt(device, now):

@@ -36,9 +36,11 @@ class RecoveryCodeDevice(ThrottlingMixin, Device):
         """True, and the code is spent, when ``token`` (str, separators ignored) is one of the
         unused codes; False otherwise, with a throttling failure recorded. Goes through the
         one code check, :func:`tierspayant.accounts.codes.verify_code` (atomic)."""
+        from django.utils import timezone
+
         from tierspayant.accounts.codes import verify_code  # avoid a model import cycle
 
-        return verify_code(self, token)
+        return verify_code(self, token, now=timezone.now())
 
 
 class RecoveryCode(models.Model):

@@ -122,7 +122,8 @@ def recovery_verify(request: HttpRequest) -> HttpResponse:
     form = RecoveryCodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         device = RecoveryCodeDevice.objects.filter(user=user, confirmed=True).first()
-        if device is not None and verify_code(device, form.cleaned_data["code"]):
+        code = form.cleaned_data["code"]
+        if device is not None and verify_code(device, code, now=timezone.now()):
             mark_second_factor(request, device)
             accounts.record_event(
                 user,  # type: ignore[arg-type]
@@ -156,7 +157,7 @@ def step_up(request: HttpRequest) -> HttpResponse:
     form = OtpTokenForm(request.POST or None)
     if request.method == "POST" and not passkey_only and form.is_valid():
         for device in TOTPDevice.objects.devices_for_user(user, confirmed=True):
-            if verify_code(device, form.cleaned_data["otp_token"]):
+            if verify_code(device, form.cleaned_data["otp_token"], now=timezone.now()):
                 mark_second_factor(request, device)
                 return redirect(_safe_next(request))
         form.add_error("otp_token", "Code incorrect, expiré, ou trop d'essais.")

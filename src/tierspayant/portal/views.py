@@ -87,7 +87,7 @@ def otp_setup(request: HttpRequest) -> HttpResponse:
         device = TOTPDevice.objects.create(user=user, name="Application TOTP", confirmed=False)
     form = OtpTokenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        if verify_code(device, form.cleaned_data["otp_token"]):
+        if verify_code(device, form.cleaned_data["otp_token"], now=timezone.now()):
             device.confirmed = True
             device.save(update_fields=["confirmed"])
             mark_second_factor(request, device)
@@ -114,7 +114,7 @@ def otp_verify(request: HttpRequest) -> HttpResponse:
     form = OtpTokenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         for device in TOTPDevice.objects.devices_for_user(user, confirmed=True):
-            if verify_code(device, form.cleaned_data["otp_token"]):
+            if verify_code(device, form.cleaned_data["otp_token"], now=timezone.now()):
                 mark_second_factor(request, device)
                 return redirect(_safe_next(request))
         form.add_error(
