@@ -164,6 +164,23 @@ def test_a_stale_copy_of_the_device_cannot_spend_a_code_again(kind: str) -> None
     assert not verify_code(second, code, now=timezone.now())
 
 
+@pytest.mark.django_db
+@pytest.mark.parametrize("kind", ["totp", "recovery"])
+def test_a_device_removed_meanwhile_checks_nothing_and_is_not_written_back(kind: str) -> None:
+    # A staff reset of lost factors while a code is being checked: django-otp's full-row save
+    # of the failure count would insert the deleted device again.
+    user = make_professional().user
+    if kind == "totp":
+        device = TOTPDevice.objects.get(user=user)
+        code = totp_code(device)
+    else:
+        code = issue_recovery_codes(user, now=timezone.now())[0]
+        device = user.recoverycodedevice_set.get()
+    type(device).objects.filter(pk=device.pk).delete()
+    assert not verify_code(device, code, now=timezone.now())
+    assert not type(device).objects.filter(user=user).exists()
+
+
 def test_every_code_check_goes_through_verify_code() -> None:
     """No view or service calls django-otp's read-then-write check directly."""
     root = Path(tierspayant.__file__).parent

@@ -43,10 +43,13 @@ def verify_code(device: Device, token: object, *, now: datetime.datetime) -> boo
     and ``last_used_at`` are taken at it). Raises ``TypeError`` for another kind of device."""
     if not isinstance(device, TOTPDevice | RecoveryCodeDevice):
         raise TypeError(f"no code check for {type(device).__name__}")
-    if not isinstance(token, str) or not _claim_attempt(device, now):
+    try:
+        if not isinstance(token, str) or not _claim_attempt(device, now):
+            return False
+        if isinstance(device, TOTPDevice):
+            return _spend_totp_step(device, token, now)
+    except type(device).DoesNotExist:  # the device was removed meanwhile (a factor reset)
         return False
-    if isinstance(device, TOTPDevice):
-        return _spend_totp_step(device, token, now)
     if consume_code(device, token):
         type(device).objects.filter(pk=device.pk).update(
             throttling_failure_count=0, throttling_failure_timestamp=None
