@@ -119,7 +119,7 @@ class UserAdmin(ScopedAdmin, auth_admin.UserAdmin):  # type: ignore[type-arg]
 
 
 @admin.register(Group)
-class GroupAdmin(ScopedAdmin, auth_admin.GroupAdmin):  # type: ignore[type-arg]
+class GroupAdmin(ScopedAdmin, auth_admin.GroupAdmin):  # type: ignore[type-arg,misc]
     """Roles: defined and changed by superusers only."""
 
     insurer_path = None

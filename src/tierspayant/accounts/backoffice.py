@@ -145,7 +145,9 @@ class ScopedAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
             return queryset.none()
         return queryset.filter(**{self.insurer_path: insurer_id})
 
-    def get_object(self, request: HttpRequest, object_id: str, from_field: str | None = None) -> Any:
+    def get_object(
+        self, request: HttpRequest, object_id: str, from_field: str | None = None
+    ) -> Any:
         """The object within the user's scope; 404 otherwise (unknown and out-of-scope ids
         answer alike), on change, delete, history and custom views."""
         obj = super().get_object(request, object_id, from_field)
@@ -182,7 +184,7 @@ class ScopedAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         )
         return super().formfield_for_manytomany(db_field, request, **kwargs)
 
-    def get_list_filter(self, request: HttpRequest) -> Sequence[Any]:
+    def get_list_filter(self, request: HttpRequest) -> list[Any]:
         """Relation filters offer only the values present in the scoped rows (another
         insurer's name never appears); security fields only for the security role."""
         shown = []
@@ -208,9 +210,7 @@ class ScopedAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     # --- security fields ---------------------------------------------------------------------
 
     def _hidden(self, request: HttpRequest, name: str) -> bool:
-        return name.split("__")[0] in self.security_fields and not holds_security_role(
-            request.user
-        )
+        return name.split("__")[0] in self.security_fields and not holds_security_role(request.user)
 
     def lookup_allowed(self, lookup: str, value: str, request: HttpRequest) -> bool:
         """A security field cannot be filtered on by URL (``?is_canary=1``) without the role."""
@@ -218,14 +218,14 @@ class ScopedAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
             return False
         return super().lookup_allowed(lookup, value, request)
 
-    def get_list_display(self, request: HttpRequest) -> Sequence[Any]:
+    def get_list_display(self, request: HttpRequest) -> list[Any]:
         return [
             f
             for f in super().get_list_display(request)
             if not (isinstance(f, str) and self._hidden(request, f))
         ]
 
-    def get_search_fields(self, request: HttpRequest) -> Sequence[str]:
+    def get_search_fields(self, request: HttpRequest) -> list[str]:
         return [f for f in super().get_search_fields(request) if not self._hidden(request, f)]
 
     def get_exclude(self, request: HttpRequest, obj: Any = None) -> Any:
@@ -234,10 +234,14 @@ class ScopedAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
             exclude += [f for f in self.security_fields if f not in exclude]
         return exclude
 
-    def get_fields(self, request: HttpRequest, obj: Any = None) -> Sequence[Any]:
-        return [f for f in super().get_fields(request, obj) if not self._hidden(request, f)]
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> list[Any]:
+        return [
+            f
+            for f in super().get_fields(request, obj)
+            if not (isinstance(f, str) and self._hidden(request, f))
+        ]
 
-    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Sequence[str]:
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         readonly = [
             f for f in super().get_readonly_fields(request, obj) if not self._hidden(request, f)
         ]

@@ -2,10 +2,9 @@
 Ciphertexts and blind indexes are never shown; the canary flag only to the operator's
 security role, and never written here (``guard.canaries`` plants canaries)."""
 
-from django.contrib import admin
-
 from typing import Any
 
+from django.contrib import admin
 from django.http import HttpRequest
 
 from tierspayant.accounts.backoffice import ScopedAdmin, staff_insurer_id
