@@ -152,6 +152,9 @@ for _model in (AccessAttempt, AccessLog, AccessFailureLog):
 @admin.register(AccessAttempt)
 class ThrottledAttemptAdmin(ScopedAdmin, AccessAttemptAdmin):
     insurer_path = None
+    # The library's clean-up action reads a value its middleware sets on sign-in requests
+    # only (a 500 from the back-office); unlocking is the delete action, or `axes_reset_*`.
+    actions: list[str] = []
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False

@@ -57,6 +57,7 @@ class ReadOnly(ScopedAdmin):
 class AlertAdmin(ReadOnly):
     list_display = ["raised_at", "kind", "severity", "action", "professional", "channel", "status"]
     list_filter = ["status", "severity", "kind", "action"]
+    readonly_fields = tuple(f.name for f in Alert._meta.fields)
     actions = ["close_alerts"]
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:

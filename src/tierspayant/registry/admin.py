@@ -46,3 +46,8 @@ class BeneficiaryAdmin(ScopedAdmin):
     list_filter = ["quality", "contract__insurer", "is_canary"]
     exclude = ["nir_ciphertext", "birth_date_ciphertext", "identity_index"]
     readonly_fields = ["id"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        """Members arrive through the member file (``registry.services``: NIR encrypted and
+        indexed), never typed here."""
+        return False
