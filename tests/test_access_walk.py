@@ -448,9 +448,15 @@ def test_operator_reaches_the_back_office_with_a_second_factor(db) -> None:
             response = client.get(sample_path(route))
             if response.status_code not in {200, 302}:
                 refused[route] = response.status_code
-    # Records written only by the platform cannot be added by hand, even by the operator;
+    # Records written only by the platform cannot be added by hand, even by the operator
+    # (accounts, factors, professionals, tokens and members come through their services);
     # the autocomplete endpoint answers only with its query parameters.
     assert refused == {
+        "admin/auth/user/add/": 403,
+        "admin/otp_totp/totpdevice/add/": 403,
+        "admin/providers/apitoken/add/": 403,
+        "admin/providers/professional/add/": 403,
+        "admin/registry/beneficiary/add/": 403,
         "admin/accounts/securityevent/add/": 403,
         "admin/audit/disclosurelog/add/": 403,
         "admin/axes/accessattempt/add/": 403,
