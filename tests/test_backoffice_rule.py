@@ -254,3 +254,49 @@ def test_only_the_operator_security_role_sees_canaries(world) -> None:
     assert response.status_code == 302
     canary.refresh_from_db()
     assert (canary.is_canary, canary.last_name) == (True, "Leurre-Modifié")
+
+
+def test_staff_change_a_contact_email_only_through_the_service(optician) -> None:
+    """The legitimate path: a page asking a recent passkey check first, then the service:
+    a security event with the actor and reason, and both addresses told."""
+    import datetime
+
+    import time_machine
+    from django.core import mail
+    from django.test import TestCase
+
+    from tests.auth_helpers import passkey_step
+    from tests.webauthn_soft import SoftAuthenticator
+    from tierspayant.accounts.models import SecurityEvent
+
+    start = datetime.datetime(2026, 3, 2, 8, 0, tzinfo=datetime.UTC)
+    user = optician.user
+    user.email = "ancienne@example.org"
+    user.save()
+    agent = staff_user("agent.support", insurer=None, every_permission=False)
+    _grant(agent, "view_user", "change_user")
+    authenticator = SoftAuthenticator()
+    path = f"/admin/auth/user/{user.pk}/courriel/"
+    change = {"email": "nouvelle@example.org", "reason": "ticket 4521"}
+    with time_machine.travel(start, tick=False) as clock:
+        client = staff_with_passkey(agent, authenticator)
+        clock.shift(datetime.timedelta(minutes=10))
+        assert client.get(path)["Location"].startswith("/connexion/confirmer/")
+        assert client.post(path, change)["Location"].startswith("/connexion/confirmer/")
+        user.refresh_from_db()
+        assert user.email == "ancienne@example.org"
+        assert passkey_step(client, authenticator).status_code == 200
+        assert client.get(path).status_code == 200
+        mail.outbox.clear()
+        with TestCase.captureOnCommitCallbacks(execute=True):
+            response = client.post(path, change)
+        # A malformed address is refused by the form; nothing more changes.
+        refused = client.post(path, {**change, "email": "pas-une-adresse"})
+    assert refused.status_code == 200
+    assert response["Location"] == f"/admin/auth/user/{user.pk}/change/"
+    user.refresh_from_db()
+    assert user.email == "nouvelle@example.org"
+    event = SecurityEvent.objects.get(user=user, kind="accounts:email:changed")
+    assert (event.actor_id, event.detail) == (agent.pk, {"reason": "ticket 4521"})
+    assert sorted(m.to[0] for m in mail.outbox) == ["ancienne@example.org", "nouvelle@example.org"]
+    assert all("@example.org" not in m.body for m in mail.outbox)  # no address in the text

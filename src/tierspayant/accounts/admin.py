@@ -4,8 +4,10 @@ Nothing security-relevant is written here (the back-office rule, ``docs/security
 account's e-mail (the channel of the bank-change code), password, staff and superuser flags,
 active flag and second factors are read-only, the admin's password form is refused, and no
 account or factor is added by hand. Lost factors are reset by the action below, which calls
-:func:`accounts.services.reset_second_factors` (step-up, security event, e-mail). Roles
-(groups, permissions) are granted by superusers only.
+:func:`accounts.services.reset_second_factors`; a contact e-mail is changed on its own page
+through :func:`accounts.services.change_contact_email`; both after a recent passkey check
+(step-up), with a security event and an e-mail. Roles (groups, permissions) are granted by
+superusers only.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import Any
 
 from axes.admin import AccessAttemptAdmin, AccessFailureLogAdmin, AccessLogAdmin
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth import admin as auth_admin
 from django.contrib.auth import get_user_model
@@ -21,14 +24,25 @@ from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import path, reverse
 from django.utils import timezone
 from django_otp.plugins.otp_totp.admin import TOTPDeviceAdmin
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from tierspayant.accounts.access import step_up_redirect, stepped_up
+from tierspayant.accounts.access import (
+    require_recent_second_factor,
+    step_up_redirect,
+    stepped_up,
+)
 from tierspayant.accounts.backoffice import ScopedAdmin
 from tierspayant.accounts.models import SecurityEvent
-from tierspayant.accounts.services import FactorResetRefused, reset_second_factors
+from tierspayant.accounts.services import (
+    EmailChangeRefused,
+    FactorResetRefused,
+    change_contact_email,
+    reset_second_factors,
+)
 
 
 class RecordAdmin(ScopedAdmin):
@@ -89,6 +103,12 @@ ACCOUNT_SECURITY_FIELDS = [
 ]
 ROLE_FIELDS = ["groups", "user_permissions"]
 
+
+class EmailChangeForm(forms.Form):
+    email = forms.EmailField(label="Nouvelle adresse de contact", max_length=254)
+    reason = forms.CharField(label="Motif (référence de la demande)", max_length=200)
+
+
 User = get_user_model()
 admin.site.unregister(User)
 admin.site.unregister(Group)
@@ -110,6 +130,48 @@ class UserAdmin(ScopedAdmin, auth_admin.UserAdmin):  # type: ignore[type-arg]
         if not request.user.is_superuser:
             readonly += ROLE_FIELDS
         return readonly
+
+    def get_urls(self) -> list[Any]:
+        return [
+            path(
+                "<id>/courriel/",
+                self.admin_site.admin_view(require_recent_second_factor()(self.change_email)),
+                name="auth_user_change_email",
+            ),
+            *super().get_urls(),
+        ]
+
+    def change_email(self, request: HttpRequest, id: str) -> HttpResponse:
+        """Change an account's contact e-mail with a reason: staff with the change permission
+        on accounts, after a recent passkey check (asked before the form is shown)."""
+        user = self.get_object(request, id)  # 404 outside the scope
+        if not self.has_change_permission(request, user):
+            raise PermissionDenied
+        form = EmailChangeForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                change_contact_email(
+                    user=user,
+                    new_email=form.cleaned_data["email"],
+                    actor=request.user,
+                    reason=form.cleaned_data["reason"],
+                    now=timezone.now(),  # type: ignore[arg-type]
+                )
+            except EmailChangeRefused:
+                messages.error(request, "Changement refusé pour votre propre compte.")
+            else:
+                messages.success(
+                    request,
+                    "Adresse de contact changée ; l'ancienne et la nouvelle sont prévenues.",
+                )
+            return redirect(reverse("admin:auth_user_change", args=[user.pk]))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Changer l'adresse de contact",
+            "account": user,
+            "form": form,
+        }
+        return render(request, "admin/accounts/change_email.html", context)
 
     def user_change_password(
         self, request: HttpRequest, id: str, form_url: str = ""
