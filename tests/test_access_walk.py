@@ -7,6 +7,10 @@ Every route is tried as: anonymous; signed in with the password only; another pr
 operator. Each route must have an entry in :data:`MATRIX` (the admin site, one gate for all
 its pages, is one entry by prefix): a new URL without an entry fails
 :func:`test_every_route_has_an_entry`.
+
+The back-office is then walked page by page and object by object as an insurer's staff
+holding every permission (:func:`test_insurer_staff_reach_only_their_own_rows_on_every_admin_page`):
+every registered model admin, every row of another insurer or of the operator.
 """
 
 from __future__ import annotations
