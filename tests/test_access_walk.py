@@ -7,6 +7,10 @@ Every route is tried as: anonymous; signed in with the password only; another pr
 operator. Each route must have an entry in :data:`MATRIX` (the admin site, one gate for all
 its pages, is one entry by prefix): a new URL without an entry fails
 :func:`test_every_route_has_an_entry`.
+
+The back-office is then walked page by page and object by object as an insurer's staff
+holding every permission (:func:`test_insurer_staff_reach_only_their_own_rows_on_every_admin_page`):
+every registered model admin, every row of another insurer or of the operator.
 """
 
 from __future__ import annotations
@@ -448,9 +452,15 @@ def test_operator_reaches_the_back_office_with_a_second_factor(db) -> None:
             response = client.get(sample_path(route))
             if response.status_code not in {200, 302}:
                 refused[route] = response.status_code
-    # Records written only by the platform cannot be added by hand, even by the operator;
+    # Records written only by the platform cannot be added by hand, even by the operator
+    # (accounts, factors, professionals, tokens and members come through their services);
     # the autocomplete endpoint answers only with its query parameters.
     assert refused == {
+        "admin/auth/user/add/": 403,
+        "admin/otp_totp/totpdevice/add/": 403,
+        "admin/providers/apitoken/add/": 403,
+        "admin/providers/professional/add/": 403,
+        "admin/registry/beneficiary/add/": 403,
         "admin/accounts/securityevent/add/": 403,
         "admin/audit/disclosurelog/add/": 403,
         "admin/axes/accessattempt/add/": 403,
@@ -472,3 +482,213 @@ def test_operator_reaches_the_back_office_with_a_second_factor(db) -> None:
         "admin/autocomplete/": 403,
         "admin/logout/": 405,  # sign-out is a POST
     }
+
+
+# --- the back-office, page by page and object by object (issue 13) -------------------------
+#
+# Insurer Alpha's staff, granted EVERY permission of the platform (the scope must hold whatever
+# a role grants), walk every registered model admin: the list shows exactly Alpha's rows; each
+# row of Bêta or of the operator answers 404 on its change, delete and history pages (GET and
+# POST) and on the admin's own object pages; every action run on those rows leaves them as they
+# were; the add form offers only Alpha's rows; no page names Bêta. OWNER says whose each row
+# is, independently of the code: a model registered without an entry here fails the walk.
+
+OPERATOR = None
+
+
+def _owner_through_beneficiary(obj: object) -> int | None:
+    beneficiary = obj.beneficiary  # type: ignore[attr-defined]
+    return beneficiary.contract.insurer_id if beneficiary is not None else OPERATOR
+
+
+OWNER: dict[str, Callable[[object], int | None] | None] = {
+    "registry.Insurer": lambda o: o.pk,  # type: ignore[attr-defined]
+    "registry.Contract": lambda o: o.insurer_id,  # type: ignore[attr-defined]
+    "registry.Beneficiary": lambda o: o.contract.insurer_id,  # type: ignore[attr-defined]
+    "audit.DisclosureLog": _owner_through_beneficiary,
+    "audit.InsurerApiToken": lambda o: o.insurer_id,  # type: ignore[attr-defined]
+    "priorauth.PriorApproval": lambda o: o.insurer_id,  # type: ignore[attr-defined]
+    "priorauth.Commitment": _owner_through_beneficiary,
+    "claims.Claim": lambda o: o.insurer_id,  # type: ignore[attr-defined]
+    "payments.Transfer": lambda o: o.insurer_id,  # type: ignore[attr-defined]
+    # Operator staff only: professionals (they contract with the operator; insurer staff see
+    # their names on their own claims, approvals and log), accounts, factors, security records,
+    # payment runs and statements (they span insurers).
+    "payments.PaymentRun": OPERATOR,
+    "payments.Statement": OPERATOR,
+    "providers.Professional": OPERATOR,
+    "providers.ApiToken": OPERATOR,
+    "providers.BankAccount": OPERATOR,
+    "providers.BankAccountChange": OPERATOR,
+    "guard.Alert": OPERATOR,
+    "guard.Suspension": OPERATOR,
+    "guard.LockdownEvent": OPERATOR,
+    "accounts.SecurityEvent": OPERATOR,
+    "auth.User": OPERATOR,
+    "auth.Group": OPERATOR,
+    "otp_totp.TOTPDevice": OPERATOR,
+    "axes.AccessAttempt": OPERATOR,
+    "axes.AccessLog": OPERATOR,
+    "axes.AccessFailureLog": OPERATOR,
+}
+STANDARD_VIEWS = {"changelist", "add", "change", "delete", "history"}
+
+
+def _owner(obj: object) -> int | None:
+    owner = OWNER[obj._meta.label]  # type: ignore[attr-defined]
+    return owner(obj) if owner is not None else OPERATOR
+
+
+@pytest.fixture
+def back_office(tmp_path) -> dict:
+    from tests.backoffice_world import build_world, staff_user
+
+    world = build_world(tmp_path)
+    world["alpha_staff"] = staff_user(
+        "gestion.alpha", insurer=world["alpha"], every_permission=True
+    )
+    world["client"] = staff_with_passkey(world["alpha_staff"])
+    return world
+
+
+def test_every_registered_admin_is_scoped_and_owned() -> None:
+    from django.contrib import admin
+
+    from tierspayant.accounts.backoffice import unscoped_admins
+
+    assert unscoped_admins(admin.site) == []
+    registered = {model._meta.label for model in admin.site._registry}
+    assert registered == set(OWNER), "a new admin: say whose its rows are in OWNER"
+
+
+def test_an_unscoped_admin_is_caught() -> None:
+    from django.contrib import admin
+
+    from tierspayant.accounts.backoffice import unscoped_admins
+    from tierspayant.registry.models import Insurer
+
+    site = admin.AdminSite(name="essai")
+    site.register(Insurer, admin.ModelAdmin)
+    assert unscoped_admins(site) == ["registry.Insurer"]
+
+
+def _snapshot(model, pks) -> list[dict]:
+    return list(model._default_manager.filter(pk__in=pks).order_by("pk").values())
+
+
+def _not_alphas(model, alpha: int) -> list[object]:
+    return [r.pk for r in model._default_manager.all() if _owner(r) != alpha]
+
+
+def _target_model(model, converter: str):
+    """The model whose id an admin URL's converter takes: the admin's own for ``object_id``
+    , ``pk`` and ``id``, else the registered model named by ``<name>_id``."""
+    from django.contrib import admin
+
+    if converter in {"object_id", "pk", "id"}:
+        return model
+    return next(m for m in admin.site._registry if f"{m._meta.model_name}_id" == converter)
+
+
+def _own_pages(model, model_admin, alpha: int) -> list[tuple[str, list[object]]]:
+    """Each of the admin's URLs about one object, with its converter's model and the ids of
+    rows Alpha must not reach (the bare ``<object_id>/`` only redirects to ``change/``)."""
+    found = []
+    for pattern in model_admin.get_urls():
+        route = str(pattern.pattern)
+        converters = re.findall(r"<(?:\w+:)?(\w+)>", route)
+        if converters and route != "<path:object_id>/":
+            found.append((route, _not_alphas(_target_model(model, converters[0]), alpha)))
+    return found
+
+
+def _fill(route: str, pk: object) -> str:
+    return re.sub(r"<(?:\w+:)?\w+>", str(pk), route)
+
+
+def test_insurer_staff_reach_only_their_own_rows_on_every_admin_page(back_office) -> None:
+    from django.contrib import admin
+    from django.test import RequestFactory
+
+    from tests.backoffice_world import BETA_MARKERS
+
+    world = back_office
+    client = world["client"]
+    alpha = world["alpha"].pk
+    request = RequestFactory().get("/admin/")
+    request.user = world["alpha_staff"]
+    wrong: list[tuple] = []
+    pages: list[tuple[str, str]] = [("/admin/", client.get("/admin/").content.decode())]
+
+    for model, model_admin in admin.site._registry.items():
+        label = model._meta.label
+        base = f"/admin/{model._meta.app_label}/{model._meta.model_name}/"
+        mine = {r.pk for r in model._default_manager.all() if _owner(r) == alpha}
+        theirs = _not_alphas(model, alpha)
+        assert theirs, f"{label}: the world needs a row Alpha must not see"
+        operator_only = OWNER[label] is OPERATOR
+        # The list: exactly Alpha's rows, or refused for an operator-only model.
+        response = client.get(base)
+        if response.status_code != (403 if operator_only else 200):
+            wrong.append((label, "list", response.status_code))
+        elif not operator_only:
+            shown = {r.pk for r in response.context["cl"].queryset}
+            if shown != mine:
+                wrong.append((label, "list rows", sorted(map(str, shown ^ mine))))
+            pages.append((base, response.content.decode()))
+        # Every page about a row of Bêta or of the operator: 404 (GET and POST); django-otp's
+        # secret pages and the admin's password form are closed to everyone (403).
+        for route, others in _own_pages(model, model_admin, alpha):
+            closed = route.endswith(("config/", "qrcode/", "password/"))
+            expected = {403} if closed else {404}
+            for pk in others:
+                for method in ("get", "post"):
+                    response = getattr(client, method)(base + _fill(route, pk))
+                    if response.status_code not in expected:
+                        wrong.append((label, method, _fill(route, pk), response.status_code))
+        # The admin's pages about no object: closed when the model is the operator's.
+        for pattern in model_admin.get_urls():
+            route = str(pattern.pattern)
+            if "<" in route or (pattern.name or "").rsplit("_", 1)[-1] in STANDARD_VIEWS:
+                continue
+            for method in ("get", "post"):
+                response = getattr(client, method)(base + route)
+                if operator_only and response.status_code not in {403, 405}:
+                    wrong.append((label, method, route, response.status_code))
+                pages.append((base + route, response.content.decode()))
+        # Every action on those rows (selected, then across the list) changes nothing.
+        before = _snapshot(model, theirs)
+        for action in model_admin.get_actions(request):
+            chosen = {"action": action, "_selected_action": [str(p) for p in theirs], "post": "yes"}
+            client.post(base, chosen)
+            client.post(base, {**chosen, "select_across": "1", "index": "0"})
+        if _snapshot(model, theirs) != before:
+            wrong.append((label, "an action changed rows Alpha must not reach"))
+        # Alpha's own rows open (change and history pages).
+        for pk in sorted(mine, key=str)[:1]:
+            for page in ("change/", "history/"):
+                response = client.get(f"{base}{pk}/{page}")
+                if response.status_code != 200:
+                    wrong.append((label, page, response.status_code))
+                pages.append((f"{base}{pk}/{page}", response.content.decode()))
+        # The add form offers only Alpha's rows (nothing of a model without an owner rule).
+        response = client.get(f"{base}add/")
+        if response.status_code == 200:
+            pages.append((f"{base}add/", response.content.decode()))
+            for name, field in response.context["adminform"].form.fields.items():
+                queryset = getattr(field, "queryset", None)
+                if queryset is None:
+                    continue
+                if queryset.model._meta.label in OWNER:
+                    owners = {_owner(o) for o in queryset}
+                else:
+                    owners = {"?"} if queryset.exists() else set()
+                if owners - {alpha}:
+                    wrong.append((label, "add choices", name))
+        elif response.status_code != 403:
+            wrong.append((label, "add", response.status_code))
+    for path, content in pages:
+        for marker in BETA_MARKERS:
+            if marker in content:
+                wrong.append((path, "shows", marker))
+    assert wrong == []

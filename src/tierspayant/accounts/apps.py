@@ -9,6 +9,3 @@ class AccountsConfig(AppConfig):
 
     def ready(self) -> None:
         from tierspayant.accounts import throttling  # noqa: F401  (connects the lockout counter)
-        from tierspayant.accounts.admin import register_user_action
-
-        register_user_action()

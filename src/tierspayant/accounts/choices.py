@@ -12,3 +12,4 @@ class SecurityEventKind(models.TextChoices):
     RECOVERY_CODE_USED = "accounts:recovery:used", "Code de secours utilisé"
     SESSION_ENDED = "accounts:session:ended", "Session fermée par l'utilisateur"
     PASSKEY_ADDED = "accounts:passkey:added", "Clé d'accès ajoutée"
+    EMAIL_CHANGED = "accounts:email:changed", "Adresse de contact changée par l'assistance"

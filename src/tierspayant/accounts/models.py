@@ -125,6 +125,8 @@ class SecurityEvent(models.Model):
     class Meta:
         verbose_name = "événement de sécurité"
         ordering = ["-at"]
+        # The operator's security role (accounts.backoffice.SECURITY_ROLE): sees canaries.
+        permissions = [("operator_security", "Rôle sécurité de l'opérateur (voit les leurres)")]
 
     def __str__(self) -> str:
         return f"{self.kind} ({self.at:%Y-%m-%d %H:%M})"

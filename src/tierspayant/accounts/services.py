@@ -1,5 +1,6 @@
 """Sign-in security services: tracked sessions (list, end one, end all), new-browser notice,
-security events, and the staff-only reset of a lost second factor.
+security events, and the staff-only reset of a lost second factor and change of a contact
+e-mail.
 
 Every function takes ``now`` (aware UTC) from its caller; none reads the clock itself except
 through that argument. Log lines carry ids and event kinds only: never a username, e-mail,
@@ -19,6 +20,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.mail import send_mail
+from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -38,6 +40,11 @@ Account = Any  # the auth user model (settings.AUTH_USER_MODEL)
 
 class FactorResetRefused(Exception):
     """A factor reset was asked by someone who may not do it (not staff, or on themselves)."""
+
+
+class EmailChangeRefused(Exception):
+    """A contact e-mail change was asked by someone who may not do it (not staff, or on
+    themselves)."""
 
 
 def record_event(
@@ -282,3 +289,49 @@ def reset_second_factors(
         sessions_ended=ended,
         event_id=event.pk,
     )
+
+
+@transaction.atomic
+def change_contact_email(
+    *, user: Account, new_email: str, actor: Account, reason: str, now: datetime.datetime
+) -> SecurityEvent:
+    """Replace ``user``'s contact e-mail, as a staff action (the holder asked support).
+
+    The address receives the bank-change code and every security notice, so a silent change
+    would let an insider redirect them. ``actor`` must be staff and not ``user``; the caller
+    has checked the actor's recent passkey (step-up). ``new_email`` is validated (Django's
+    ``validate_email``: raises ``ValidationError``). The event stores the actor and ``reason``
+    (a short ticket reference, 200 characters at most), never an address; the old address
+    (if any) and the new one are told by e-mail. Raises :class:`EmailChangeRefused`.
+    """
+    if not getattr(actor, "is_staff", False) or actor.pk == user.pk:
+        raise EmailChangeRefused
+    new_email = new_email.strip()
+    validate_email(new_email)
+    old_email = user.email
+    user.email = new_email
+    user.save(update_fields=["email"])
+    event = record_event(
+        user, SecurityEventKind.EMAIL_CHANGED, now=now, actor=actor, detail={"reason": reason[:200]}
+    )
+    local = timezone.localtime(now)
+    body = (
+        "Bonjour,\n\n"
+        f"Le {local:%d/%m/%Y} à {local:%H:%M}, l'assistance a changé l'adresse de contact de "
+        "votre compte tierspayant. Les codes de confirmation et les avis de sécurité sont "
+        "désormais envoyés à la nouvelle adresse.\n\nSi vous n'avez rien demandé, appelez "
+        "l'assistance immédiatement.\n"
+    )
+    recipients = [a for a in (old_email, new_email) if a]
+    transaction.on_commit(
+        lambda: [
+            send_mail(
+                subject="tierspayant : l'adresse de contact de votre compte a changé",
+                message=body,
+                from_email=None,
+                recipient_list=[address],
+            )
+            for address in recipients
+        ]
+    )
+    return event

@@ -20,6 +20,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 
+from tierspayant.accounts.backoffice import ScopedAdmin
 from tierspayant.audit.models import DisclosureLog, InsurerApiToken
 from tierspayant.audit.selectors import (
     InvalidIdentity,
@@ -39,7 +40,8 @@ class IdentityForm(forms.Form):
 
 
 @admin.register(DisclosureLog)
-class DisclosureLogAdmin(admin.ModelAdmin):
+class DisclosureLogAdmin(ScopedAdmin):
+    insurer_path = "beneficiary__contract__insurer"
     list_display = [
         "occurred_at",
         "professional",
@@ -52,13 +54,6 @@ class DisclosureLogAdmin(admin.ModelAdmin):
     list_filter = ["outcome", "channel", "purpose"]
     exclude = ["prev_hash", "row_hash"]
     change_list_template = "admin/audit/disclosurelog/change_list.html"
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[DisclosureLog]:
-        queryset = super().get_queryset(request)
-        insurer = staff_insurer(request.user)
-        if insurer is not None:
-            queryset = queryset.filter(beneficiary__contract__insurer=insurer)
-        return queryset
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -142,8 +137,10 @@ class DisclosureLogAdmin(admin.ModelAdmin):
 
 
 @admin.register(InsurerApiToken)
-class InsurerApiTokenAdmin(admin.ModelAdmin):
+class InsurerApiTokenAdmin(ScopedAdmin):
     """Insurers' tokens: issued by ``tierspayant create-insurer-token``, revocable here."""
+
+    insurer_path = "insurer"
 
     list_display = ["name", "insurer", "prefix", "scopes", "expires_at", "revoked_at"]
     list_filter = ["insurer"]
@@ -159,11 +156,6 @@ class InsurerApiTokenAdmin(admin.ModelAdmin):
     ]
     exclude = ["secret_hash"]
     actions = ["revoke"]
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[InsurerApiToken]:
-        queryset = super().get_queryset(request)
-        insurer = staff_insurer(request.user)
-        return queryset.filter(insurer=insurer) if insurer is not None else queryset
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

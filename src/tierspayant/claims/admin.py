@@ -2,6 +2,7 @@
 
 from django.contrib import admin
 
+from tierspayant.accounts.backoffice import ScopedAdmin
 from tierspayant.claims.models import Claim, ClaimLine
 
 
@@ -24,7 +25,8 @@ class ClaimLineInline(admin.TabularInline):
 
 
 @admin.register(Claim)
-class ClaimAdmin(admin.ModelAdmin):
+class ClaimAdmin(ScopedAdmin):
+    insurer_path = "insurer"
     list_display = ["invoice_number", "professional", "insurer", "care_date", "status", "total_amc"]
     list_filter = ["status"]
     search_fields = ["invoice_number", "approval_number"]
@@ -32,4 +34,7 @@ class ClaimAdmin(admin.ModelAdmin):
     readonly_fields = tuple(f.name for f in Claim._meta.fields)
 
     def has_add_permission(self, request) -> bool:  # type: ignore[no-untyped-def]
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:  # type: ignore[no-untyped-def]
         return False

@@ -11,13 +11,14 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
 from tierspayant.accounts.access import require_recent_second_factor
+from tierspayant.accounts.backoffice import ScopedAdmin
 from tierspayant.guard.charts import line_chart
 from tierspayant.guard.choices import AlertStatus
 from tierspayant.guard.dashboard import (
@@ -37,7 +38,11 @@ class ReasonForm(forms.Form):
     reason = forms.CharField(label="Motif", widget=forms.Textarea(attrs={"rows": 3}))
 
 
-class ReadOnly(admin.ModelAdmin):
+class ReadOnly(ScopedAdmin):
+    """The security team's records: operator staff only, written by the guard's services."""
+
+    insurer_path = None
+
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
@@ -52,10 +57,11 @@ class ReadOnly(admin.ModelAdmin):
 class AlertAdmin(ReadOnly):
     list_display = ["raised_at", "kind", "severity", "action", "professional", "channel", "status"]
     list_filter = ["status", "severity", "kind", "action"]
+    readonly_fields = tuple(f.name for f in Alert._meta.fields)
     actions = ["close_alerts"]
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return bool(request.user.has_perm("guard.change_alert"))
+        return ScopedAdmin.has_change_permission(self, request, obj)
 
     @admin.action(description="Marquer comme traitées")
     def close_alerts(self, request: HttpRequest, queryset: Any) -> None:
@@ -80,7 +86,7 @@ class AlertAdmin(ReadOnly):
 
     def dashboard(self, request: HttpRequest) -> HttpResponse:
         """Open alerts, suspended accounts, lookups per hour with baseline, top accounts."""
-        if not request.user.has_perm("guard.view_alert"):
+        if not self.has_view_permission(request):
             raise PermissionDenied
         tz = zoneinfo.ZoneInfo(settings.TIME_ZONE)
         now = timezone.now()
@@ -111,6 +117,8 @@ class AlertAdmin(ReadOnly):
 
     def toggle_lockdown(self, request: HttpRequest) -> HttpResponse:
         """The lockdown button: switch with a reason (permission ``guard.toggle_lockdown``)."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
         if not request.user.has_perm("guard.toggle_lockdown"):
             raise PermissionDenied
         form = ReasonForm(request.POST)
@@ -150,7 +158,7 @@ class SuspensionAdmin(ReadOnly):
         ``accounts.access``; asked before the form is shown, so the reason is not lost)."""
         if not request.user.has_perm("guard.change_suspension"):
             raise PermissionDenied
-        suspension = get_object_or_404(Suspension, pk=suspension_id)
+        suspension = self.get_object(request, str(suspension_id))
         form = ReasonForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
             try:

@@ -2,6 +2,7 @@
 
 from django.contrib import admin
 
+from tierspayant.accounts.backoffice import ScopedAdmin
 from tierspayant.payments.models import HeldPayment, PaymentRun, SepaFile, Statement, Transfer
 
 
@@ -22,7 +23,8 @@ class HeldPaymentInline(admin.TabularInline):
 
 
 @admin.register(PaymentRun)
-class PaymentRunAdmin(admin.ModelAdmin):
+class PaymentRunAdmin(ScopedAdmin):
+    insurer_path = None  # a run pays every insurer's claims: the operator's
     list_display = [
         "reference",
         "created_at",
@@ -37,20 +39,31 @@ class PaymentRunAdmin(admin.ModelAdmin):
     def has_add_permission(self, request) -> bool:  # type: ignore[no-untyped-def]
         return False
 
+    def has_delete_permission(self, request, obj=None) -> bool:  # type: ignore[no-untyped-def]
+        return False
+
 
 @admin.register(Transfer)
-class TransferAdmin(admin.ModelAdmin):
+class TransferAdmin(ScopedAdmin):
+    insurer_path = "insurer"
     list_display = ["end_to_end_id", "run", "insurer", "professional", "amount"]
     readonly_fields = tuple(f.name for f in Transfer._meta.fields)
 
     def has_add_permission(self, request) -> bool:  # type: ignore[no-untyped-def]
         return False
 
+    def has_delete_permission(self, request, obj=None) -> bool:  # type: ignore[no-untyped-def]
+        return False
+
 
 @admin.register(Statement)
-class StatementAdmin(admin.ModelAdmin):
+class StatementAdmin(ScopedAdmin):
+    insurer_path = None  # a professional's statement spans insurers: the operator's
     list_display = ["run", "professional", "claim_count", "total"]
     readonly_fields = tuple(f.name for f in Statement._meta.fields)
 
     def has_add_permission(self, request) -> bool:  # type: ignore[no-untyped-def]
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:  # type: ignore[no-untyped-def]
         return False

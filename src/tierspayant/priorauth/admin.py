@@ -2,6 +2,7 @@
 
 from django.contrib import admin
 
+from tierspayant.accounts.backoffice import ScopedAdmin
 from tierspayant.priorauth.models import Commitment, PriorApproval, PriorApprovalLine
 
 
@@ -24,7 +25,8 @@ class PriorApprovalLineInline(admin.TabularInline):
 
 
 @admin.register(PriorApproval)
-class PriorApprovalAdmin(admin.ModelAdmin):
+class PriorApprovalAdmin(ScopedAdmin):
+    insurer_path = "insurer"
     list_display = [
         "number",
         "professional",
@@ -42,12 +44,19 @@ class PriorApprovalAdmin(admin.ModelAdmin):
     def has_add_permission(self, request) -> bool:  # type: ignore[no-untyped-def]
         return False
 
+    def has_delete_permission(self, request, obj=None) -> bool:  # type: ignore[no-untyped-def]
+        return False
+
 
 @admin.register(Commitment)
-class CommitmentAdmin(admin.ModelAdmin):
+class CommitmentAdmin(ScopedAdmin):
+    insurer_path = "beneficiary__contract__insurer"
     list_display = ["source", "reference", "benefit_year", "expires_on", "released_at"]
     list_filter = ["source"]
     readonly_fields = tuple(f.name for f in Commitment._meta.fields)
 
     def has_add_permission(self, request) -> bool:  # type: ignore[no-untyped-def]
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:  # type: ignore[no-untyped-def]
         return False
