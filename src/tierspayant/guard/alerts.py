@@ -95,7 +95,7 @@ def respond(
         tell_security_team(
             recipients=policy.security_emails,
             subject=f"alerte {top.kind} sur le compte {professional.pk}",
-            lines=[f"Alerte : {top.pk}", f"Preuves : {top.evidence}"],
+            lines=[f"Alerte : {top.pk}", f"Preuves : {top.evidence_text()}"],
             when=now,
         )
     if any(Severity(a.severity) in _ALARMING for a in alerts):
