@@ -23,8 +23,8 @@ from django.http import HttpRequest, HttpResponse
 #: ``app_label.model_name`` of the registered models whose verbose_name is feminine.
 FEMININE = frozenset(
     {
-        "axes.accessattempt",  # tentative d'accès
-        "axes.accessfailurelog",  # tentative d'accès échouée
+        "axes.accessattempt",  # tentative de connexion
+        "axes.accesslog",  # connexion
         "audit.disclosurelog",  # divulgation
         "claims.claim",  # facture
         "guard.alert",  # alerte de sécurité
