@@ -245,3 +245,33 @@ def test_custom_pages_print_their_title_once(client, records, url, title) -> Non
     html = client.get(url()).content.decode()
     assert html.count("<h1") == 1
     assert re.search(rf"<h1[^>]*>{title}", html)
+
+
+def test_records_name_themselves_in_french(optician) -> None:
+    """An object's name heads its page and names it in lists: no stored code in it."""
+    import datetime
+    import uuid
+
+    from tierspayant.accounts.choices import SecurityEventKind
+    from tierspayant.accounts.models import SecurityEvent
+    from tierspayant.audit.models import DisclosureLog
+
+    at = datetime.datetime(2026, 3, 2, 9, 5, tzinfo=datetime.UTC)
+    log = DisclosureLog.objects.create(
+        occurred_at=at,
+        request_id=uuid.uuid4(),
+        channel="portal",
+        purpose="rights_check",
+        outcome="no_match",
+    )
+    event = SecurityEvent.objects.create(
+        user=optician.user, kind=SecurityEventKind.PASSKEY_ADDED, at=at
+    )
+    assert str(log) == f"#{log.pk} Vérification des droits : Aucune correspondance"
+    assert str(event) == "Clé d'accès ajoutée (02/03/2026 09:05)"
+    lockdown = LockdownEvent(at=at, active=True, source="admin", reason="essai")
+    assert str(lockdown) == "02/03/2026 09:05 : portail fermé"
+    suspension = Suspension(professional=optician, reason=AlertKind.CANARY, suspended_at=at)
+    assert str(suspension) == (
+        f"suspension du professionnel {optician.pk} (Bénéficiaire leurre consulté)"
+    )

@@ -152,4 +152,4 @@ class SecurityEvent(models.Model):
         ordering = ["-at"]
 
     def __str__(self) -> str:
-        return f"{self.kind} ({self.at:%Y-%m-%d %H:%M})"
+        return f"{self.get_kind_display()} ({self.at:%d/%m/%Y %H:%M})"

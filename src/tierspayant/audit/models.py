@@ -99,7 +99,7 @@ class DisclosureLog(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"#{self.pk} {self.purpose} {self.outcome}"
+        return f"#{self.pk} {self.get_purpose_display()} : {self.get_outcome_display()}"
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         """Insert only; raises :class:`AppendOnlyError` for an existing row."""

@@ -230,4 +230,4 @@ class LockdownEvent(models.Model):
         ordering = ["-at"]
 
     def __str__(self) -> str:
-        return f"{self.at:%Y-%m-%d %H:%M} {'on' if self.active else 'off'}"
+        return f"{self.at:%d/%m/%Y %H:%M} : portail {'fermé' if self.active else 'rouvert'}"

@@ -170,4 +170,4 @@ class HeldPayment(models.Model):
         verbose_name_plural = "paiements retenus"
 
     def __str__(self) -> str:
-        return f"{self.reason} ({self.claim_count})"
+        return f"{self.get_reason_display()} ({self.claim_count} factures)"

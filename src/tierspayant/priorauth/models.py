@@ -154,4 +154,4 @@ class Commitment(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.source} {self.reference}"
+        return f"{self.get_source_display()} {self.reference}"
