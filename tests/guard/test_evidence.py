@@ -178,3 +178,39 @@ def test_every_quota_reason_has_its_sentence() -> None:
 )
 def test_unreadable_evidence_still_reads_in_french(kind, evidence, sentence) -> None:
     assert describe_evidence(kind, evidence) == sentence
+
+
+def test_the_security_teams_email_reads_the_evidence(optician, settings) -> None:
+    import dataclasses
+
+    from django.core import mail
+    from django.utils import timezone
+
+    from tierspayant.guard.alerts import respond
+    from tierspayant.guard.choices import Action, Severity
+    from tierspayant.guard.counters import Counters
+
+    policy = dataclasses.replace(
+        DEFAULT_POLICY,
+        actions={**DEFAULT_POLICY.actions, Severity.HIGH: Action.ALERT},
+        security_emails=("securite@example.test",),
+    )
+    burst = Finding(
+        kind=K.BURST,
+        severity=Severity.HIGH,
+        evidence={"count": 12, "threshold": 10, "window_minutes": 10},
+    )
+    now = timezone.now()
+    respond(
+        [burst],
+        counters=Counters(settings.TIERSPAYANT_QUOTA_STORAGE_URI),
+        professional=optician,
+        channel="portal",
+        now=now,
+        day=now.date(),
+        policy=policy,
+    )
+    (email,) = mail.outbox
+    assert email.subject.endswith(f"alerte « Rafale de vérifications » sur le compte {optician.pk}")
+    assert "Preuves : 12 vérifications en 10 minutes (seuil : 10)." in email.body
+    assert "window_minutes" not in email.body

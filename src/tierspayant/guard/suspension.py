@@ -83,10 +83,10 @@ def suspend_account(
     )
     tell_security_team(
         recipients=security_emails,
-        subject=f"compte {professional.pk} suspendu ({reason})",
+        subject=f"compte {professional.pk} suspendu ({label})",
         lines=[
             f"Professionnel : {professional.pk}",
-            f"Motif : {reason}",
+            f"Motif : {label}",
             f"Alerte : {alert.pk if alert else '-'}",
         ],
         when=now,
