@@ -44,6 +44,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django_otp.admin import OTPAdminSite
 
+from tierspayant.accounts.admin_titles import FrenchTitles
 from tierspayant.accounts.access import PASSKEY, holds_passkey, second_factor_method
 
 
@@ -121,7 +122,7 @@ def scoped_queryset(
     return manager.all() if staff_insurer_id(request.user) is None else manager.none()
 
 
-class ScopedAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class ScopedAdmin(FrenchTitles):
     """The one base of every back-office model admin (see the module docstring).
 
     ``insurer_path``: the lookup from the model to the insurer's id (``"insurer"``,

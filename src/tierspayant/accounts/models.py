@@ -47,12 +47,18 @@ class RecoveryCode(models.Model):
     """One code of a :class:`RecoveryCodeDevice`: its keyed digest (64 hex) and when it was
     used (``used_at`` aware UTC; null while unused)."""
 
-    device = models.ForeignKey(RecoveryCodeDevice, on_delete=models.CASCADE, related_name="codes")
-    digest = models.CharField(max_length=64)
-    used_at = models.DateTimeField(null=True, blank=True)
+    device = models.ForeignKey(
+        RecoveryCodeDevice,
+        verbose_name="jeu de codes",
+        on_delete=models.CASCADE,
+        related_name="codes",
+    )
+    digest = models.CharField("empreinte", max_length=64)
+    used_at = models.DateTimeField("utilisé le", null=True, blank=True)
 
     class Meta:
         verbose_name = "code de secours"
+        verbose_name_plural = "codes de secours"
         constraints = [
             models.UniqueConstraint(fields=["device", "digest"], name="recovery_code_unique")
         ]
@@ -65,18 +71,24 @@ class UserSession(models.Model):
     """A signed-in session of a user, as the user sees it in "Mes sessions": opened, last
     seen (minute precision), browser; ended sessions are kept with ``ended_at``."""
 
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="tracked_sessions"
+    public_id = models.UUIDField(
+        "identifiant public", default=uuid.uuid4, unique=True, editable=False
     )
-    session_key = models.CharField(max_length=64, db_index=True)
-    created_at = models.DateTimeField()
-    last_seen_at = models.DateTimeField()
-    user_agent = models.CharField(max_length=200, blank=True, default="")
-    ended_at = models.DateTimeField(null=True, blank=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="utilisateur",
+        on_delete=models.CASCADE,
+        related_name="tracked_sessions",
+    )
+    session_key = models.CharField("clé de session", max_length=64, db_index=True)
+    created_at = models.DateTimeField("ouverte le")
+    last_seen_at = models.DateTimeField("dernière activité")
+    user_agent = models.CharField("navigateur", max_length=200, blank=True, default="")
+    ended_at = models.DateTimeField("fermée le", null=True, blank=True)
 
     class Meta:
         verbose_name = "session"
+        verbose_name_plural = "sessions"
 
     def __str__(self) -> str:
         return f"session {self.public_id}"
@@ -87,14 +99,18 @@ class KnownBrowser(models.Model):
     value of its ``tp_browser`` cookie. A sign-in without a known browser sends an e-mail."""
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="known_browsers"
+        settings.AUTH_USER_MODEL,
+        verbose_name="utilisateur",
+        on_delete=models.CASCADE,
+        related_name="known_browsers",
     )
-    token_digest = models.CharField(max_length=64)
-    first_seen_at = models.DateTimeField()
-    last_seen_at = models.DateTimeField()
+    token_digest = models.CharField("empreinte du témoin", max_length=64)
+    first_seen_at = models.DateTimeField("vu pour la première fois le")
+    last_seen_at = models.DateTimeField("vu pour la dernière fois le")
 
     class Meta:
         verbose_name = "appareil connu"
+        verbose_name_plural = "appareils connus"
         constraints = [
             models.UniqueConstraint(fields=["user", "token_digest"], name="known_browser_unique")
         ]
@@ -109,24 +125,29 @@ class SecurityEvent(models.Model):
     reasons only, never a secret nor personal data."""
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="security_events"
+        settings.AUTH_USER_MODEL,
+        verbose_name="compte",
+        on_delete=models.CASCADE,
+        related_name="security_events",
     )
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
+        verbose_name="auteur",
         on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="security_actions",
     )
-    kind = models.CharField(max_length=60, choices=SecurityEventKind.choices)
-    at = models.DateTimeField()
-    detail = models.JSONField(default=dict, blank=True)
+    kind = models.CharField("type", max_length=60, choices=SecurityEventKind.choices)
+    at = models.DateTimeField("date et heure")
+    detail = models.JSONField("détails", default=dict, blank=True)
 
     class Meta:
         verbose_name = "événement de sécurité"
+        verbose_name_plural = "événements de sécurité"
         ordering = ["-at"]
         # The operator's security role (accounts.backoffice.SECURITY_ROLE): sees canaries.
         permissions = [("operator_security", "Rôle sécurité de l'opérateur (voit les leurres)")]
 
     def __str__(self) -> str:
-        return f"{self.kind} ({self.at:%Y-%m-%d %H:%M})"
+        return f"{self.get_kind_display()} ({self.at:%d/%m/%Y %H:%M})"

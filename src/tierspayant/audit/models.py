@@ -40,20 +40,25 @@ class DisclosureLog(models.Model):
     which fields were disclosed, for what purpose, with what outcome, from where (IP, user
     agent, channel), when (``occurred_at``, aware UTC), under which ``request_id``."""
 
-    occurred_at = models.DateTimeField(db_index=True)
-    request_id = models.UUIDField()
-    channel = models.CharField(max_length=10, choices=Channel.choices)
-    purpose = models.CharField(max_length=20, choices=Purpose.choices)
-    outcome = models.CharField(max_length=20, choices=Outcome.choices)
-    reason = models.CharField(max_length=60, blank=True, default="")
+    occurred_at = models.DateTimeField("date et heure", db_index=True)
+    request_id = models.UUIDField("identifiant de requête")
+    channel = models.CharField("canal", max_length=10, choices=Channel.choices)
+    purpose = models.CharField("motif", max_length=20, choices=Purpose.choices)
+    outcome = models.CharField("résultat", max_length=20, choices=Outcome.choices)
+    reason = models.CharField("précision", max_length=60, blank=True, default="")
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name="utilisateur",
+        null=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     # No single-column index on these two: the (professional, occurred_at) and (beneficiary,
     # occurred_at) indexes below lead with them and serve every lookup by either, so a second
     # index would only slow each insert (one per rights check).
     professional = models.ForeignKey(
         "providers.Professional",
+        verbose_name="professionnel de santé",
         null=True,
         on_delete=models.PROTECT,
         related_name="+",
@@ -61,25 +66,27 @@ class DisclosureLog(models.Model):
     )
     beneficiary = models.ForeignKey(
         "registry.Beneficiary",
+        verbose_name="bénéficiaire",
         null=True,
         on_delete=models.PROTECT,
         related_name="+",
         db_index=False,
     )
-    fields_disclosed = models.JSONField(default=list)
-    ip_address = models.GenericIPAddressField(null=True)
-    user_agent = models.CharField(max_length=300, blank=True, default="")
+    fields_disclosed = models.JSONField("informations communiquées", default=list)
+    ip_address = models.GenericIPAddressField("adresse IP", null=True)
+    user_agent = models.CharField("navigateur ou logiciel", max_length=300, blank=True, default="")
     # Hash chain, set once by the sealer (the triggers allow no other change). A column added
     # above must be added to ``audit.chain.CHAIN_FIELDS`` and to the SQLite trigger.
     seq = models.BigIntegerField("position dans la chaîne", null=True, unique=True, editable=False)
     # NULL, not "": "not sealed yet" is no hash at all (DJ001 is about optional text).
-    prev_hash = models.CharField(max_length=64, null=True, editable=False)  # noqa: DJ001
-    row_hash = models.CharField(max_length=64, null=True, editable=False)  # noqa: DJ001
+    prev_hash = models.CharField("empreinte précédente", max_length=64, null=True, editable=False)  # noqa: DJ001
+    row_hash = models.CharField("empreinte de la ligne", max_length=64, null=True, editable=False)  # noqa: DJ001
 
     objects = DisclosureQuerySet.as_manager()
 
     class Meta:
         verbose_name = "divulgation"
+        verbose_name_plural = "divulgations"
         ordering = ["id"]
         indexes = [
             models.Index(fields=["professional", "occurred_at"]),
@@ -92,7 +99,7 @@ class DisclosureLog(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"#{self.pk} {self.purpose} {self.outcome}"
+        return f"#{self.pk} {self.get_purpose_display()} : {self.get_outcome_display()}"
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         """Insert only; raises :class:`AppendOnlyError` for an existing row."""
@@ -113,19 +120,23 @@ class InsurerApiToken(models.Model):
     expires_at`` (UTC); ``scopes`` are :class:`~tierspayant.audit.choices.InsurerScope` values."""
 
     insurer = models.ForeignKey(
-        "registry.Insurer", on_delete=models.CASCADE, related_name="audit_tokens"
+        "registry.Insurer",
+        verbose_name="organisme complémentaire",
+        on_delete=models.CASCADE,
+        related_name="audit_tokens",
     )
     name = models.CharField("libellé", max_length=100)
-    prefix = models.CharField(max_length=12, unique=True)
-    secret_hash = models.CharField(max_length=64)
-    scopes = models.JSONField(default=list)
-    created_at = models.DateTimeField()
-    expires_at = models.DateTimeField()
-    revoked_at = models.DateTimeField(null=True, blank=True)
-    last_used_at = models.DateTimeField(null=True, blank=True)
+    prefix = models.CharField("préfixe", max_length=12, unique=True)
+    secret_hash = models.CharField("empreinte du secret", max_length=64)
+    scopes = models.JSONField("périmètres", default=list)
+    created_at = models.DateTimeField("créé le")
+    expires_at = models.DateTimeField("expire le")
+    revoked_at = models.DateTimeField("révoqué le", null=True, blank=True)
+    last_used_at = models.DateTimeField("dernière utilisation", null=True, blank=True)
 
     class Meta:
         verbose_name = "jeton d'API d'organisme"
+        verbose_name_plural = "jetons d'API d'organisme"
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix})"

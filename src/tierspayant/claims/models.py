@@ -17,31 +17,48 @@ class Claim(models.Model):
     ``duplicate_key`` (beneficiary, date, codes and amounts) finds the same care invoiced
     twice. ``approval`` is set only when the approval was used (accepted claims)."""
 
-    professional = models.ForeignKey(Professional, on_delete=models.PROTECT, related_name="claims")
-    invoice_number = models.CharField("numéro de facture", max_length=40)
-    beneficiary = models.ForeignKey(Beneficiary, on_delete=models.PROTECT, related_name="+")
-    insurer = models.ForeignKey(Insurer, on_delete=models.PROTECT, related_name="+")
-    approval = models.OneToOneField(
-        PriorApproval, null=True, blank=True, on_delete=models.PROTECT, related_name="claim"
+    professional = models.ForeignKey(
+        Professional,
+        verbose_name="professionnel de santé",
+        on_delete=models.PROTECT,
+        related_name="claims",
     )
-    approval_number = models.CharField(max_length=20, blank=True, default="")
+    invoice_number = models.CharField("numéro de facture", max_length=40)
+    beneficiary = models.ForeignKey(
+        Beneficiary, verbose_name="bénéficiaire", on_delete=models.PROTECT, related_name="+"
+    )
+    insurer = models.ForeignKey(
+        Insurer, verbose_name="organisme complémentaire", on_delete=models.PROTECT, related_name="+"
+    )
+    approval = models.OneToOneField(
+        PriorApproval,
+        verbose_name="accord de prise en charge",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="claim",
+    )
+    approval_number = models.CharField("numéro d'accord", max_length=20, blank=True, default="")
     care_date = models.DateField("date des soins")
-    status = models.CharField(max_length=10, choices=ClaimStatus.choices)
-    reasons = models.JSONField(default=list)
-    total_billed = money_field()
-    total_amo = money_field()
-    total_amc = money_field()
-    total_rac = money_field()
-    content_hash = models.CharField(max_length=64)
-    duplicate_key = models.CharField(max_length=64, db_index=True)
-    table_id = models.CharField(max_length=60, blank=True, default="")
-    disclosure_log_id = models.BigIntegerField(null=True, blank=True)
-    submitted_at = models.DateTimeField()
-    adjudicated_at = models.DateTimeField(null=True, blank=True)
-    paid_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField("statut", max_length=10, choices=ClaimStatus.choices)
+    reasons = models.JSONField("motifs", default=list)
+    total_billed = money_field("total facturé")
+    total_amo = money_field("total AMO")
+    total_amc = money_field("total AMC")
+    total_rac = money_field("total reste à charge")
+    content_hash = models.CharField("empreinte du contenu", max_length=64)
+    duplicate_key = models.CharField("clé de doublon", max_length=64, db_index=True)
+    table_id = models.CharField("table de garanties", max_length=60, blank=True, default="")
+    disclosure_log_id = models.BigIntegerField(
+        "ligne du journal des divulgations", null=True, blank=True
+    )
+    submitted_at = models.DateTimeField("reçue le")
+    adjudicated_at = models.DateTimeField("traitée le", null=True, blank=True)
+    paid_at = models.DateTimeField("payée le", null=True, blank=True)
 
     class Meta:
         verbose_name = "facture"
+        verbose_name_plural = "factures"
         ordering = ["-submitted_at", "-id"]
         constraints = [
             models.UniqueConstraint(
@@ -63,7 +80,10 @@ class Claim(models.Model):
 class ClaimLine(CareLine):
     """One invoiced line and its adjudicated split."""
 
-    claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="lines")
+    claim = models.ForeignKey(
+        Claim, verbose_name="facture", on_delete=models.CASCADE, related_name="lines"
+    )
 
     class Meta(CareLine.Meta):
         verbose_name = "ligne de facture"
+        verbose_name_plural = "lignes de facture"

@@ -55,10 +55,31 @@ class ReadOnly(ScopedAdmin):
 
 @admin.register(Alert)
 class AlertAdmin(ReadOnly):
-    list_display = ["raised_at", "kind", "severity", "action", "professional", "channel", "status"]
+    list_display = [
+        "raised_at",
+        "kind",
+        "severity",
+        "action",
+        "professional",
+        "channel",
+        "evidence_summary",
+        "status",
+    ]
     list_filter = ["status", "severity", "kind", "action"]
     readonly_fields = tuple(f.name for f in Alert._meta.fields)
     actions = ["close_alerts"]
+
+    @admin.display(description="preuves")
+    def evidence_summary(self, obj: Alert) -> str:
+        """The evidence as staff read it: a French sentence with its figures."""
+        return obj.evidence_text()
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> list[Any]:
+        """The change page shows the evidence's sentence, never its raw dict."""
+        return [f for f in super().get_fields(request, obj) if f != "evidence"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[Any]:
+        return [*super().get_readonly_fields(request, obj), "evidence_summary"]
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return ScopedAdmin.has_change_permission(self, request, obj)
@@ -139,8 +160,12 @@ class AlertAdmin(ReadOnly):
 
 @admin.register(Suspension)
 class SuspensionAdmin(ReadOnly):
-    list_display = ["suspended_at", "professional", "reason", "lifted_at", "lifted_by"]
+    list_display = ["suspended_at", "professional", "reason_text", "lifted_at", "lifted_by"]
     list_filter = ["reason"]
+
+    @admin.display(description="motif", ordering="reason")
+    def reason_text(self, obj: Suspension) -> str:
+        return obj.reason_label()
 
     def get_urls(self) -> list[Any]:
         return [
@@ -174,7 +199,7 @@ class SuspensionAdmin(ReadOnly):
             return redirect(reverse("admin:guard_suspension_changelist"))
         context = {
             **self.admin_site.each_context(request),
-            "title": "Lever la suspension",
+            "title": f"Lever la suspension du compte {suspension.professional_id}",
             "suspension": suspension,
             "form": form,
         }

@@ -94,8 +94,8 @@ def respond(
     if top.severity in (Severity.HIGH, Severity.CRITICAL) and action is not Action.SUSPEND:
         tell_security_team(
             recipients=policy.security_emails,
-            subject=f"alerte {top.kind} sur le compte {professional.pk}",
-            lines=[f"Alerte : {top.pk}", f"Preuves : {top.evidence}"],
+            subject=f"alerte « {top.get_kind_display()} » sur le compte {professional.pk}",
+            lines=[f"Alerte : {top.pk}", f"Preuves : {top.evidence_text()}"],
             when=now,
         )
     if any(Severity(a.severity) in _ALARMING for a in alerts):

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import models
 
 from tierspayant.guard.choices import Action, AlertKind, AlertStatus, Severity
+from tierspayant.guard.evidence import describe_evidence
 
 
 class AccountGuard(models.Model):
@@ -22,24 +23,33 @@ class AccountGuard(models.Model):
 
     professional = models.OneToOneField(
         "providers.Professional",
+        verbose_name="professionnel de santé",
         on_delete=models.CASCADE,
         primary_key=True,
         related_name="guard",
     )
     suspended = models.BooleanField("suspendu", default=False)
-    suspended_at = models.DateTimeField(null=True, blank=True)
-    step_up_required_since = models.DateTimeField(null=True, blank=True)
-    slowed_until = models.DateTimeField(null=True, blank=True)
-    sessions_revoked_at = models.DateTimeField(null=True, blank=True)
+    suspended_at = models.DateTimeField("suspendu le", null=True, blank=True)
+    step_up_required_since = models.DateTimeField(
+        "second facteur exigé depuis", null=True, blank=True
+    )
+    slowed_until = models.DateTimeField("ralenti jusqu'au", null=True, blank=True)
+    sessions_revoked_at = models.DateTimeField("sessions révoquées le", null=True, blank=True)
     must_change_password = models.BooleanField("changement de mot de passe exigé", default=False)
-    baseline_days = models.PositiveSmallIntegerField(default=0)
-    day_median = models.FloatField(default=0)
-    day_mad = models.FloatField(default=0)
-    hour_median = models.FloatField(default=0)
-    hour_mad = models.FloatField(default=0)
-    usual_first_hour = models.PositiveSmallIntegerField(null=True, blank=True)
-    usual_last_hour = models.PositiveSmallIntegerField(null=True, blank=True)
-    baseline_updated_at = models.DateTimeField(null=True, blank=True)
+    baseline_days = models.PositiveSmallIntegerField("jours d'historique", default=0)
+    day_median = models.FloatField("vérifications par jour (médiane)", default=0)
+    day_mad = models.FloatField("vérifications par jour (écart absolu médian)", default=0)
+    hour_median = models.FloatField("vérifications de l'heure la plus chargée (médiane)", default=0)
+    hour_mad = models.FloatField(
+        "vérifications de l'heure la plus chargée (écart absolu médian)", default=0
+    )
+    usual_first_hour = models.PositiveSmallIntegerField(
+        "première heure habituelle", null=True, blank=True
+    )
+    usual_last_hour = models.PositiveSmallIntegerField(
+        "dernière heure habituelle", null=True, blank=True
+    )
+    baseline_updated_at = models.DateTimeField("référence mise à jour le", null=True, blank=True)
 
     class Meta:
         verbose_name = "état de garde d'un compte"
@@ -55,18 +65,24 @@ class ActivityDay(models.Model):
     ``peak_hour_lookups`` (busiest clock hour), ``first_hour``/``last_hour`` (local, 0-23)."""
 
     professional = models.ForeignKey(
-        "providers.Professional", on_delete=models.CASCADE, related_name="+"
+        "providers.Professional",
+        verbose_name="professionnel de santé",
+        on_delete=models.CASCADE,
+        related_name="+",
     )
-    day = models.DateField()
-    lookups = models.PositiveIntegerField(default=0)
-    no_match = models.PositiveIntegerField(default=0)
-    distinct_beneficiaries = models.PositiveIntegerField(default=0)
-    peak_hour_lookups = models.PositiveIntegerField(default=0)
-    first_hour = models.PositiveSmallIntegerField(null=True, blank=True)
-    last_hour = models.PositiveSmallIntegerField(null=True, blank=True)
+    day = models.DateField("jour")
+    lookups = models.PositiveIntegerField("vérifications", default=0)
+    no_match = models.PositiveIntegerField("sans correspondance", default=0)
+    distinct_beneficiaries = models.PositiveIntegerField("bénéficiaires distincts", default=0)
+    peak_hour_lookups = models.PositiveIntegerField(
+        "vérifications de l'heure la plus chargée", default=0
+    )
+    first_hour = models.PositiveSmallIntegerField("première heure", null=True, blank=True)
+    last_hour = models.PositiveSmallIntegerField("dernière heure", null=True, blank=True)
 
     class Meta:
         verbose_name = "activité quotidienne"
+        verbose_name_plural = "activités quotidiennes"
         constraints = [
             models.UniqueConstraint(fields=["professional", "day"], name="activity_day_unique")
         ]
@@ -80,23 +96,31 @@ class Alert(models.Model):
     (None for a platform-wide finding), the channel, and ``evidence`` (counts, thresholds,
     windows, ids; never a NIR, name or birth date)."""
 
-    raised_at = models.DateTimeField(db_index=True)
-    kind = models.CharField(max_length=24, choices=AlertKind.choices)
-    severity = models.CharField(max_length=10, choices=Severity.choices)
-    action = models.CharField(max_length=12, choices=Action.choices)
+    raised_at = models.DateTimeField("levée le", db_index=True)
+    kind = models.CharField("type", max_length=24, choices=AlertKind.choices)
+    severity = models.CharField("gravité", max_length=10, choices=Severity.choices)
+    action = models.CharField("réponse", max_length=12, choices=Action.choices)
     professional = models.ForeignKey(
         "providers.Professional",
+        verbose_name="professionnel de santé",
         null=True,
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
     )
-    channel = models.CharField(max_length=10, blank=True, default="")
-    evidence = models.JSONField(default=dict)
-    status = models.CharField(max_length=8, choices=AlertStatus.choices, default=AlertStatus.OPEN)
-    closed_at = models.DateTimeField(null=True, blank=True)
+    channel = models.CharField("canal", max_length=10, blank=True, default="")
+    evidence = models.JSONField("preuves", default=dict)
+    status = models.CharField(
+        "statut", max_length=8, choices=AlertStatus.choices, default=AlertStatus.OPEN
+    )
+    closed_at = models.DateTimeField("traitée le", null=True, blank=True)
     closed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name="traitée par",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
 
     class Meta:
@@ -108,41 +132,72 @@ class Alert(models.Model):
     def __str__(self) -> str:
         return f"{self.get_kind_display()} ({self.get_severity_display()})"
 
+    def evidence_text(self) -> str:
+        """The evidence as one French sentence with its figures (``guard.evidence``)."""
+        return describe_evidence(self.kind, self.evidence)
+
+
+def suspension_reason_label(reason: str) -> str:
+    """The French label of a suspension's ``reason`` (an alert kind, else ``manual``)."""
+    if reason in AlertKind.values:
+        return str(AlertKind(reason).label)
+    return "décision de l'équipe sécurité"
+
 
 class Suspension(models.Model):
     """One suspension of an account: why (``reason``: an alert kind or ``manual``), the
     alert that caused it, when; and, once lifted by staff, by whom, when and why."""
 
     professional = models.ForeignKey(
-        "providers.Professional", on_delete=models.PROTECT, related_name="+"
+        "providers.Professional",
+        verbose_name="professionnel de santé",
+        on_delete=models.PROTECT,
+        related_name="+",
     )
-    alert = models.ForeignKey(Alert, null=True, blank=True, on_delete=models.PROTECT)
-    reason = models.CharField(max_length=24)
-    suspended_at = models.DateTimeField()
-    lifted_at = models.DateTimeField(null=True, blank=True)
+    alert = models.ForeignKey(
+        Alert, verbose_name="alerte", null=True, blank=True, on_delete=models.PROTECT
+    )
+    reason = models.CharField("motif", max_length=24)
+    suspended_at = models.DateTimeField("suspendu le")
+    lifted_at = models.DateTimeField("levée le", null=True, blank=True)
     lifted_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name="levée par",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
-    lift_reason = models.TextField(blank=True, default="")
+    lift_reason = models.TextField("motif de la levée", blank=True, default="")
 
     class Meta:
         verbose_name = "suspension"
+        verbose_name_plural = "suspensions"
         ordering = ["-suspended_at"]
 
     def __str__(self) -> str:
-        return f"suspension du professionnel {self.professional_id} ({self.reason})"
+        return f"suspension du professionnel {self.professional_id} ({self.reason_label()})"
+
+    def reason_label(self) -> str:
+        """Why, in French: the alert kind's label, or the security team's decision."""
+        return suspension_reason_label(self.reason)
 
 
 class LockdownState(models.Model):
     """The platform's lockdown switch (one row, id 1). While ``active`` the portal and
     human-facing rights checks are closed; API and FHIR keep working."""
 
-    active = models.BooleanField(default=False)
-    changed_at = models.DateTimeField(null=True, blank=True)
+    active = models.BooleanField("portail fermé", default=False)
+    changed_at = models.DateTimeField("modifié le", null=True, blank=True)
     changed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name="modifié par",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
-    reason = models.TextField(blank=True, default="")
+    reason = models.TextField("motif", blank=True, default="")
 
     class Meta:
         verbose_name = "confinement du portail"
@@ -156,17 +211,23 @@ class LockdownState(models.Model):
 class LockdownEvent(models.Model):
     """History of lockdown switches: who, when, on or off, why, from where (command/admin)."""
 
-    at = models.DateTimeField()
-    active = models.BooleanField()
+    at = models.DateTimeField("date et heure")
+    active = models.BooleanField("portail fermé")
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name="auteur",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
-    source = models.CharField(max_length=10)
-    reason = models.TextField()
+    source = models.CharField("origine", max_length=10)
+    reason = models.TextField("motif")
 
     class Meta:
         verbose_name = "événement de confinement"
+        verbose_name_plural = "événements de confinement"
         ordering = ["-at"]
 
     def __str__(self) -> str:
-        return f"{self.at:%Y-%m-%d %H:%M} {'on' if self.active else 'off'}"
+        return f"{self.at:%d/%m/%Y %H:%M} : portail {'fermé' if self.active else 'rouvert'}"

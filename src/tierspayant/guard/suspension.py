@@ -15,8 +15,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 
 from tierspayant.accounts.services import end_all_sessions
-from tierspayant.guard.choices import AlertKind
-from tierspayant.guard.models import AccountGuard, Alert, Suspension
+from tierspayant.guard.models import AccountGuard, Alert, Suspension, suspension_reason_label
 from tierspayant.guard.notify import tell_professional_suspended, tell_security_team
 from tierspayant.providers.models import Professional
 from tierspayant.providers.services import revoke_all_api_tokens
@@ -75,21 +74,19 @@ def suspend_account(
         suspension = Suspension.objects.create(
             professional=professional, alert=alert, reason=reason[:24], suspended_at=now
         )
-    label = (
-        AlertKind(reason).label if reason in AlertKind.values else "décision de l'équipe sécurité"
-    )
+    label = suspension_reason_label(reason)
     tell_professional_suspended(
         email=professional.user.email,
         display_name=professional.display_name,
-        reason_label=str(label),
+        reason_label=label,
         when=now,
     )
     tell_security_team(
         recipients=security_emails,
-        subject=f"compte {professional.pk} suspendu ({reason})",
+        subject=f"compte {professional.pk} suspendu ({label})",
         lines=[
             f"Professionnel : {professional.pk}",
-            f"Motif : {reason}",
+            f"Motif : {label}",
             f"Alerte : {alert.pk if alert else '-'}",
         ],
         when=now,

@@ -16,16 +16,17 @@ class PaymentRun(models.Model):
     """One run: when, the requested execution date of the transfers, where its files are
     (``directory``, absolute), how many transfers and claims, and the total in euros."""
 
-    reference = models.CharField(max_length=40, unique=True)
-    created_at = models.DateTimeField()
-    execution_date = models.DateField()
-    directory = models.CharField(max_length=500)
-    transfer_count = models.PositiveIntegerField(default=0)
-    claim_count = models.PositiveIntegerField(default=0)
-    total = money_field()
+    reference = models.CharField("référence", max_length=40, unique=True)
+    created_at = models.DateTimeField("créée le")
+    execution_date = models.DateField("date d'exécution")
+    directory = models.CharField("répertoire", max_length=500)
+    transfer_count = models.PositiveIntegerField("nombre de virements", default=0)
+    claim_count = models.PositiveIntegerField("nombre de factures", default=0)
+    total = money_field("total")
 
     class Meta:
         verbose_name = "campagne de paiement"
+        verbose_name_plural = "campagnes de paiement"
         ordering = ["-created_at", "-id"]
 
     def __str__(self) -> str:
@@ -36,16 +37,24 @@ class SepaFile(models.Model):
     """The pain.001.001.09 file of one insurer in a run (file name relative to the run's
     directory, SHA-256 of its bytes, message id, number of transactions, control sum)."""
 
-    run = models.ForeignKey(PaymentRun, on_delete=models.PROTECT, related_name="sepa_files")
-    insurer = models.ForeignKey(Insurer, on_delete=models.PROTECT, related_name="+")
-    file_name = models.CharField(max_length=100)
-    sha256 = models.CharField(max_length=64)
-    message_id = models.CharField(max_length=35)
-    transaction_count = models.PositiveIntegerField()
-    control_sum = money_field()
+    run = models.ForeignKey(
+        PaymentRun,
+        verbose_name="campagne de paiement",
+        on_delete=models.PROTECT,
+        related_name="sepa_files",
+    )
+    insurer = models.ForeignKey(
+        Insurer, verbose_name="organisme complémentaire", on_delete=models.PROTECT, related_name="+"
+    )
+    file_name = models.CharField("nom du fichier", max_length=100)
+    sha256 = models.CharField("empreinte SHA-256", max_length=64)
+    message_id = models.CharField("identifiant du message", max_length=35)
+    transaction_count = models.PositiveIntegerField("nombre d'opérations")
+    control_sum = money_field("somme de contrôle")
 
     class Meta:
         verbose_name = "fichier de virements SEPA"
+        verbose_name_plural = "fichiers de virements SEPA"
 
     def __str__(self) -> str:
         return self.file_name
@@ -55,17 +64,30 @@ class Transfer(models.Model):
     """One credit transfer: an insurer pays a professional the AMC of their claims, to the
     bank account in force at the run (masked IBAN kept for the record)."""
 
-    run = models.ForeignKey(PaymentRun, on_delete=models.PROTECT, related_name="transfers")
-    insurer = models.ForeignKey(Insurer, on_delete=models.PROTECT, related_name="+")
-    professional = models.ForeignKey(
-        Professional, on_delete=models.PROTECT, related_name="transfers"
+    run = models.ForeignKey(
+        PaymentRun,
+        verbose_name="campagne de paiement",
+        on_delete=models.PROTECT,
+        related_name="transfers",
     )
-    bank_account = models.ForeignKey(BankAccount, on_delete=models.PROTECT, related_name="+")
-    end_to_end_id = models.CharField(max_length=35, unique=True)
-    amount = money_field()
+    insurer = models.ForeignKey(
+        Insurer, verbose_name="organisme complémentaire", on_delete=models.PROTECT, related_name="+"
+    )
+    professional = models.ForeignKey(
+        Professional,
+        verbose_name="professionnel de santé",
+        on_delete=models.PROTECT,
+        related_name="transfers",
+    )
+    bank_account = models.ForeignKey(
+        BankAccount, verbose_name="compte bancaire", on_delete=models.PROTECT, related_name="+"
+    )
+    end_to_end_id = models.CharField("référence de bout en bout", max_length=35, unique=True)
+    amount = money_field("montant")
 
     class Meta:
         verbose_name = "virement"
+        verbose_name_plural = "virements"
 
     def __str__(self) -> str:
         return self.end_to_end_id
@@ -74,12 +96,17 @@ class Transfer(models.Model):
 class TransferLine(models.Model):
     """A claim paid by a transfer. Unique per claim: the guarantee against paying twice."""
 
-    transfer = models.ForeignKey(Transfer, on_delete=models.PROTECT, related_name="lines")
-    claim = models.OneToOneField(Claim, on_delete=models.PROTECT, related_name="transfer_line")
-    amount = money_field()
+    transfer = models.ForeignKey(
+        Transfer, verbose_name="virement", on_delete=models.PROTECT, related_name="lines"
+    )
+    claim = models.OneToOneField(
+        Claim, verbose_name="facture", on_delete=models.PROTECT, related_name="transfer_line"
+    )
+    amount = money_field("montant")
 
     class Meta:
         verbose_name = "facture payée"
+        verbose_name_plural = "factures payées"
 
     def __str__(self) -> str:
         return f"facture {self.claim_id}"
@@ -89,18 +116,27 @@ class Statement(models.Model):
     """A professional's remittance statement for a run: a PDF and a CSV in the run's
     directory (names relative to it), with their SHA-256."""
 
-    run = models.ForeignKey(PaymentRun, on_delete=models.PROTECT, related_name="statements")
-    professional = models.ForeignKey(
-        Professional, on_delete=models.PROTECT, related_name="statements"
+    run = models.ForeignKey(
+        PaymentRun,
+        verbose_name="campagne de paiement",
+        on_delete=models.PROTECT,
+        related_name="statements",
     )
-    pdf_name = models.CharField(max_length=100)
-    csv_name = models.CharField(max_length=100)
-    pdf_sha256 = models.CharField(max_length=64)
-    total = money_field()
-    claim_count = models.PositiveIntegerField()
+    professional = models.ForeignKey(
+        Professional,
+        verbose_name="professionnel de santé",
+        on_delete=models.PROTECT,
+        related_name="statements",
+    )
+    pdf_name = models.CharField("fichier PDF", max_length=100)
+    csv_name = models.CharField("fichier CSV", max_length=100)
+    pdf_sha256 = models.CharField("empreinte SHA-256 du PDF", max_length=64)
+    total = money_field("total")
+    claim_count = models.PositiveIntegerField("nombre de factures")
 
     class Meta:
         verbose_name = "relevé de paiement"
+        verbose_name_plural = "relevés de paiement"
         ordering = ["-run__created_at", "-id"]
         constraints = [
             models.UniqueConstraint(fields=["run", "professional"], name="statement_unique")
@@ -113,14 +149,25 @@ class Statement(models.Model):
 class HeldPayment(models.Model):
     """Accepted claims of a professional a run did not pay, and why."""
 
-    run = models.ForeignKey(PaymentRun, on_delete=models.PROTECT, related_name="held")
-    professional = models.ForeignKey(Professional, on_delete=models.PROTECT, related_name="+")
-    reason = models.CharField(max_length=30, choices=HoldReason.choices)
-    claim_count = models.PositiveIntegerField()
-    amount = money_field()
+    run = models.ForeignKey(
+        PaymentRun,
+        verbose_name="campagne de paiement",
+        on_delete=models.PROTECT,
+        related_name="held",
+    )
+    professional = models.ForeignKey(
+        Professional,
+        verbose_name="professionnel de santé",
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    reason = models.CharField("motif", max_length=30, choices=HoldReason.choices)
+    claim_count = models.PositiveIntegerField("nombre de factures")
+    amount = money_field("montant")
 
     class Meta:
         verbose_name = "paiement retenu"
+        verbose_name_plural = "paiements retenus"
 
     def __str__(self) -> str:
-        return f"{self.reason} ({self.claim_count})"
+        return f"{self.get_reason_display()} ({self.claim_count} factures)"

@@ -22,17 +22,21 @@ class Professional(models.Model):
     """
 
     user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="professional"
+        settings.AUTH_USER_MODEL,
+        verbose_name="utilisateur",
+        on_delete=models.PROTECT,
+        related_name="professional",
     )
-    profession = models.CharField(max_length=20, choices=Profession.choices)
+    profession = models.CharField("profession", max_length=20, choices=Profession.choices)
     display_name = models.CharField("nom d'exercice", max_length=200)
-    rpps = models.CharField(max_length=11, blank=True, default="")
-    adeli = models.CharField(max_length=9, blank=True, default="")
-    finess = models.CharField(max_length=9, blank=True, default="")
-    siret = models.CharField(max_length=14, blank=True, default="")
+    rpps = models.CharField("RPPS", max_length=11, blank=True, default="")
+    adeli = models.CharField("ADELI", max_length=9, blank=True, default="")
+    finess = models.CharField("FINESS", max_length=9, blank=True, default="")
+    siret = models.CharField("SIRET", max_length=14, blank=True, default="")
 
     class Meta:
         verbose_name = "professionnel de santé"
+        verbose_name_plural = "professionnels de santé"
         constraints = [
             models.CheckConstraint(
                 condition=~models.Q(rpps="", adeli="", finess=""),
@@ -62,19 +66,23 @@ class ApiToken(models.Model):
     ``now < expires_at`` (UTC)."""
 
     professional = models.ForeignKey(
-        Professional, on_delete=models.CASCADE, related_name="api_tokens"
+        Professional,
+        verbose_name="professionnel de santé",
+        on_delete=models.CASCADE,
+        related_name="api_tokens",
     )
     name = models.CharField("libellé", max_length=100)
-    prefix = models.CharField(max_length=12, unique=True)
-    secret_hash = models.CharField(max_length=64)
-    scopes = models.JSONField(default=list)
-    created_at = models.DateTimeField()
-    expires_at = models.DateTimeField()
-    revoked_at = models.DateTimeField(null=True, blank=True)
-    last_used_at = models.DateTimeField(null=True, blank=True)
+    prefix = models.CharField("préfixe", max_length=12, unique=True)
+    secret_hash = models.CharField("empreinte du secret", max_length=64)
+    scopes = models.JSONField("périmètres", default=list)
+    created_at = models.DateTimeField("créé le")
+    expires_at = models.DateTimeField("expire le")
+    revoked_at = models.DateTimeField("révoqué le", null=True, blank=True)
+    last_used_at = models.DateTimeField("dernière utilisation", null=True, blank=True)
 
     class Meta:
         verbose_name = "jeton d'API"
+        verbose_name_plural = "jetons d'API"
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix})"
@@ -93,21 +101,25 @@ class BankAccount(models.Model):
 
     TABLE = "providers_bankaccount"
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    id = models.UUIDField("identifiant", primary_key=True, default=uuid.uuid4, editable=False)
     professional = models.ForeignKey(
-        Professional, on_delete=models.PROTECT, related_name="bank_accounts"
+        Professional,
+        verbose_name="professionnel de santé",
+        on_delete=models.PROTECT,
+        related_name="bank_accounts",
     )
     holder_name = models.CharField("titulaire du compte", max_length=70)
-    iban_ciphertext = models.TextField(editable=False)
+    iban_ciphertext = models.TextField("IBAN (chiffré)", editable=False)
     iban_masked = models.CharField("IBAN (masqué)", max_length=40)
     bic = models.CharField("BIC", max_length=11)
-    status = models.CharField(max_length=10, choices=BankAccountStatus.choices)
-    created_at = models.DateTimeField()
-    active_from = models.DateTimeField(null=True, blank=True)
-    superseded_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField("statut", max_length=10, choices=BankAccountStatus.choices)
+    created_at = models.DateTimeField("créé le")
+    active_from = models.DateTimeField("en vigueur depuis", null=True, blank=True)
+    superseded_at = models.DateTimeField("remplacé le", null=True, blank=True)
 
     class Meta:
         verbose_name = "compte bancaire"
+        verbose_name_plural = "comptes bancaires"
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
@@ -127,27 +139,44 @@ class BankAccountChange(models.Model):
     takes effect (after the cooling-off period, during which payments are held)."""
 
     professional = models.ForeignKey(
-        Professional, on_delete=models.PROTECT, related_name="bank_changes"
+        Professional,
+        verbose_name="professionnel de santé",
+        on_delete=models.PROTECT,
+        related_name="bank_changes",
     )
     old_account = models.ForeignKey(
-        BankAccount, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        BankAccount,
+        verbose_name="ancien compte",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
-    new_account = models.OneToOneField(BankAccount, on_delete=models.PROTECT, related_name="change")
-    status = models.CharField(max_length=10, choices=BankChangeStatus.choices)
-    requested_at = models.DateTimeField()
+    new_account = models.OneToOneField(
+        BankAccount, verbose_name="nouveau compte", on_delete=models.PROTECT, related_name="change"
+    )
+    status = models.CharField("statut", max_length=10, choices=BankChangeStatus.choices)
+    requested_at = models.DateTimeField("demandé le")
     requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name="demandé par",
+        on_delete=models.PROTECT,
+        related_name="+",
     )
-    requested_ip = models.GenericIPAddressField(null=True, blank=True)
-    requested_user_agent = models.CharField(max_length=300, blank=True, default="")
-    code_salt = models.CharField(max_length=32, editable=False)
-    code_hash = models.CharField(max_length=64, editable=False)
-    code_expires_at = models.DateTimeField()
-    attempts = models.PositiveSmallIntegerField(default=0)
-    confirmed_at = models.DateTimeField(null=True, blank=True)
-    confirmed_ip = models.GenericIPAddressField(null=True, blank=True)
-    effective_at = models.DateTimeField(null=True, blank=True)
-    cancelled_at = models.DateTimeField(null=True, blank=True)
+    requested_ip = models.GenericIPAddressField("adresse IP de la demande", null=True, blank=True)
+    requested_user_agent = models.CharField(
+        "navigateur de la demande", max_length=300, blank=True, default=""
+    )
+    code_salt = models.CharField("sel du code", max_length=32, editable=False)
+    code_hash = models.CharField("empreinte du code", max_length=64, editable=False)
+    code_expires_at = models.DateTimeField("code valable jusqu'au")
+    attempts = models.PositiveSmallIntegerField("tentatives", default=0)
+    confirmed_at = models.DateTimeField("confirmé le", null=True, blank=True)
+    confirmed_ip = models.GenericIPAddressField(
+        "adresse IP de la confirmation", null=True, blank=True
+    )
+    effective_at = models.DateTimeField("en vigueur le", null=True, blank=True)
+    cancelled_at = models.DateTimeField("annulé le", null=True, blank=True)
 
     class Meta:
         verbose_name = "changement de coordonnées bancaires"

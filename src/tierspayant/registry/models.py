@@ -28,6 +28,7 @@ class Insurer(models.Model):
 
     class Meta:
         verbose_name = "organisme complémentaire"
+        verbose_name_plural = "organismes complémentaires"
         ordering = ["name"]
 
     def __str__(self) -> str:
@@ -39,23 +40,29 @@ class Contract(models.Model):
     (dates inclusive; ``valid_to`` None means open-ended) and the domains open to tiers payant
     (a list of :class:`Domain` values)."""
 
-    insurer = models.ForeignKey(Insurer, on_delete=models.PROTECT, related_name="contracts")
+    insurer = models.ForeignKey(
+        Insurer,
+        verbose_name="organisme complémentaire",
+        on_delete=models.PROTECT,
+        related_name="contracts",
+    )
     number = models.CharField("numéro de contrat", max_length=40)
-    contract_type = models.CharField(max_length=12, choices=ContractType.choices)
+    contract_type = models.CharField("type de contrat", max_length=12, choices=ContractType.choices)
     responsible = models.BooleanField("contrat responsable", default=True)
-    valid_from = models.DateField()
-    valid_to = models.DateField(null=True, blank=True)
-    tiers_payant_domains = models.JSONField(default=list)
+    valid_from = models.DateField("valable du")
+    valid_to = models.DateField("valable jusqu'au", null=True, blank=True)
+    tiers_payant_domains = models.JSONField("domaines ouverts au tiers payant", default=list)
     guarantee_table = models.CharField(
         "table de garanties",
         max_length=60,
         blank=True,
         default="",
-        help_text="Identifier of the guarantee table (coverage engine) the contract applies.",
+        help_text="Identifiant de la table de garanties (moteur de calcul) du contrat.",
     )
 
     class Meta:
         verbose_name = "contrat"
+        verbose_name_plural = "contrats"
         constraints = [
             models.UniqueConstraint(fields=["insurer", "number"], name="contract_unique_number"),
         ]
@@ -76,25 +83,31 @@ class Beneficiary(models.Model):
 
     TABLE = "registry_beneficiary"
 
-    id = models.UUIDField(primary_key=True, default=new_row_id, editable=False)
-    contract = models.ForeignKey(Contract, on_delete=models.PROTECT, related_name="beneficiaries")
-    nir_ciphertext = models.TextField(editable=False)
-    birth_date_ciphertext = models.TextField(editable=False)
-    identity_index = models.CharField(max_length=90, editable=False)
+    id = models.UUIDField(
+        "identifiant interne", primary_key=True, default=new_row_id, editable=False
+    )
+    contract = models.ForeignKey(
+        Contract, verbose_name="contrat", on_delete=models.PROTECT, related_name="beneficiaries"
+    )
+    nir_ciphertext = models.TextField("NIR (chiffré)", editable=False)
+    birth_date_ciphertext = models.TextField("date de naissance (chiffrée)", editable=False)
+    identity_index = models.CharField("index d'identité", max_length=90, editable=False)
     rang = models.PositiveSmallIntegerField("rang de naissance", default=1)
     last_name = models.CharField("nom", max_length=100)
     first_name = models.CharField("prénom", max_length=100)
-    quality = models.CharField(max_length=10, choices=Quality.choices)
-    rights_start = models.DateField()
-    rights_end = models.DateField(null=True, blank=True)
+    quality = models.CharField("qualité", max_length=10, choices=Quality.choices)
+    rights_start = models.DateField("début des droits")
+    rights_end = models.DateField("fin des droits", null=True, blank=True)
     is_canary = models.BooleanField(
+        "bénéficiaire leurre",
         default=False,
-        help_text="A record no real card carries; any lookup of it suspends the account. "
-        "Never exposed through the portal or the API.",
+        help_text="Dossier qu'aucune carte réelle ne porte : toute consultation suspend le "
+        "compte. Jamais exposé par le portail ni par l'API.",
     )
 
     class Meta:
         verbose_name = "bénéficiaire"
+        verbose_name_plural = "bénéficiaires"
         constraints = [
             # identity_index first: the one index serves the rights check's lookup by
             # identity_index alone and the import's key (no second index to maintain).
@@ -143,12 +156,21 @@ class InsurerStaff(models.Model):
     insurer's beneficiaries, access histories and reports."""
 
     user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="insurer_staff"
+        settings.AUTH_USER_MODEL,
+        verbose_name="utilisateur",
+        on_delete=models.CASCADE,
+        related_name="insurer_staff",
     )
-    insurer = models.ForeignKey(Insurer, on_delete=models.PROTECT, related_name="staff")
+    insurer = models.ForeignKey(
+        Insurer,
+        verbose_name="organisme complémentaire",
+        on_delete=models.PROTECT,
+        related_name="staff",
+    )
 
     class Meta:
         verbose_name = "personnel d'organisme"
+        verbose_name_plural = "personnels des organismes"
 
     def __str__(self) -> str:
         return f"{self.user} ({self.insurer.amc_number})"
