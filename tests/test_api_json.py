@@ -166,6 +166,68 @@ def test_create_api_token_command(optician) -> None:
         call_command("create_api_token", optician.user.username, days=999, stdout=out, stderr=err)
 
 
+def _issue_by_command(username: str, *scopes: str) -> tuple[str, str]:
+    """(secret, what the command said on stderr) of ``create-api-token USERNAME --scope ...``."""
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out, err = StringIO(), StringIO()
+    args = [arg for scope in scopes for arg in ("--scope", scope)]
+    call_command("create_api_token", username, *args, stdout=out, stderr=err)
+    return out.getvalue().strip(), err.getvalue()
+
+
+#: One endpoint per scope the API checks: (method, path, JSON body, status when allowed).
+SCOPE_PROBES = {
+    Scope.ELIGIBILITY_CHECK: (
+        "post",
+        "/api/v1/eligibility",
+        {"nir": "177025626004544", "birth_date": "1977-02-10"},
+        200,
+    ),
+    Scope.CLAIMS_SUBMIT: ("get", "/api/v1/claims/999999", None, 404),
+    Scope.PAYMENTS_READ: ("get", "/api/v1/statements", None, 200),
+}
+
+
+def test_every_scope_has_a_probe() -> None:
+    assert set(SCOPE_PROBES) == set(Scope)
+
+
+def _probe(scope: Scope, secret: str) -> int:
+    method, path, body, _ = SCOPE_PROBES[scope]
+    kwargs = {"HTTP_AUTHORIZATION": f"Bearer {secret}"}
+    if body is not None:
+        kwargs.update(data=json.dumps(body), content_type="application/json")
+    return getattr(Client(), method)(path, **kwargs).status_code
+
+
+@pytest.mark.parametrize("scope", list(Scope), ids=[s.value for s in Scope])
+def test_create_api_token_issues_each_scope_and_only_it(optician, scope: Scope) -> None:
+    """Practice software gets a claims (or statements) token from the command line too."""
+    secret, said = _issue_by_command(optician.user.username, scope.value)
+    assert optician.api_tokens.get().scopes == [scope.value]
+    assert f"({scope.value})" in said
+    for probed, (*_, allowed) in SCOPE_PROBES.items():
+        assert _probe(probed, secret) == (allowed if probed == scope else 401), probed
+
+
+def test_create_api_token_several_scopes_and_the_default(optician) -> None:
+    _issue_by_command(optician.user.username, "payments:read", "claims:submit", "claims:submit")
+    _issue_by_command(optician.user.username)
+    tokens = optician.api_tokens.order_by("created_at")
+    assert [t.scopes for t in tokens] == [["claims:submit", "payments:read"], ["eligibility:check"]]
+
+
+def test_create_api_token_refuses_an_unknown_scope(optician) -> None:
+    from django.core.management import CommandError
+
+    with pytest.raises(CommandError, match="invalid choice: 'audit:read'"):
+        _issue_by_command(optician.user.username, "audit:read")
+    assert not optician.api_tokens.exists()
+
+
 def test_last_used_is_refreshed_at_most_once_a_minute(token) -> None:
     from tierspayant.providers.services import authenticate_token
 

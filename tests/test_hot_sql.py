@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import datetime
+import gc
+import json
+import threading
 import uuid
+import weakref
 
 import pytest
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.forms.models import model_to_dict
+from django.test import Client
 from django.utils import timezone
 
-from tests.factories import ContractFactory, make_beneficiary, new_nir
+from tests.factories import ContractFactory, make_beneficiary, make_professional, new_nir
 from tierspayant import hot_sql
 from tierspayant.audit.models import DisclosureLog
 from tierspayant.guard.models import AccountGuard
@@ -130,3 +135,54 @@ def test_statements_are_prepared_on_postgresql(optician) -> None:
     for _ in range(3):
         hot_sql.select_related(AccountGuard, (), where="pk", values=[optician.pk])
         assert prepared() == 1  # prepared once on this connection, then reused
+
+
+@pytest.mark.django_db(transaction=True)
+def test_each_request_threads_connection_is_freed_with_its_thread() -> None:
+    """Issue 13: under a thread-per-request server (``runserver``) every request brings a new
+    thread, hence a new database connection. Nothing the request path keeps per connection
+    (hot_sql's converters...) may keep that connection alive once its thread has ended:
+    each one kept cost about 260 KB, for good."""
+    born = datetime.date(1990, 6, 30)
+    nir = new_nir(born)
+    make_beneficiary(nir=nir, birth_date=born)
+    body = json.dumps({"nir": nir, "birth_date": born.isoformat()})
+    # Five practices, six checks each: below every quota and detector, so each request is
+    # authenticated and answered through the whole gate.
+    secrets = [
+        issue_api_token(
+            professional=make_professional(),
+            name="LGO",
+            scopes=[Scope.ELIGIBILITY_CHECK],
+            now=timezone.now(),
+            valid_days=30,
+        ).secret
+        for _ in range(5)
+    ]
+    statuses: list[int] = []
+    connections_used: list[weakref.ref] = []
+
+    def one_request(secret: str) -> None:
+        # As runserver's ThreadedWSGIServer: one request in a fresh thread, then the
+        # thread's connections closed (close_request), then the thread ends.
+        try:
+            response = Client().post(
+                "/api/v1/eligibility",
+                data=body,
+                content_type="application/json",
+                HTTP_AUTHORIZATION=f"Bearer {secret}",
+            )
+            statuses.append(response.status_code)
+            connections_used.append(weakref.ref(connections[DEFAULT_DB_ALIAS]))
+        finally:
+            connections.close_all()
+
+    for _ in range(6):
+        for secret in secrets:
+            thread = threading.Thread(target=one_request, args=(secret,))
+            thread.start()
+            thread.join()
+    gc.collect()
+    assert statuses == [200] * 30
+    kept = sum(ref() is not None for ref in connections_used)
+    assert kept == 0, f"{kept} of 30 request threads' connections still alive"

@@ -15,6 +15,9 @@ from tierspayant.coverage.errors import CoverageError
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
 HUNDRED = Decimal(100)
+#: Inputs are refused from here on: no amount or percentage of a case comes near it, and
+#: beyond the decimal context's precision the cent cannot be computed at all.
+TOO_LARGE = Decimal("1e12")
 
 
 def cents(value: Decimal) -> Decimal:
@@ -37,7 +40,8 @@ def parse_decimal(value: object, *, field: str, error: type[CoverageError]) -> D
 
     Accepts ``Decimal``, ``int``, ``float`` (through its shortest text) and strings such
     as ``"12.34"``. Raises ``error(field, why)`` for booleans, other types, text that is
-    not a number, NaN or infinities, negative values and more than two decimals.
+    not a number, NaN or infinities, negative values, values of 10^12 or more and more than
+    two decimals.
     """
     if isinstance(value, bool) or not isinstance(value, Decimal | int | float | str):
         raise error(field, f'must be a number such as "12.34", not {type(value).__name__}')
@@ -49,6 +53,8 @@ def parse_decimal(value: object, *, field: str, error: type[CoverageError]) -> D
         raise error(field, "must be a finite number")
     if number < 0:
         raise error(field, f"must not be negative (got {value})")
+    if number >= TOO_LARGE:
+        raise error(field, f"must be less than 1000000000000 (got {value})")
     if number != cents(number):
         raise error(field, f"has more than two decimal places (got {value})")
     return cents(number)

@@ -1,5 +1,5 @@
-"""Server-rendered SVG line charts (no JavaScript): the dashboard's lookups per hour with
-their baseline, and the attack replay's normal day versus the attacks."""
+"""Server-rendered SVG line charts (no JavaScript): the security dashboard's lookups per hour
+with their baseline. (The attack replay's PNG is drawn by matplotlib: guard/report.py.)"""
 
 from __future__ import annotations
 

@@ -23,7 +23,7 @@ from django.db import transaction
 from tqdm import tqdm
 
 from tierspayant.eligibility.services import replay_gate
-from tierspayant.guard.report import as_json, chart_svg, table, write_png
+from tierspayant.guard.report import as_json, table, write_png
 from tierspayant.guard.simulation import SCENARIOS, build_population, replay
 
 
@@ -93,7 +93,7 @@ class Command(BaseCommand):
                 transaction.set_rollback(True)
         chart = None
         if not options["no_chart"]:
-            chart = str(write_png(chart_svg(report), Path(options["chart"])))
+            chart = str(write_png(report, Path(options["chart"])))
         if options["json"]:
             self.stdout.write(
                 json.dumps(as_json(report, chart=chart), ensure_ascii=False, indent=2)
