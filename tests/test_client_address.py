@@ -123,6 +123,21 @@ def _docstrings(tree: ast.AST) -> set[int]:
     return found
 
 
+def _readers_in(node: ast.AST, where: str, skip: set[int]) -> set[str]:
+    found = set()
+    for child in ast.iter_child_nodes(node):
+        here = child.name if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef) else where
+        if (
+            isinstance(child, ast.Constant)
+            and isinstance(child.value, str)
+            and id(child) not in skip
+            and ADDRESS_KEYS.match(child.value.strip())
+        ):
+            found.add(here)
+        found |= _readers_in(child, here, skip)
+    return found
+
+
 def address_readers() -> set[tuple[str, str]]:
     """(file under src/tierspayant, enclosing function or ``<module>``) of every string
     constant naming an address header, docstrings aside."""
@@ -130,25 +145,8 @@ def address_readers() -> set[tuple[str, str]]:
     readers = set()
     for path in sorted(root.rglob("*.py")):
         tree = ast.parse(path.read_text(), filename=str(path))
-        skip = _docstrings(tree)
-
-        def visit(node: ast.AST, where: str, relative: str) -> None:
-            for child in ast.iter_child_nodes(node):
-                here = (
-                    child.name
-                    if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef)
-                    else where
-                )
-                if (
-                    isinstance(child, ast.Constant)
-                    and isinstance(child.value, str)
-                    and id(child) not in skip
-                    and ADDRESS_KEYS.match(child.value.strip())
-                ):
-                    readers.add((relative, here))
-                visit(child, here, relative)
-
-        visit(tree, "<module>", path.relative_to(root).as_posix())
+        relative = path.relative_to(root).as_posix()
+        readers |= {(relative, f) for f in _readers_in(tree, "<module>", _docstrings(tree))}
     return readers
 
 
