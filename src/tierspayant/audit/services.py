@@ -47,7 +47,7 @@ class RequestContext:
 def record_disclosure(
     *,
     context: RequestContext,
-    professional: Professional,
+    professional: Professional | None,
     purpose: Purpose,
     outcome: Outcome,
     occurred_at: datetime.datetime,
@@ -55,10 +55,12 @@ def record_disclosure(
     fields_disclosed: list[str] | None = None,
     reason: str = "",
 ) -> int:
-    """Append one row and return its id. ``fields_disclosed`` names fields (e.g.
-    ``"rights_period"``), never values; ``reason`` is a code or a field name, never input
-    data. A plain INSERT written once per process (every rights check writes one row, see
-    :mod:`tierspayant.hot_sql`); raises the database's error if the row cannot be written."""
+    """Append one row and return its id. ``professional`` is None when the reader is not a
+    professional (an insurer reading a member's access history). ``fields_disclosed`` names
+    fields (e.g. ``"rights_period"``), never values; ``reason`` is a code or a field name,
+    never input data. A plain INSERT written once per process (every rights check writes one
+    row, see :mod:`tierspayant.hot_sql`); raises the database's error if the row cannot be
+    written."""
     return int(
         hot_sql.insert(
             DisclosureLog,
@@ -70,7 +72,7 @@ def record_disclosure(
                 "outcome": outcome,
                 "reason": reason[:60],
                 "actor_id": context.actor_id,
-                "professional_id": professional.pk,
+                "professional_id": professional.pk if professional is not None else None,
                 "beneficiary_id": beneficiary.pk if beneficiary is not None else None,
                 "fields_disclosed": list(fields_disclosed or []),
                 "ip_address": context.ip,
