@@ -231,3 +231,11 @@ def test_an_empty_store_vouches_for_no_chained_row(store) -> None:
     ]
     with pytest.raises(SealRefused):
         seal_log(store=store, now=T0)
+
+
+def test_purging_seals_first_and_so_refuses_too(chain, store) -> None:
+    forged = log_row(chain[0].professional, at=OLD)
+    with pytest.raises(CommandError, match=f"sealing refused: row id {forged.pk}") as exc:
+        call_command("audit_purge", "--days=1", stdout=StringIO())
+    assert exc.value.returncode == 1
+    assert DisclosureLog.objects.count() == 5  # nothing purged
