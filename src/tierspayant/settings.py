@@ -11,6 +11,10 @@ Variables (each secret also accepts ``NAME_FILE``, a path whose content is the v
 - ``TIERSPAYANT_DEBUG`` (bool), ``TIERSPAYANT_ALLOWED_HOSTS`` (comma-separated)
 - ``TIERSPAYANT_RIGHTS_CHECK_DAILY_QUOTA`` (int, default 150 per professional per day)
 - ``TIERSPAYANT_API_TOKEN_DAYS`` (int, default 90)
+- ``TIERSPAYANT_HISTORY_READ_HOURLY_QUOTA`` / ``_DAILY_QUOTA`` (int, default 1,000 / 10,000):
+  reads of members' access histories per insurer (FHIR ``AuditEvent`` search);
+  ``TIERSPAYANT_HISTORY_LINK_HOURLY_QUOTA`` / ``_DAILY_QUOTA`` (30 / 100): views of one
+  person's history page through their signed link
 - ``TIERSPAYANT_GUARD_POLICY`` (JSON, optional): quotas, detector floors, responses by
   severity, over the defaults of ``guard/policy.py`` (docs/guard.md); a bad one refuses to start
 - ``TIERSPAYANT_SECURITY_EMAILS`` (comma-separated): who the guard alerts
@@ -224,6 +228,10 @@ REDIS_URL = env_str("REDIS_URL") or None
 TIERSPAYANT_QUOTA_STORAGE_URI = REDIS_URL or "memory://"
 TIERSPAYANT_RIGHTS_CHECK_DAILY_QUOTA = env_int("TIERSPAYANT_RIGHTS_CHECK_DAILY_QUOTA", 150)
 TIERSPAYANT_API_TOKEN_DAYS = env_int("TIERSPAYANT_API_TOKEN_DAYS", 90)
+TIERSPAYANT_HISTORY_READ_HOURLY_QUOTA = env_int("TIERSPAYANT_HISTORY_READ_HOURLY_QUOTA", 1000)
+TIERSPAYANT_HISTORY_READ_DAILY_QUOTA = env_int("TIERSPAYANT_HISTORY_READ_DAILY_QUOTA", 10000)
+TIERSPAYANT_HISTORY_LINK_HOURLY_QUOTA = env_int("TIERSPAYANT_HISTORY_LINK_HOURLY_QUOTA", 30)
+TIERSPAYANT_HISTORY_LINK_DAILY_QUOTA = env_int("TIERSPAYANT_HISTORY_LINK_DAILY_QUOTA", 100)
 
 CACHES = {
     "default": (

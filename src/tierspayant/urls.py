@@ -6,7 +6,7 @@ from django.urls import include, path
 
 from tierspayant.accounts.backoffice import BackOfficeSite
 from tierspayant.api.urls import fhir_urlpatterns, json_urlpatterns
-from tierspayant.audit import views as audit_views
+from tierspayant.portal import views_history
 
 admin.site.__class__ = BackOfficeSite
 
@@ -19,7 +19,7 @@ urlpatterns = [
     # A beneficiary's access history, through the signed link their insurer sent them.
     path(
         "historique/<str:token>/",
-        audit_views.beneficiary_history,
+        views_history.beneficiary_history,
         name="audit-beneficiary-history",
     ),
 ]

@@ -23,6 +23,7 @@ from tests.audit.conftest import log_row
 from tests.auth_helpers import staff_with_passkey
 from tests.factories import ContractFactory, InsurerFactory, make_beneficiary, make_professional
 from tierspayant.audit.choices import InsurerScope, Outcome
+from tierspayant.audit.models import DisclosureLog
 from tierspayant.audit.selectors import access_history
 from tierspayant.audit.services import issue_history_link, issue_insurer_token
 from tierspayant.registry.models import InsurerStaff
@@ -182,9 +183,9 @@ def insurer_token(insurer, scopes=(InsurerScope.AUDIT_READ,), days=30) -> str:
     ).secret
 
 
-def search(token: str | None, body: dict[str, str], query: str = ""):
+def search(token: str | None, body: dict[str, str], query: str = "", **extra: str):
     headers = {"HTTP_AUTHORIZATION": f"Bearer {token}"} if token else {}
-    return Client().post(f"/fhir/r4/AuditEvent/_search{query}", body, **headers)
+    return Client().post(f"/fhir/r4/AuditEvent/_search{query}", body, **headers, **extra)
 
 
 def identity(world) -> dict[str, str]:
@@ -282,3 +283,74 @@ def test_create_insurer_token_command(world) -> None:
     secret = out.getvalue().strip()
     assert secret.startswith("tpi_")
     assert search(secret, identity(world)).status_code == 200
+
+
+# -- the search is itself a read of personal data: counted and logged ---------------------------
+
+
+def test_fhir_search_is_logged_as_a_read_of_its_own(world) -> None:
+    token = insurer_token(world["alpes"])
+    before = set(DisclosureLog.objects.values_list("pk", flat=True))
+    search(token, identity(world), REMOTE_ADDR="198.51.100.8")
+    search(token, {**identity(world), "patient.birthdate": "1901-01-01"})  # nobody
+    search(token, {**identity(world), "patient.identifier": "urn:oid:1.2.250.1.213.1.4.8|12"})
+    rows = DisclosureLog.objects.exclude(pk__in=before).order_by("pk")
+    prefix = token.split("_")[1]
+    assert [
+        (r.purpose, r.outcome, r.beneficiary_id, r.fields_disclosed, r.reason, r.channel)
+        for r in rows
+    ] == [
+        ("access_history", "history_shown", world["person"].pk, ["access_history"],
+         f"insurer_token:{prefix}", "fhir"),
+        ("access_history", "no_match", None, [], f"insurer_token:{prefix}", "fhir"),
+        ("access_history", "invalid_input", None, [], "nir", "fhir"),
+    ]  # fmt: skip
+    assert rows[0].ip_address == "198.51.100.8"
+    assert rows[0].professional_id is None
+    # A read of the history is not a consultation by care: the person's history is unchanged.
+    assert [e.log_id for e in access_history(world["person"], insurer=world["alpes"])] == [
+        r.pk for r in reversed(world["mine"])
+    ]
+
+
+def test_fhir_search_counts_against_the_insurers_read_quota(world, settings) -> None:
+    settings.TIERSPAYANT_HISTORY_READ_HOURLY_QUOTA = 2
+    first, second = insurer_token(world["alpes"]), insurer_token(world["alpes"])
+    assert search(first, identity(world)).status_code == 200
+    assert search(second, identity(world)).status_code == 200  # one quota per insurer
+    refused = search(first, identity(world))
+    assert refused.status_code == 429
+    outcome = refused.json()
+    assert outcome["resourceType"] == "OperationOutcome"
+    assert outcome["issue"][0]["code"] == "throttled"
+    assert "entry" not in outcome and world["nir"] not in refused.content.decode()
+    last = DisclosureLog.objects.order_by("-pk").first()
+    assert last is not None
+    assert (last.purpose, last.outcome, last.beneficiary_id) == (
+        "access_history",
+        "refused_quota",
+        None,
+    )
+    assert search(insurer_token(world["ocean"]), identity(world)).status_code == 200
+
+
+def test_the_persons_link_is_counted_and_each_view_logged(world, settings) -> None:
+    settings.TIERSPAYANT_HISTORY_LINK_HOURLY_QUOTA = 2
+    url = reverse(
+        "audit-beneficiary-history",
+        args=[issue_history_link(beneficiary=world["person"], insurer=world["alpes"])],
+    )
+    before = set(DisclosureLog.objects.values_list("pk", flat=True))
+    assert [Client().get(url).status_code for _ in range(3)] == [200, 200, 429]
+    rows = DisclosureLog.objects.exclude(pk__in=before).order_by("pk")
+    assert [(r.purpose, r.outcome, r.beneficiary_id, r.reason, r.channel) for r in rows] == [
+        ("access_history", "history_shown", world["person"].pk, "history_link", "portal"),
+        ("access_history", "history_shown", world["person"].pk, "history_link", "portal"),
+        ("access_history", "refused_quota", None, "history_link", "portal"),
+    ]
+    refused = Client().get(url)
+    assert refused.status_code == 429
+    assert "Trop de consultations" in refused.content.decode()
+    # another person's link has its own quota
+    other = issue_history_link(beneficiary=world["neighbour"], insurer=world["alpes"])
+    assert Client().get(reverse("audit-beneficiary-history", args=[other])).status_code == 200

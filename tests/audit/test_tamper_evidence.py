@@ -33,8 +33,8 @@ def sealed_rows(store) -> list[DisclosureLog]:
     for n in range(8):
         who = people[n % 3] if n % 3 != 2 or n == 2 else None
         rows.append(log_row(pro, who, at=T0 + datetime.timedelta(minutes=n)))
-        if n == 3:
-            seal_log(store=store, now=NOW)
+        if n == 3:  # a sealing run just after the fourth row
+            seal_log(store=store, now=T0 + datetime.timedelta(minutes=n))
     seal_log(store=store, now=NOW)
     return [DisclosureLog.objects.get(pk=r.pk) for r in rows]
 
@@ -78,18 +78,18 @@ def test_triggers_refuse_update_and_delete_from_sql(sealed_rows) -> None:
 
 def test_an_unsealed_row_can_be_sealed_once_but_its_content_never_changes() -> None:
     row = log_row(make_professional(with_totp=False), make_beneficiary())
-    assert_refused(  # sealing columns *and* content at once
-        "UPDATE audit_disclosurelog SET seq = 1, prev_hash = %s, row_hash = %s, reason = 'x' "
-        "WHERE id = %s",
-        [GENESIS, GENESIS, row.pk],
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "UPDATE audit_disclosurelog SET seq = 1, prev_hash = %s, row_hash = %s WHERE id = %s",
+    seal = "UPDATE audit_disclosurelog SET seq = 1, prev_hash = %s, row_hash = %s WHERE id = %s"
+    assert_refused(seal, [GENESIS, GENESIS, row.pk])  # not the sealer: refused
+    with transaction.atomic(), db_guard.guard_lifted(connection, db_guard.SEAL):
+        assert_refused(  # sealing columns *and* content at once
+            "UPDATE audit_disclosurelog SET seq = 1, prev_hash = %s, row_hash = %s, "
+            "reason = 'x' WHERE id = %s",
             [GENESIS, GENESIS, row.pk],
         )
-    # a second sealing is a change
-    assert_refused("UPDATE audit_disclosurelog SET seq = 2 WHERE id = %s", [row.pk])
+        with connection.cursor() as cursor:
+            cursor.execute(seal, [GENESIS, GENESIS, row.pk])
+        # a second sealing is a change
+        assert_refused("UPDATE audit_disclosurelog SET seq = 2 WHERE id = %s", [row.pk])
 
 
 def test_orm_still_refuses_before_the_database_does(sealed_rows) -> None:
@@ -137,7 +137,7 @@ def test_sealing_chains_rows_in_order_and_signs_checkpoints(sealed_rows, store) 
 def test_a_late_commit_is_chained_after_rows_sealed_before_it(sealed_rows, store) -> None:
     # A row written now gets a higher id; simulate a transaction that committed late by
     # sealing, then adding a row: it simply takes the next position.
-    late = log_row(sealed_rows[0].professional)
+    late = log_row(sealed_rows[0].professional, at=NOW - datetime.timedelta(minutes=10))
     result = seal_log(store=store, now=NOW)
     assert result.sealed == 1
     assert DisclosureLog.objects.get(pk=late.pk).seq == 9

@@ -19,6 +19,12 @@ from typing import Any
 
 GENESIS = "0" * 64
 
+#: How long a row may stay unsealed after a checkpoint was signed (its transaction was still
+#: open when the sealer ran). An unsealed row dated earlier than the last checkpoint's
+#: signing minus this was written after that seal with an old date: the sealer refuses to
+#: chain it and ``audit-verify`` names it, sealed or not.
+SEAL_GRACE = datetime.timedelta(minutes=15)
+
 #: The columns a row's hash covers, in the order ``values_list`` returns them.
 CHAIN_FIELDS: tuple[str, ...] = (
     "id",

@@ -19,6 +19,7 @@ class Purpose(models.TextChoices):
     RIGHTS_CHECK = "rights_check", "Vérification des droits"
     PRIOR_APPROVAL = "prior_approval", "Demande d'accord préalable"
     CLAIM = "claim", "Facture de tiers payant"
+    ACCESS_HISTORY = "access_history", "Consultation de l'historique des accès"
 
 
 class Outcome(models.TextChoices):
@@ -34,6 +35,7 @@ class Outcome(models.TextChoices):
     REFUSED_SUSPENDED = "refused_suspended", "Refus : compte suspendu"
     REFUSED_STEP_UP = "refused_step_up", "Refus : second facteur récent exigé"
     REFUSED_LOCKDOWN = "refused_lockdown", "Refus : portail fermé (confinement)"
+    HISTORY_SHOWN = "history_shown", "Historique des accès communiqué"
 
 
 #: Outcomes whose row names a beneficiary and lists the fields disclosed about them.

@@ -6,18 +6,22 @@ import uuid
 
 from django.http import HttpRequest
 
+from tierspayant.accounts.throttling import client_ip
 from tierspayant.audit.choices import Channel
 from tierspayant.audit.services import RequestContext
 
 
 def request_context(request: HttpRequest, channel: Channel) -> RequestContext:
-    """The context of ``request``: a fresh request id, the peer address (``REMOTE_ADDR``; proxy
-    headers are not trusted here) and the user agent; ``actor_id`` is the signed-in user's."""
+    """The context of ``request``: a fresh request id, the client's address as the login
+    throttle resolves it (:func:`tierspayant.accounts.throttling.client_ip`: the peer, or the
+    right-most ``X-Forwarded-For`` entry behind a trusted proxy) and the user agent;
+    ``actor_id`` is the signed-in user's. The disclosure log row and the guard's per-address
+    features both take their address from here."""
     user = getattr(request, "user", None)
     return RequestContext(
         channel=channel,
         request_id=uuid.uuid4(),
-        ip=request.META.get("REMOTE_ADDR") or None,
+        ip=client_ip(request),
         user_agent=str(request.META.get("HTTP_USER_AGENT", ""))[:300],
         actor_id=user.pk if user is not None and user.is_authenticated else None,
     )

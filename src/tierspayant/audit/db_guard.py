@@ -1,10 +1,13 @@
-"""Database triggers that keep the disclosure log append-only, and the one controlled way past.
+"""Database triggers that keep the disclosure log append-only, and the controlled ways past.
 
 The triggers refuse every UPDATE and DELETE on ``audit_disclosurelog`` (and TRUNCATE on
-PostgreSQL), whoever issues them, with two exceptions:
+PostgreSQL), whoever issues them, and every INSERT that fills a chain column (``seq``,
+``prev_hash``, ``row_hash``): a row is born unsealed. The exceptions:
 
 - the sealer may set ``seq``, ``prev_hash`` and ``row_hash`` once (from empty), changing
-  nothing else in the row;
+  nothing else in the row, while its connection carries the ``seal`` flag and, on PostgreSQL,
+  only as a role that is a member of the table's owner: the application's role (which does
+  not own the table, docs/audit.md) cannot chain a row it wrote, even by setting the flag;
 - a DELETE (or, on PostgreSQL, TRUNCATE) is let through while the connection carries the
   bypass flag: ``purge`` (the retention job: sealed rows only) or ``flush`` (Django's
   ``flush`` command, which empties the whole database, e.g. between transactional tests).
@@ -17,8 +20,9 @@ UPDATE or DELETE fails. A role that owns the table can still drop or disable the
 production runs the application under a role that does not own it (docs/audit.md), and the
 hash chain with its signed checkpoints catches what the triggers cannot stop.
 
-The triggers are installed by migration ``audit.0002``; a later migration that makes SQLite
-rebuild the table must call :func:`install` again (``audit-verify`` reports missing triggers).
+The triggers are installed by migrations ``audit.0002`` and ``audit.0005``; a later
+migration that makes SQLite rebuild the table must call :func:`install` again
+(``audit-verify`` reports missing triggers).
 """
 
 from __future__ import annotations
@@ -35,7 +39,8 @@ BYPASS_SETTING = "tierspayant.audit_bypass"
 SQLITE_FUNCTION = "tierspayant_audit_bypass"
 PURGE = "purge"
 FLUSH = "flush"
-_SQLITE_CODES = {"": 0, PURGE: 1, FLUSH: 2}
+SEAL = "seal"
+_SQLITE_CODES = {"": 0, PURGE: 1, FLUSH: 2, SEAL: 3}
 
 # Every column but the chain's: what the sealer's UPDATE must leave as it was.
 _CONTENT_COLUMNS = (
@@ -58,9 +63,15 @@ TRIGGER_NAMES = {
     "postgresql": (
         "audit_disclosurelog_append_only_row",
         "audit_disclosurelog_append_only_truncate",
+        "audit_disclosurelog_unsealed_insert",
     ),
-    "sqlite": ("audit_disclosurelog_no_update", "audit_disclosurelog_no_delete"),
+    "sqlite": (
+        "audit_disclosurelog_no_update",
+        "audit_disclosurelog_no_delete",
+        "audit_disclosurelog_unsealed_insert",
+    ),
 }
+_CHAIN_FILLED = "NEW.seq IS NOT NULL OR NEW.prev_hash IS NOT NULL OR NEW.row_hash IS NOT NULL"
 
 POSTGRESQL_INSTALL = [
     f"""
@@ -69,8 +80,14 @@ LANGUAGE plpgsql AS $$
 DECLARE
   bypass text := coalesce(current_setting('{BYPASS_SETTING}', true), '');
 BEGIN
-  IF TG_OP = 'UPDATE' THEN
-    IF OLD.seq IS NULL AND NEW.seq IS NOT NULL
+  IF TG_OP = 'INSERT' THEN
+    RAISE EXCEPTION USING ERRCODE = 'insufficient_privilege',
+      MESSAGE = 'the disclosure log is append-only: INSERT with chain columns refused';
+  ELSIF TG_OP = 'UPDATE' THEN
+    IF bypass = '{SEAL}'
+       AND pg_has_role(current_user, (SELECT relowner FROM pg_class WHERE oid = TG_RELID),
+                       'MEMBER')
+       AND OLD.seq IS NULL AND NEW.seq IS NOT NULL
        AND NEW.prev_hash IS NOT NULL AND NEW.row_hash IS NOT NULL
        AND (to_jsonb(NEW) - ARRAY['seq', 'prev_hash', 'row_hash'])
            = (to_jsonb(OLD) - ARRAY['seq', 'prev_hash', 'row_hash']) THEN
@@ -88,17 +105,21 @@ BEGIN
   RAISE EXCEPTION USING ERRCODE = 'insufficient_privilege',
     MESSAGE = 'the disclosure log is append-only: ' || TG_OP || ' refused';
 END
-$$""",
+$$""",  # noqa: S608 - built from this module's constants, no input
     f"DROP TRIGGER IF EXISTS audit_disclosurelog_append_only_row ON {TABLE}",
     f"""CREATE TRIGGER audit_disclosurelog_append_only_row BEFORE UPDATE OR DELETE ON {TABLE}
 FOR EACH ROW EXECUTE FUNCTION audit_disclosurelog_append_only()""",
     f"DROP TRIGGER IF EXISTS audit_disclosurelog_append_only_truncate ON {TABLE}",
     f"""CREATE TRIGGER audit_disclosurelog_append_only_truncate BEFORE TRUNCATE ON {TABLE}
 FOR EACH STATEMENT EXECUTE FUNCTION audit_disclosurelog_append_only()""",
+    f"DROP TRIGGER IF EXISTS audit_disclosurelog_unsealed_insert ON {TABLE}",
+    f"""CREATE TRIGGER audit_disclosurelog_unsealed_insert BEFORE INSERT ON {TABLE}
+FOR EACH ROW WHEN ({_CHAIN_FILLED}) EXECUTE FUNCTION audit_disclosurelog_append_only()""",
 ]
 POSTGRESQL_UNINSTALL = [
     f"DROP TRIGGER IF EXISTS audit_disclosurelog_append_only_row ON {TABLE}",
     f"DROP TRIGGER IF EXISTS audit_disclosurelog_append_only_truncate ON {TABLE}",
+    f"DROP TRIGGER IF EXISTS audit_disclosurelog_unsealed_insert ON {TABLE}",
     "DROP FUNCTION IF EXISTS audit_disclosurelog_append_only()",
 ]
 
@@ -106,17 +127,24 @@ _UNCHANGED = " AND ".join(f'NEW."{c}" IS OLD."{c}"' for c in _CONTENT_COLUMNS)
 SQLITE_INSTALL = [
     "DROP TRIGGER IF EXISTS audit_disclosurelog_no_update",
     f"""CREATE TRIGGER audit_disclosurelog_no_update BEFORE UPDATE ON {TABLE}
-WHEN NOT (OLD.seq IS NULL AND NEW.seq IS NOT NULL AND NEW.prev_hash IS NOT NULL
-          AND NEW.row_hash IS NOT NULL AND {_UNCHANGED})
+WHEN NOT ({SQLITE_FUNCTION}() = 3 AND OLD.seq IS NULL AND NEW.seq IS NOT NULL
+          AND NEW.prev_hash IS NOT NULL AND NEW.row_hash IS NOT NULL AND {_UNCHANGED})
 BEGIN SELECT RAISE(ABORT, 'the disclosure log is append-only: UPDATE refused'); END""",
     "DROP TRIGGER IF EXISTS audit_disclosurelog_no_delete",
     f"""CREATE TRIGGER audit_disclosurelog_no_delete BEFORE DELETE ON {TABLE}
 WHEN NOT ({SQLITE_FUNCTION}() = 2 OR ({SQLITE_FUNCTION}() = 1 AND OLD.seq IS NOT NULL))
 BEGIN SELECT RAISE(ABORT, 'the disclosure log is append-only: DELETE refused'); END""",
+    "DROP TRIGGER IF EXISTS audit_disclosurelog_unsealed_insert",
+    f"""CREATE TRIGGER audit_disclosurelog_unsealed_insert BEFORE INSERT ON {TABLE}
+WHEN {_CHAIN_FILLED}
+BEGIN
+  SELECT RAISE(ABORT, 'the disclosure log is append-only: INSERT with chain columns refused');
+END""",
 ]
 SQLITE_UNINSTALL = [
     "DROP TRIGGER IF EXISTS audit_disclosurelog_no_update",
     "DROP TRIGGER IF EXISTS audit_disclosurelog_no_delete",
+    "DROP TRIGGER IF EXISTS audit_disclosurelog_unsealed_insert",
 ]
 
 
@@ -165,6 +193,19 @@ def missing_triggers(connection: BaseDatabaseWrapper) -> set[str]:
     return expected - installed_triggers(connection)
 
 
+#: The sealer's advisory lock key ("tpaudit"): held by each sealing batch through its commit,
+#: and by ``audit-verify``, so a verification never sees a batch half-written.
+SEALER_LOCK_ID = 0x7470_6175_6469_74
+
+
+def lock_sealer(connection: BaseDatabaseWrapper) -> None:
+    """Take the sealer's lock until the end of the current transaction (PostgreSQL: an
+    advisory lock; SQLite serialises writers anyway). The request path never takes it."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [SEALER_LOCK_ID])
+
+
 def _sqlite_state(connection: BaseDatabaseWrapper) -> list[str]:
     # Held on the wrapper itself (``django.db.connection`` is a proxy to it).
     wrapper = connections[connection.alias]
@@ -185,10 +226,11 @@ def register_sqlite_function(sender: Any, connection: BaseDatabaseWrapper, **kwa
 
 @contextlib.contextmanager
 def guard_lifted(connection: BaseDatabaseWrapper, mode: str) -> Iterator[None]:
-    """Let DELETE (``purge``: sealed rows only) or DELETE and TRUNCATE (``flush``) through on
-    this connection for the duration of the block. Used by ``services.purge_expired`` and the
-    ``flush`` command only."""
-    if mode not in (PURGE, FLUSH):
+    """Let DELETE (``purge``: sealed rows only), DELETE and TRUNCATE (``flush``), or the
+    one-time setting of the chain columns (``seal``; on PostgreSQL also only for a member of
+    the table's owner) through on this connection for the duration of the block. Used by
+    ``services.seal_log``, ``services.purge_expired`` and the ``flush`` command only."""
+    if mode not in (PURGE, FLUSH, SEAL):
         raise ValueError(f"unknown bypass mode {mode!r}")
     if connection.vendor == "sqlite":
         connection.ensure_connection()

@@ -80,7 +80,11 @@ def access_history(
 ) -> list[AccessEntry]:
     """The consultations of ``beneficiary``, newest first; empty if ``insurer`` (when given)
     is not the beneficiary's. One query (the professional joined in)."""
-    queryset = DisclosureLog.objects.filter(beneficiary=beneficiary)
+    # The history is what professionals saw; reads of the history itself are logged too
+    # (purpose ``access_history``) but are not consultations of the person's data by care.
+    queryset = DisclosureLog.objects.filter(beneficiary=beneficiary).exclude(
+        purpose=Purpose.ACCESS_HISTORY
+    )
     if insurer is not None:
         queryset = queryset.filter(beneficiary__contract__insurer=insurer)
     rows = queryset.select_related("professional").order_by("-occurred_at", "-id")[:limit]

@@ -15,24 +15,21 @@ import hmac
 import secrets
 import uuid
 from dataclasses import dataclass
-from typing import Any
 
 from django.conf import settings
 from django.core import signing
 from django.db import connections, transaction
-from django.db.models import Max
 
 from tierspayant import hot_sql
-from tierspayant.audit.chain import CHAIN_FIELDS, GENESIS, row_hash
+from tierspayant.audit.chain import CHAIN_FIELDS, GENESIS, SEAL_GRACE, row_hash
 from tierspayant.audit.checkpoints import CHECKPOINT, PURGE, CheckpointStore, StoreEntry
 from tierspayant.audit.choices import Channel, InsurerScope, Outcome, Purpose
 from tierspayant.audit.db_guard import PURGE as PURGE_MODE
-from tierspayant.audit.db_guard import guard_lifted
+from tierspayant.audit.db_guard import SEAL as SEAL_MODE
+from tierspayant.audit.db_guard import guard_lifted, lock_sealer
 from tierspayant.audit.models import DisclosureLog, InsurerApiToken
 from tierspayant.providers.models import Professional
 from tierspayant.registry.models import Beneficiary, Insurer
-
-_SEALER_LOCK_ID = 0x7470_6175_6469_74  # "tpaudit": the sealer's advisory lock key
 
 
 @dataclass(frozen=True)
@@ -50,7 +47,7 @@ class RequestContext:
 def record_disclosure(
     *,
     context: RequestContext,
-    professional: Professional,
+    professional: Professional | None,
     purpose: Purpose,
     outcome: Outcome,
     occurred_at: datetime.datetime,
@@ -58,10 +55,12 @@ def record_disclosure(
     fields_disclosed: list[str] | None = None,
     reason: str = "",
 ) -> int:
-    """Append one row and return its id. ``fields_disclosed`` names fields (e.g.
-    ``"rights_period"``), never values; ``reason`` is a code or a field name, never input
-    data. A plain INSERT written once per process (every rights check writes one row, see
-    :mod:`tierspayant.hot_sql`); raises the database's error if the row cannot be written."""
+    """Append one row and return its id. ``professional`` is None when the reader is not a
+    professional (an insurer reading a member's access history). ``fields_disclosed`` names
+    fields (e.g. ``"rights_period"``), never values; ``reason`` is a code or a field name,
+    never input data. A plain INSERT written once per process (every rights check writes one
+    row, see :mod:`tierspayant.hot_sql`); raises the database's error if the row cannot be
+    written."""
     return int(
         hot_sql.insert(
             DisclosureLog,
@@ -73,7 +72,7 @@ def record_disclosure(
                 "outcome": outcome,
                 "reason": reason[:60],
                 "actor_id": context.actor_id,
-                "professional_id": professional.pk,
+                "professional_id": professional.pk if professional is not None else None,
                 "beneficiary_id": beneficiary.pk if beneficiary is not None else None,
                 "fields_disclosed": list(fields_disclosed or []),
                 "ip_address": context.ip,
@@ -88,13 +87,25 @@ def record_disclosure(
 
 @dataclass(frozen=True)
 class SealResult:
-    """What a sealing run did: rows chained now, the chain's length, and the checkpoint
+    """What a sealing run did: rows chained now, the chain's length, and the last checkpoint
     written (None when nothing new needed signing)."""
 
     sealed: int
     count: int
     head_hash: str
     checkpoint: StoreEntry | None
+
+
+class SealRefused(Exception):
+    """The sealer found rows it must not vouch for, and wrote nothing: an unsealed row dated
+    before the last checkpoint (backdated), or chained rows no checkpoint vouches for (chain
+    columns written outside the sealer), or a chain that no longer ends where the last
+    checkpoint says. ``row_id`` names the first such row when there is one; the message
+    (English, for the operator) names ids, positions and dates, never personal data."""
+
+    def __init__(self, message: str, *, row_id: int | None = None) -> None:
+        super().__init__(message)
+        self.row_id = row_id
 
 
 def configured_store() -> CheckpointStore:
@@ -104,93 +115,150 @@ def configured_store() -> CheckpointStore:
     )
 
 
-def _lock_sealer(connection: Any) -> None:
-    # One sealer at a time (PostgreSQL: a transaction-scoped advisory lock; SQLite serialises
-    # writers anyway). The request path never takes it: rows are inserted without a lock.
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_SEALER_LOCK_ID])
+def _vouched_head(entries: list[StoreEntry]) -> tuple[int, str, int]:
+    """(length, head hash) the last checkpoint signed ((0, GENESIS) for none), and the
+    position the retention purge deleted through."""
+    last = next((e for e in reversed(entries) if e.kind == CHECKPOINT), None)
+    purged = max((e.count for e in entries if e.kind == PURGE), default=0)
+    if last is None:
+        return 0, GENESIS, purged
+    return last.count, str(last.fields["head_hash"]), purged
 
 
-def _chain_head() -> tuple[int, str]:
+def _check_before_sealing(entries: list[StoreEntry]) -> tuple[int, str]:
+    """The chain head to extend, after checking that the database's chain ends exactly where
+    the last checkpoint says and that no unsealed row is backdated; raises
+    :class:`SealRefused` otherwise."""
+    count, head_hash, purged = _vouched_head(entries)
     head = (
         DisclosureLog.objects.filter(seq__isnull=False)
         .order_by("-seq")
-        .values_list("seq", "row_hash")
+        .values_list("seq", "row_hash", "id")
         .first()
     )
-    if head is None or head[0] is None:
-        return 0, GENESIS
-    return int(head[0]), str(head[1])
+    if head is None and purged < count:
+        raise SealRefused(
+            f"the chain is empty although the last checkpoint vouches for {count} rows; nothing "
+            "sealed, run audit-verify"
+        )
+    position = int(head[0] or 0) if head is not None else 0
+    if head is not None and position > count:
+        first = (
+            DisclosureLog.objects.filter(seq__gt=count)
+            .order_by("seq")
+            .values_list("id", flat=True)
+            .first()
+        )
+        raise SealRefused(
+            f"rows at positions {count + 1} to {position} are chained but no checkpoint vouches "
+            f"for them: their chain columns were written outside the sealer (first: row id "
+            f"{first}); nothing sealed, run audit-verify",
+            row_id=first,
+        )
+    if head is not None and (position < count or head[1] != head_hash):
+        raise SealRefused(
+            f"the chain ends at position {position} (row id {head[2]}), not where the last "
+            f"checkpoint says ({count} rows): nothing sealed, run audit-verify",
+            row_id=int(head[2]),
+        )
+    last = next((e for e in reversed(entries) if e.kind == CHECKPOINT), None)
+    if last is not None:
+        backdated = (
+            DisclosureLog.objects.filter(
+                seq__isnull=True, occurred_at__lt=last.signed_at - SEAL_GRACE
+            )
+            .order_by("id")
+            .values_list("id", "occurred_at")
+            .first()
+        )
+        if backdated is not None:
+            raise SealRefused(
+                f"row id {backdated[0]} is dated {backdated[1]:%Y-%m-%d %H:%M:%S} UTC, before "
+                f"checkpoint {last.number} was signed ({last.signed_at:%Y-%m-%d %H:%M:%S} UTC): "
+                "it was written after that seal with an old date; nothing sealed, run "
+                "audit-verify",
+                row_id=int(backdated[0]),
+            )
+    return count, head_hash
 
 
-def _seal_batch(batch_size: int) -> tuple[int, int, str]:
-    """Chain up to ``batch_size`` unsealed rows (in id order) after the current head, in one
-    transaction; returns (rows sealed, new length, new head hash)."""
+def _seal_batch(
+    store: CheckpointStore, entries: list[StoreEntry], now: datetime.datetime, batch_size: int
+) -> tuple[int, int, str, list[StoreEntry]]:
+    """Chain up to ``batch_size`` unsealed rows (in id order) after the vouched head and sign
+    their checkpoint, in one transaction: the checkpoint is written before the commit, so a
+    chained row without a checkpoint can only come from outside the sealer. ``entries`` is
+    the verified store as last read (read again if another sealer appended since). Returns
+    (rows sealed, new length, new head hash, the store's entries after this batch)."""
     connection = connections[DisclosureLog.objects.db]
     with transaction.atomic(using=connection.alias):
-        _lock_sealer(connection)
-        seq, head_hash = _chain_head()
+        lock_sealer(connection)
+        newest = store.last()
+        if (newest.number if newest else 0) != (entries[-1].number if entries else 0):
+            entries = store.entries()
+        seq, head_hash = _check_before_sealing(entries)
         rows = list(
             DisclosureLog.objects.filter(seq__isnull=True)
             .order_by("id")
             .values_list(*CHAIN_FIELDS)[:batch_size]
         )
+        if not rows:
+            return 0, seq, head_hash, entries
         updates = []
         for values in rows:
             seq += 1
             digest = row_hash(head_hash, values)
             updates.append((seq, head_hash, digest, values[0]))
             head_hash = digest
-        if updates:
-            with connection.cursor() as cursor:
-                cursor.executemany(
-                    "UPDATE audit_disclosurelog SET seq = %s, prev_hash = %s, row_hash = %s "
-                    "WHERE id = %s AND seq IS NULL",
-                    updates,
-                )
-    return len(updates), seq, head_hash
+        with guard_lifted(connection, SEAL_MODE), connection.cursor() as cursor:
+            cursor.executemany(
+                "UPDATE audit_disclosurelog SET seq = %s, prev_hash = %s, row_hash = %s "
+                "WHERE id = %s AND seq IS NULL",
+                updates,
+            )
+        last = next((e for e in reversed(entries) if e.kind == CHECKPOINT), None)
+        dates = [values[CHAIN_FIELDS.index("occurred_at")] for values in rows]
+        if last is not None:
+            dates.append(datetime.datetime.fromisoformat(last.fields["max_occurred_at"]))
+        entry = store.append(
+            CHECKPOINT,
+            {
+                "count": seq,
+                "head_hash": head_hash,
+                "max_occurred_at": max(dates)
+                .astimezone(datetime.UTC)
+                .isoformat(timespec="microseconds"),
+            },
+            now=now,
+        )
+    return len(updates), seq, head_hash, [*entries, entry]
 
 
 def seal_log(
     *, store: CheckpointStore, now: datetime.datetime, batch_size: int = 5000
 ) -> SealResult:
-    """Chain every row not chained yet, then sign a checkpoint of the new head.
+    """Chain every row not chained yet, ``batch_size`` at a time, each batch with its signed
+    checkpoint (written in the batch's transaction, before it commits).
 
     Rows written concurrently are simply left for the next run; a row whose transaction
-    commits late (lower id than rows already sealed) is chained after them. Each batch is its
-    own transaction; the checkpoint is written after they commit, so a crash in between
-    leaves sealed rows that the next run checkpoints. Raises ``checkpoints.StoreCorrupted``
-    if the store's latest entry does not verify (nothing is signed over a broken store).
+    commits late (lower id than rows already sealed) is chained after them, if it is dated no
+    earlier than the last checkpoint's signing minus ``chain.SEAL_GRACE``. Raises
+    :class:`SealRefused` (nothing written by the refused batch) for a backdated unsealed row
+    or a chain that does not end where the last checkpoint says, and
+    ``checkpoints.StoreCorrupted`` if the store does not verify (nothing is signed over a
+    broken store).
     """
     sealed = 0
+    written: StoreEntry | None = None
+    entries = store.entries()
     while True:
-        done, count, head_hash = _seal_batch(batch_size)
+        done, count, head_hash, entries = _seal_batch(store, entries, now, batch_size)
         sealed += done
+        if done:
+            written = entries[-1]
         if done < batch_size:
             break
-    last = store.last_checkpoint()
-    if count == 0 or (last is not None and last.count == count):
-        return SealResult(sealed, count, head_hash, None)
-    since = last.count if last is not None else 0
-    newest = DisclosureLog.objects.filter(seq__gt=since, seq__lte=count).aggregate(
-        latest=Max("occurred_at")
-    )["latest"]
-    candidates = [t for t in (newest, last.fields["max_occurred_at"] if last else None) if t]
-    latest = max(
-        (t if isinstance(t, datetime.datetime) else datetime.datetime.fromisoformat(t))
-        for t in candidates
-    )
-    entry = store.append(
-        CHECKPOINT,
-        {
-            "count": count,
-            "head_hash": head_hash,
-            "max_occurred_at": latest.astimezone(datetime.UTC).isoformat(timespec="microseconds"),
-        },
-        now=now,
-    )
-    return SealResult(sealed, count, head_hash, entry)
+    return SealResult(sealed, count, head_hash, written)
 
 
 # -- retention ---------------------------------------------------------------------------------

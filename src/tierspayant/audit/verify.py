@@ -9,6 +9,10 @@ problem, naming the row:
   checkpoint vouches for, or at the head with no retention entry to explain it);
 - **inserted**: a row sits between two rows that were chained to each other, or a row that
   is not sealed is dated well before the latest checkpoint (slipped in after sealing);
+- **backdated**: a sealed row is dated well before the checkpoint signed just before its
+  position (written after that seal with an old date, then chained by a later run);
+- **forged**: a row is chained but no checkpoint vouches for it (every sealing batch signs
+  its checkpoint before it commits, so its chain columns were written outside the sealer);
 - **reordered**: a row's link points at a row that now comes *after* it;
 - **rewritten**: the rows are self-consistent but a checkpoint disagrees (hashes were
   recomputed after a change): named by checkpoint and the range of positions it covers.
@@ -19,10 +23,10 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass, field
 
-from django.db import connections
+from django.db import connections, transaction
 from django.db.models import Min
 
-from tierspayant.audit.chain import CHAIN_FIELDS, GENESIS, row_hash
+from tierspayant.audit.chain import CHAIN_FIELDS, GENESIS, SEAL_GRACE, row_hash
 from tierspayant.audit.checkpoints import (
     CHECKPOINT,
     PURGE,
@@ -30,19 +34,18 @@ from tierspayant.audit.checkpoints import (
     StoreCorrupted,
     StoreEntry,
 )
-from tierspayant.audit.db_guard import missing_triggers
+from tierspayant.audit.db_guard import lock_sealer, missing_triggers
 from tierspayant.audit.models import DisclosureLog
 
-#: How long a row may stay unsealed after a checkpoint was signed (its transaction was still
-#: open when the sealer ran). Older unsealed rows were inserted after the fact.
-SEAL_GRACE = datetime.timedelta(minutes=15)
 _CHUNK = 5000
+_OCCURRED_AT = CHAIN_FIELDS.index("occurred_at")
 
 
 @dataclass(frozen=True)
 class Problem:
-    """One finding: ``kind`` (altered, deleted, inserted, reordered, rewritten, store,
-    triggers), a message naming the row (id and chain position) or the checkpoint."""
+    """One finding: ``kind`` (altered, deleted, inserted, backdated, forged, reordered,
+    rewritten, store, triggers), a message naming the row (id and chain position) or the
+    checkpoint."""
 
     kind: str
     message: str
@@ -114,7 +117,15 @@ def _broken_link(*, seq: int, row_id: int, prev_hash: str, prev_id: int | None) 
 
 def verify_log(*, store: CheckpointStore, now: datetime.datetime) -> VerifyReport:
     """Verify store, triggers and chain; the report lists the first chain problem (if any),
-    plus a store or trigger problem. Reads the log in chunks of positions (keyset paging)."""
+    plus a store, trigger or backdated-row problem. Reads the log in chunks of positions
+    (keyset paging), holding the sealer's lock so that no sealing batch is seen half-done."""
+    connection = connections[DisclosureLog.objects.db]
+    with transaction.atomic(using=connection.alias):
+        lock_sealer(connection)
+        return _verify(store)
+
+
+def _verify(store: CheckpointStore) -> VerifyReport:
     report = VerifyReport()
     try:
         entries = store.entries()
@@ -155,6 +166,8 @@ def verify_log(*, store: CheckpointStore, now: datetime.datetime) -> VerifyRepor
             )
 
     chain_problem = _walk(report, checkpoints, purged)
+    if chain_problem is None and report.unsigned:
+        chain_problem = _forged(report.chain_length - report.unsigned + 1)
     if chain_problem is not None:
         report.problems.insert(0, chain_problem)
     return report
@@ -195,6 +208,11 @@ def _walk(report: VerifyReport, checkpoints: dict[int, StoreEntry], purged: int)
 
     prev_seq, prev_hash, prev_id = first - 1, anchor, None
     previous_signed = first - 1
+    # The checkpoint signed just before each position: rows after it must not be dated
+    # earlier than its signing (minus the grace for transactions still open then).
+    floors = sorted(checkpoints.items())
+    floor_index = -1
+    backdated: Problem | None = None
     pending: Problem | None = None
     pending_until = 0
     columns = ("seq", "prev_hash", "row_hash", *CHAIN_FIELDS)
@@ -230,6 +248,22 @@ def _walk(report: VerifyReport, checkpoints: dict[int, StoreEntry], purged: int)
                     row_id=row_id,
                     position=seq,
                 )
+            while floor_index + 1 < len(floors) and floors[floor_index + 1][0] < seq:
+                floor_index += 1
+            if backdated is None and floor_index >= 0:
+                before = floors[floor_index][1]
+                if values[_OCCURRED_AT] < before.signed_at - SEAL_GRACE:
+                    backdated = Problem(
+                        "backdated",
+                        f"row id {row_id} (position {seq}) is dated "
+                        f"{values[_OCCURRED_AT]:%Y-%m-%d %H:%M:%S} UTC, before checkpoint "
+                        f"{before.number} was signed: it was written after that seal with an "
+                        "old date, then chained",
+                        row_id=row_id,
+                        position=seq,
+                        checkpoint=before.number,
+                    )
+                    report.problems.append(backdated)
             if pending is not None and seq > pending_until:
                 return pending
             entry = signed.get(seq)
@@ -268,3 +302,15 @@ def _walk(report: VerifyReport, checkpoints: dict[int, StoreEntry], purged: int)
         )
     report.unsigned = max(0, prev_seq - last_signed)
     return None
+
+
+def _forged(position: int) -> Problem:
+    """The first chained row that no checkpoint vouches for."""
+    row_id = _row_at(position)
+    return Problem(
+        "forged",
+        f"row id {row_id} (position {position}) is chained but no checkpoint vouches for it: "
+        "its chain columns were written outside the sealer",
+        row_id=row_id,
+        position=position,
+    )

@@ -26,6 +26,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from tierspayant.audit.choices import Channel, Outcome, Purpose
+from tierspayant.audit.selectors import (
+    AccessEntry,
+    InvalidIdentity,
+    access_history,
+    insurer_beneficiaries_by_identity,
+)
 from tierspayant.audit.services import RequestContext, record_disclosure
 from tierspayant.crypto.keys import Keyring
 from tierspayant.guard.policy import DEFAULT_POLICY, GuardPolicy
@@ -37,6 +43,7 @@ from tierspayant.guard.services import (
     PortalLocked,
     QuotaExceeded,
     StepUpRequired,
+    consume_read_quota,
     consume_rights_check_quota,
     observe_rights_check,
     quota_limits,
@@ -45,7 +52,7 @@ from tierspayant.guard.services import (
 )
 from tierspayant.providers.models import Professional
 from tierspayant.registry.choices import Domain
-from tierspayant.registry.models import Beneficiary
+from tierspayant.registry.models import Beneficiary, Insurer
 from tierspayant.registry.nir import InvalidNIR, normalize_nir
 from tierspayant.registry.selectors import beneficiaries_by_identity
 
@@ -359,3 +366,126 @@ def replay_gate(
         return str(result.outcome.value)
 
     return gate
+
+
+# -- reading an access history: the insurer's member apps, the person's own link ---------------
+
+
+@dataclass(frozen=True)
+class HistoryRead:
+    """What a history read returns: each member shown with their consultations (newest
+    first), and the ids of the log rows that record this read."""
+
+    histories: list[tuple[Beneficiary, list[AccessEntry]]]
+    log_ids: list[int]
+
+
+def _counted_history_read(
+    *,
+    find: Callable[[], list[Beneficiary]],
+    insurer: Insurer,
+    reader: str,
+    reason: str,
+    context: RequestContext,
+    now: datetime.datetime,
+    quota_storage_uri: str,
+    per_hour: int,
+    per_day: int,
+) -> HistoryRead:
+    def log(outcome: Outcome, beneficiary: Beneficiary | None = None, why: str = reason) -> int:
+        return record_disclosure(
+            context=context,
+            professional=None,
+            purpose=Purpose.ACCESS_HISTORY,
+            outcome=outcome,
+            occurred_at=now,
+            beneficiary=beneficiary,
+            fields_disclosed=["access_history"] if beneficiary is not None else [],
+            reason=why,
+        )
+
+    try:
+        consume_read_quota(
+            storage_uri=quota_storage_uri,
+            reader=reader,
+            per_hour=per_hour,
+            per_day=per_day,
+            now=now,
+        )
+    except (QuotaExceeded, GuardUnavailable) as refusal:
+        with transaction.atomic():
+            log(dict(_REFUSAL_OUTCOMES)[type(refusal)])
+        raise
+    try:
+        people = find()
+    except InvalidIdentity as exc:
+        with transaction.atomic():
+            log(Outcome.INVALID_INPUT, why=str(exc).partition(":")[0])
+        raise
+    with transaction.atomic():
+        if not people:
+            return HistoryRead([], [log(Outcome.NO_MATCH)])
+        histories = [(b, access_history(b, insurer=insurer)) for b in people]
+        return HistoryRead(histories, [log(Outcome.HISTORY_SHOWN, b) for b in people])
+
+
+def read_access_history(
+    keyring: Keyring,
+    *,
+    insurer: Insurer,
+    token_prefix: str,
+    nir: str,
+    birth_date: str,
+    context: RequestContext,
+    now: datetime.datetime,
+    quota_storage_uri: str,
+    per_hour: int,
+    per_day: int,
+) -> HistoryRead:
+    """The access history of ``insurer``'s members with this NIR and birth date (its member
+    apps), counted against the insurer's read quota (``guard``, all its tokens together) and
+    logged (``audit``) like any disclosure: one row per member shown (purpose
+    ``access_history``, outcome ``history_shown``), one ``no_match`` row when none matches,
+    one ``refused_quota`` (or ``refused_guard``) row when refused, one ``invalid_input`` row
+    naming the field; ``reason`` names the token (``insurer_token:<prefix>``). Rows are
+    written in the read's transaction (fail closed). Raises ``guard.QuotaExceeded``,
+    ``guard.GuardUnavailable`` or ``audit.selectors.InvalidIdentity``."""
+    return _counted_history_read(
+        find=lambda: insurer_beneficiaries_by_identity(
+            keyring, insurer=insurer, nir=nir, birth_date=birth_date
+        ),
+        insurer=insurer,
+        reader=f"insurer:{insurer.pk}",
+        reason=f"insurer_token:{token_prefix}",
+        context=context,
+        now=now,
+        quota_storage_uri=quota_storage_uri,
+        per_hour=per_hour,
+        per_day=per_day,
+    )
+
+
+def read_own_history(
+    *,
+    beneficiary: Beneficiary,
+    context: RequestContext,
+    now: datetime.datetime,
+    quota_storage_uri: str,
+    per_hour: int,
+    per_day: int,
+) -> HistoryRead:
+    """The access history behind a person's signed link, counted against that link's quota
+    (per beneficiary: a leaked link cannot be replayed without limit) and logged as one
+    ``access_history`` row with ``reason`` ``history_link``. Raises like
+    :func:`read_access_history` (never ``InvalidIdentity``)."""
+    return _counted_history_read(
+        find=lambda: [beneficiary],
+        insurer=beneficiary.contract.insurer,
+        reader=f"link:{beneficiary.pk}",
+        reason="history_link",
+        context=context,
+        now=now,
+        quota_storage_uri=quota_storage_uri,
+        per_hour=per_hour,
+        per_day=per_day,
+    )

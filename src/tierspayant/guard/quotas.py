@@ -92,3 +92,27 @@ def consume(
     if spent is not None:
         raise QuotaExceeded(_MESSAGES[spent], reason=spent)
     return QuotaCounts(hour=hour_count, day=day_count)
+
+
+def consume_read(
+    counters: Counters, *, reader: str, per_hour: int, per_day: int, now: datetime.datetime
+) -> QuotaCounts:
+    """Count one read of personal data outside the rights check (e.g. a member's access
+    history) by ``reader`` (a key such as ``insurer:12``, never personal data) per clock hour
+    and per UTC day. Raises :class:`QuotaExceeded` (``read_quota_hour`` or
+    ``read_quota_day``) or ``GuardUnavailable``; a refused read still counts."""
+    base = f"q:read:{reader}"
+    hour_count, day_count = counters.run(
+        [
+            Incr(f"{base}:h:{window(now, HOUR)}", HOUR + 60),
+            Incr(f"{base}:d:{now.astimezone(datetime.UTC).date().isoformat()}", 2 * DAY),
+        ]
+    )
+    if hour_count > per_hour:
+        raise QuotaExceeded(
+            "Quota horaire de consultations atteint : réessayez dans l'heure.",
+            reason="read_quota_hour",
+        )
+    if day_count > per_day:
+        raise QuotaExceeded("Quota quotidien de consultations atteint.", reason="read_quota_day")
+    return QuotaCounts(hour=hour_count, day=day_count)

@@ -35,7 +35,7 @@ from tierspayant.guard.lockdown import lockdown_active
 from tierspayant.guard.models import AccountGuard, Alert
 from tierspayant.guard.observe import Lookup, gather
 from tierspayant.guard.policy import DEFAULT_POLICY, GuardPolicy
-from tierspayant.guard.quotas import QuotaCounts, QuotaLimits, consume
+from tierspayant.guard.quotas import QuotaCounts, QuotaLimits, consume, consume_read
 from tierspayant.providers.models import Professional
 
 __all__ = [
@@ -92,6 +92,16 @@ def screen_rights_check(
     if human and since is not None and (step_up_verified_at is None or step_up_verified_at < since):
         raise StepUpRequired
     return account
+
+
+def consume_read_quota(
+    *, storage_uri: str, reader: str, per_hour: int, per_day: int, now: datetime.datetime
+) -> QuotaCounts:
+    """Count one read of personal data by ``reader`` outside the rights check (a member's
+    access history); raises :class:`QuotaExceeded` or :class:`GuardUnavailable`."""
+    return consume_read(
+        Counters(storage_uri), reader=reader, per_hour=per_hour, per_day=per_day, now=now
+    )
 
 
 def consume_rights_check_quota(

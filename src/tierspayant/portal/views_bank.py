@@ -22,6 +22,7 @@ from tierspayant.accounts.access import (
     step_up_redirect,
     stepped_up,
 )
+from tierspayant.accounts.throttling import client_ip
 from tierspayant.portal.decorators import professional_required
 from tierspayant.portal.sessions_security import second_factor_at
 from tierspayant.providers.banking import (
@@ -87,7 +88,7 @@ def bank_account(request: HttpRequest) -> HttpResponse:
                 iban=data["iban"],
                 bic=data["bic"],
                 holder_name=data["holder_name"],
-                ip=request.META.get("REMOTE_ADDR") or None,
+                ip=client_ip(request),
                 user_agent=str(request.META.get("HTTP_USER_AGENT", ""))[:300],
                 now=now,
                 code_minutes=settings.TIERSPAYANT_BANK_CODE_MINUTES,
@@ -150,7 +151,7 @@ def bank_confirm(request: HttpRequest, change_id: int) -> HttpResponse:
                 professional=request.user.professional,  # type: ignore[union-attr]
                 change_id=change.pk,
                 code=form.cleaned_data["code"],
-                ip=request.META.get("REMOTE_ADDR") or None,
+                ip=client_ip(request),
                 now=timezone.now(),
                 cooling_off_hours=settings.TIERSPAYANT_BANK_COOLING_OFF_HOURS,
             )

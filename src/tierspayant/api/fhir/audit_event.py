@@ -32,14 +32,12 @@ from pydantic import ValidationError
 from tierspayant.api.fhir import systems
 from tierspayant.api.fhir.eligibility import FhirError
 from tierspayant.api.fhir.responses import fhir_response, outcome_response
-from tierspayant.audit.choices import InsurerScope
-from tierspayant.audit.selectors import (
-    AccessEntry,
-    InvalidIdentity,
-    access_history,
-    insurer_beneficiaries_by_identity,
-)
+from tierspayant.audit.choices import Channel, InsurerScope
+from tierspayant.audit.context import request_context
+from tierspayant.audit.selectors import AccessEntry, InvalidIdentity
 from tierspayant.audit.services import InvalidInsurerToken, authenticate_insurer_token
+from tierspayant.eligibility.services import read_access_history
+from tierspayant.guard.errors import GuardUnavailable, QuotaExceeded
 from tierspayant.registry.models import Insurer
 
 #: ANS national structure identifier (idNatSt): "3" + SIRET, "1" + FINESS.
@@ -49,16 +47,18 @@ _NIR_SYSTEMS = (systems.NIR, *systems.NIR_TEST_SYSTEMS)
 _MAX_COUNT = 1000
 
 
-def _insurer(request: HttpRequest) -> Insurer | None:
+def _insurer(request: HttpRequest) -> tuple[Insurer, str] | None:
+    """The insurer of a valid ``audit:read`` token and the token's public prefix."""
     kind, _, bearer = request.headers.get("Authorization", "").partition(" ")
     if kind.lower() != "bearer" or not bearer.strip():
         return None
     try:
-        return authenticate_insurer_token(
+        insurer = authenticate_insurer_token(
             bearer.strip(), scope=InsurerScope.AUDIT_READ, now=timezone.now()
         )
     except InvalidInsurerToken:
         return None
+    return insurer, bearer.strip().split("_", 2)[1]
 
 
 def _identity(params: Any) -> tuple[str, str]:
@@ -202,12 +202,15 @@ def audit_event(entry: AccessEntry, *, beneficiary_id: str, base: str) -> dict[s
 @require_POST
 def audit_event_search(request: HttpRequest) -> HttpResponse:
     """POST ``_search`` over AuditEvent for one patient; Bundle searchset or OperationOutcome
-    (400 bad parameters or a NIR in the URL, 401 no valid ``audit:read`` token)."""
-    insurer = _insurer(request)
-    if insurer is None:
+    (400 bad parameters or a NIR in the URL, 401 no valid ``audit:read`` token, 429 the
+    insurer's read quota is spent, 503 the quota store is down). Counted and logged by
+    :func:`tierspayant.eligibility.services.read_access_history`."""
+    caller = _insurer(request)
+    if caller is None:
         return outcome_response(
             FhirError(401, "login", "Jeton d'organisme absent, invalide ou expiré.")
         )
+    insurer, token_prefix = caller
     base: str = settings.TIERSPAYANT_FHIR_BASE_URL
     try:
         if request.GET:
@@ -219,9 +222,22 @@ def audit_event_search(request: HttpRequest) -> HttpResponse:
         nir, birth_date = _identity(request.POST)
         since, until, count = _window(request.POST)
         try:
-            people = insurer_beneficiaries_by_identity(
-                settings.TIERSPAYANT_KEYRING, insurer=insurer, nir=nir, birth_date=birth_date
+            read = read_access_history(
+                settings.TIERSPAYANT_KEYRING,
+                insurer=insurer,
+                token_prefix=token_prefix,
+                nir=nir,
+                birth_date=birth_date,
+                context=request_context(request, Channel.FHIR),
+                now=timezone.now(),
+                quota_storage_uri=settings.TIERSPAYANT_QUOTA_STORAGE_URI,
+                per_hour=settings.TIERSPAYANT_HISTORY_READ_HOURLY_QUOTA,
+                per_day=settings.TIERSPAYANT_HISTORY_READ_DAILY_QUOTA,
             )
+        except QuotaExceeded as exc:
+            raise FhirError(429, "throttled", exc.message) from None
+        except GuardUnavailable as exc:
+            raise FhirError(503, "transient", exc.message) from None
         except InvalidIdentity as exc:
             field = str(exc).partition(":")[0]
             raise FhirError(
@@ -235,8 +251,8 @@ def audit_event_search(request: HttpRequest) -> HttpResponse:
     except FhirError as exc:
         return outcome_response(exc)
     events = []
-    for beneficiary in people:
-        for entry in access_history(beneficiary, insurer=insurer):
+    for beneficiary, history in read.histories:
+        for entry in history:
             day = timezone.localtime(entry.occurred_at).date()
             if (since and day < since) or (until and day > until):
                 continue

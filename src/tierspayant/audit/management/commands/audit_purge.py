@@ -13,7 +13,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from tierspayant.audit.checkpoints import StoreCorrupted
-from tierspayant.audit.services import configured_store, purge_expired
+from tierspayant.audit.services import SealRefused, configured_store, purge_expired
 
 
 class Command(BaseCommand):
@@ -38,6 +38,8 @@ class Command(BaseCommand):
             raise CommandError(
                 f"checkpoint store refused: {exc}; run audit-verify", returncode=1
             ) from None
+        except SealRefused as exc:  # purging seals first
+            raise CommandError(f"sealing refused: {exc}", returncode=1) from None
         self.stdout.write(
             f"purged {result.deleted} rows (chain positions up to {result.purged_through}) "
             f"older than {days} days"

@@ -45,7 +45,7 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"disclosure log {verdict}: {report.rows_checked} rows checked "
                 f"(positions {report.purged_through + 1} to {report.chain_length}), "
-                f"{report.checkpoints} checkpoints, {report.unsigned} sealed rows awaiting a "
+                f"{report.checkpoints} checkpoints, {report.unsigned} chained rows without a "
                 f"checkpoint, {report.unsealed} rows awaiting sealing"
             )
         if not report.ok:

@@ -1,0 +1,204 @@
+"""Every read that returns personal data is counted against a quota and logged (issue 13).
+
+Each route of the URL configuration outside the back-office is listed once here: either it
+returns personal data about a person, and then its view reaches a gate function that counts
+(guard) and logs (audit) — checked by reading the source, and by a named behaviour test — or
+it is listed with the reason it returns none. A new route fails until it is listed.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib
+from pathlib import Path
+
+import tierspayant
+from tests.test_access_walk import all_routes
+
+SRC = Path(tierspayant.__file__).resolve().parent
+
+#: route -> (module holding the view, gate function it calls, behaviour test proving quota
+#: and log). The gate functions are checked below to count and log.
+PERSONAL_DATA_READS: dict[str, tuple[str, str, str]] = {
+    "droits/": (
+        "portal/views.py",
+        "check_rights",
+        "tests/test_portal.py::test_quota_page",
+    ),
+    "api/v1/eligibility": (
+        "api/json_api.py",
+        "check_rights",
+        "tests/test_api_json.py::test_quota_answers_429",
+    ),
+    "fhir/r4/CoverageEligibilityRequest": (
+        "api/fhir/views.py",
+        "check_rights",
+        "tests/test_fhir.py::test_covered_patient_gets_a_valid_response",
+    ),
+    # Approvals and invoices identify their patient through the rights check.
+    "pec/nouvelle/": (
+        "portal/views_care.py",
+        "request_prior_approval",
+        "tests/care/test_priorauth.py::test_class_b_glasses_are_decided_at_once_with_the_engine_amounts",
+    ),
+    "factures/nouvelle/": (
+        "portal/views_care.py",
+        "submit_claim",
+        "tests/care/test_claims.py::test_invoicing_an_approval_uses_it_and_takes_over_its_commitment",
+    ),
+    "api/v1/prior-approvals": (
+        "api/care_api.py",
+        "request_prior_approval",
+        "tests/care/test_priorauth.py::test_class_b_glasses_are_decided_at_once_with_the_engine_amounts",
+    ),
+    "api/v1/claims": (
+        "api/care_api.py",
+        "submit_claim",
+        "tests/care/test_claims.py::test_invoicing_an_approval_uses_it_and_takes_over_its_commitment",
+    ),
+    "fhir/r4/Claim": (
+        "api/fhir/claim_views.py",
+        "request_prior_approval",
+        "tests/care/test_priorauth.py::test_class_b_glasses_are_decided_at_once_with_the_engine_amounts",
+    ),
+    # A person's access history (who saw them, when, why): the insurer's apps and the person.
+    "fhir/r4/AuditEvent/_search": (
+        "api/fhir/audit_event.py",
+        "read_access_history",
+        "tests/audit/test_access_history.py::test_fhir_search_counts_against_the_insurers_read_quota",
+    ),
+    "historique/<str:token>/": (
+        "portal/views_history.py",
+        "read_own_history",
+        "tests/audit/test_access_history.py::test_the_persons_link_is_counted_and_each_view_logged",
+    ),
+}
+
+_OWN_RECORDS = (
+    "the professional's own approvals, invoices or payment statements: amounts, act codes and "
+    "its own references, no name, NIR or birth date of anyone (the patient was identified "
+    "through the gate when the record was made); owner-scoped (tests/test_access_walk.py)"
+)
+_OWN_ACCOUNT = "the signed-in user's own account and factors (tests/test_access_walk.py)"
+_NOTHING = "no personal data"
+
+#: route -> why it returns no personal data about anyone but the signed-in caller.
+NOT_PERSONAL_DATA: dict[str, str] = {
+    "": _OWN_ACCOUNT,
+    "connexion/": _OWN_ACCOUNT,
+    "deconnexion/": _NOTHING,
+    "connexion/code/": _OWN_ACCOUNT,
+    "connexion/activer-2fa/": _OWN_ACCOUNT,
+    "connexion/confirmer/": _OWN_ACCOUNT,
+    "connexion/code-de-secours/": _OWN_ACCOUNT,
+    "compte/mot-de-passe/": _OWN_ACCOUNT,
+    "mot-de-passe-oublie/": "one answer for every address (tests/test_password_reset.py)",
+    "mot-de-passe-oublie/envoye/": _NOTHING,
+    "mot-de-passe-oublie/<uidb64>/<token>/": _OWN_ACCOUNT,
+    "jetons/": _OWN_ACCOUNT,
+    "jetons/<int:token_id>/revoquer/": _OWN_ACCOUNT,
+    "securite/": _OWN_ACCOUNT,
+    "securite/cles/<int:passkey_id>/supprimer/": _OWN_ACCOUNT,
+    "securite/codes-de-secours/": _OWN_ACCOUNT,
+    "securite/sessions/": _OWN_ACCOUNT,
+    "securite/sessions/<uuid:public_id>/fermer/": _OWN_ACCOUNT,
+    "banque/": _OWN_ACCOUNT + "; the IBAN masked",
+    "banque/changement/<int:change_id>/": _OWN_ACCOUNT,
+    "banque/changement/<int:change_id>/annuler/": _OWN_ACCOUNT,
+    "cle-acces/enregistrement/debut/": _OWN_ACCOUNT,
+    "cle-acces/enregistrement/fin/": _OWN_ACCOUNT,
+    "cle-acces/verification/debut/": _OWN_ACCOUNT,
+    "cle-acces/verification/fin/": _OWN_ACCOUNT,
+    "cle-acces/jsi18n/": _NOTHING,
+    "pec/": _OWN_RECORDS,
+    "pec/<int:approval_id>/": _OWN_RECORDS,
+    "pec/<int:approval_id>/annuler/": _OWN_RECORDS,
+    "factures/": _OWN_RECORDS,
+    "factures/<int:claim_id>/": _OWN_RECORDS,
+    "paiements/": _OWN_RECORDS,
+    "paiements/<int:statement_id>/releve.pdf": _OWN_RECORDS,
+    "paiements/<int:statement_id>/releve.csv": _OWN_RECORDS,
+    "api/v1/": _NOTHING,
+    "api/v1/openapi.json": _NOTHING,
+    "api/v1/docs": _NOTHING,
+    "api/v1/prior-approvals/<number>": _OWN_RECORDS,
+    "api/v1/prior-approvals/<number>/cancel": _OWN_RECORDS,
+    "api/v1/claims/<claim_id>": _OWN_RECORDS,
+    "api/v1/statements": _OWN_RECORDS,
+    "fhir/r4/metadata": _NOTHING,
+    "fhir/r4/PaymentReconciliation/<int:statement_id>": _OWN_RECORDS,
+}
+
+#: Each gate function: where it lives, and what it must reach to count and to log.
+GATES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "check_rights": (
+        "eligibility/services.py",
+        ("consume_rights_check_quota", "record_disclosure"),
+    ),
+    "read_access_history": ("eligibility/services.py", ("_counted_history_read",)),
+    "read_own_history": ("eligibility/services.py", ("_counted_history_read",)),
+    "_counted_history_read": (
+        "eligibility/services.py",
+        ("consume_read_quota", "record_disclosure"),
+    ),
+    "request_prior_approval": ("priorauth/services.py", ("identify",)),
+    "submit_claim": ("claims/services.py", ("identify",)),
+    "identify": ("priorauth/gate.py", ("check_rights",)),
+}
+
+
+def names_in(node: ast.AST) -> set[str]:
+    return {
+        n.id if isinstance(n, ast.Name) else n.attr
+        for n in ast.walk(node)
+        if isinstance(n, ast.Name | ast.Attribute)
+    }
+
+
+def function(module: str, name: str) -> ast.FunctionDef:
+    tree = ast.parse((SRC / module).read_text(encoding="utf-8"))
+    found = [n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef) and n.name == name]
+    assert len(found) == 1, f"{module} defines {name} {len(found)} times"
+    return found[0]
+
+
+def reaches(gate: str, targets: set[str], seen: frozenset[str] = frozenset()) -> set[str]:
+    """The ``targets`` that ``gate`` names, directly or through the gates it calls."""
+    module, _ = GATES[gate]
+    named = names_in(function(module, gate))
+    found = named & targets
+    for hop in named & (set(GATES) - seen - {gate}):
+        found |= reaches(hop, targets, seen | {gate})
+    return found
+
+
+def test_every_route_outside_the_back_office_is_listed_once() -> None:
+    routes = {r for r in all_routes() if not r.startswith("admin/")}
+    listed = set(PERSONAL_DATA_READS) | set(NOT_PERSONAL_DATA)
+    assert not set(PERSONAL_DATA_READS) & set(NOT_PERSONAL_DATA)
+    assert sorted(routes - listed) == [], "new route: list it in tests/test_personal_data_reads.py"
+    assert sorted(listed - routes) == [], "route gone: remove it from the lists"
+
+
+def test_every_personal_data_read_reaches_a_gate_that_counts_and_logs() -> None:
+    for route, (module, gate, _) in PERSONAL_DATA_READS.items():
+        tree = ast.parse((SRC / module).read_text(encoding="utf-8"))
+        assert gate in names_in(tree), f"{route}: {module} does not call {gate}"
+        quota = {"consume_rights_check_quota", "consume_read_quota"}
+        assert reaches(gate, quota), f"{route}: {gate} reaches no quota"
+        assert reaches(gate, {"record_disclosure"}), f"{route}: {gate} writes no log row"
+
+
+def test_every_personal_data_read_names_a_behaviour_test_that_exists() -> None:
+    for route, (_, _, proof) in PERSONAL_DATA_READS.items():
+        path, _, name = proof.partition("::")
+        module = importlib.import_module(path.removesuffix(".py").replace("/", "."))
+        assert callable(getattr(module, name, None)), f"{route}: {proof} does not exist"
+
+
+def test_a_gate_that_stops_logging_is_caught() -> None:
+    assert reaches("read_access_history", {"consume_read_quota", "record_disclosure"}) == {
+        "consume_read_quota",
+        "record_disclosure",
+    }
+    assert not reaches("identify", {"consume_read_quota"})  # the rights check counts its own
