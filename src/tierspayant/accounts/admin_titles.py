@@ -17,7 +17,6 @@ from typing import Any
 from django.contrib import admin
 from django.contrib.admin.options import IS_POPUP_VAR
 from django.contrib.admin.utils import unquote
-from django.db.models import Model
 from django.http import HttpRequest, HttpResponse
 
 #: ``app_label.model_name`` of the registered models whose verbose_name is feminine.

@@ -44,8 +44,8 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django_otp.admin import OTPAdminSite
 
-from tierspayant.accounts.admin_titles import FrenchTitles
 from tierspayant.accounts.access import PASSKEY, holds_passkey, second_factor_method
+from tierspayant.accounts.admin_titles import FrenchTitles
 
 
 def may_sign_in_during_lockdown(user: Any) -> bool:
