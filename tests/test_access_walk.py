@@ -24,7 +24,7 @@ from django.utils import timezone
 from tests.auth_helpers import (
     passkey_step,
     password_step,
-    register_passkey,
+    enrol_first_passkey,
     staff_with_passkey,
     totp_step,
 )
@@ -378,7 +378,7 @@ def world(optician) -> dict:
     owner_client = Client()
     password_step(owner_client, owner.username)
     totp_step(owner_client, owner)
-    assert register_passkey(owner_client, authenticator).status_code == 200
+    assert enrol_first_passkey(owner_client, owner, authenticator).status_code == 200
     # Holding a passkey, the owner steps up with it (TOTP no longer opens sensitive actions).
     assert passkey_step(owner_client, authenticator).status_code == 200
     clients["owner"] = owner_client
