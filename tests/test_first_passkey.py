@@ -64,7 +64,9 @@ def _signed_in(user) -> Client:  # type: ignore[no-untyped-def]
 
 
 def _kinds(user) -> list[str]:  # type: ignore[no-untyped-def]
-    return list(SecurityEvent.objects.filter(user=user).order_by("at", "pk").values_list("kind", flat=True))
+    return list(
+        SecurityEvent.objects.filter(user=user).order_by("at", "pk").values_list("kind", flat=True)
+    )
 
 
 # --- the relay ------------------------------------------------------------------------------
@@ -133,7 +135,9 @@ def test_the_emailed_code_is_short_lived_and_throttled(owner, wrong_tries, wait,
         code = enrolment_code()
         wrong = f"{(int(code) + 1) % 10**8:08d}"
         for _ in range(wrong_tries):
-            assert client.post("/securite/cles/enrolement/code/", {"code": wrong}).status_code == 400
+            assert (
+                client.post("/securite/cles/enrolement/code/", {"code": wrong}).status_code == 400
+            )
         clock.shift(wait)
         response = client.post("/securite/cles/enrolement/code/", {"code": code})
         assert (response.status_code == 302) is opened
@@ -200,9 +204,12 @@ def test_the_owner_removes_a_passkey_they_did_not_add_with_the_notice_code(owner
         page = client.get("/securite/").content.decode()
         assert f"/securite/cles/{planted.pk}/retirer/" in page
         # ...but the notice's code removes it: a wrong one is counted, the right one works.
-        assert client.post(
-            f"/securite/cles/{planted.pk}/retirer/", {"code": "aaaaa-aaaaa"}
-        ).status_code == 400
+        assert (
+            client.post(
+                f"/securite/cles/{planted.pk}/retirer/", {"code": "aaaaa-aaaaa"}
+            ).status_code
+            == 400
+        )
         response = client.post(f"/securite/cles/{planted.pk}/retirer/", {"code": code.upper()})
         assert response["Location"] == "/securite/"
     assert not WebAuthnCredential.objects.filter(user=owner).exists()
@@ -298,7 +305,9 @@ def test_a_staff_members_first_passkey_needs_another_staff_members_approval(db) 
     # staff without the permission.
     for refused_by in (staff, professional, unentitled):
         with pytest.raises(enrolment.ApprovalRefused):
-            enrolment.approve_enrolment(enrolment_id=pending.pk, approver=refused_by, now=timezone.now())
+            enrolment.approve_enrolment(
+                enrolment_id=pending.pk, approver=refused_by, now=timezone.now()
+            )
     # A colleague in the back-office (passkey session, step-up) approves it.
     colleague = _staff("agent.ancien", *APPROVER)
     back_office = staff_with_passkey(colleague)

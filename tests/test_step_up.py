@@ -20,10 +20,10 @@ from django_otp_webauthn.models import WebAuthnCredential
 
 from tests.auth_helpers import (
     BEGIN_REG,
+    enrol_first_passkey,
     passkey_step,
     password_step,
     post_json,
-    enrol_first_passkey,
     register_passkey,
     staff_with_passkey,
     totp_step,

@@ -31,9 +31,7 @@ class SecurityEventAdmin(admin.ModelAdmin):
         return False
 
 
-@admin.action(
-    description="Approuver l'enrôlement (identité vérifiée)", permissions=["approve"]
-)
+@admin.action(description="Approuver l'enrôlement (identité vérifiée)", permissions=["approve"])
 def approve_enrolments(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet):  # type: ignore[type-arg]
     """Staff action: open a colleague's first passkey after checking who asks (by phone, in
     person). Never one's own request; needs a recent passkey check (step-up)."""

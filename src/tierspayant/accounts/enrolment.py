@@ -162,9 +162,9 @@ def open_enrolment(
     ).order_by("-opened_at"):
         if enrolment.route == EnrolmentRoute.APPROVAL:
             return enrolment
-        if enrolment.opened_at > since_email and session_id is not None:  # type: ignore[operator]
-            if str(enrolment.session_id) == str(session_id):
-                return enrolment
+        in_time = enrolment.opened_at > since_email  # type: ignore[operator]
+        if in_time and session_id is not None and str(enrolment.session_id) == str(session_id):
+            return enrolment
     return None
 
 
@@ -439,9 +439,7 @@ def remove_passkey_with_notice_code(
             )
     if wrong:
         raise InvalidNoticeCode
-    ended = 0
-    for row in UserSession.objects.filter(user=user, ended_at__isnull=True).exclude(
-        public_id=keep_session
-    ):
-        ended += int(end_session(user, row.public_id, now=now))
-    return ended
+    sessions = UserSession.objects.filter(user=user, ended_at__isnull=True)
+    if keep_session is not None:
+        sessions = sessions.exclude(public_id=keep_session)
+    return sum(int(end_session(user, row.public_id, now=now)) for row in sessions)

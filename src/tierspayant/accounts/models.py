@@ -176,7 +176,9 @@ class PasskeyEnrolment(models.Model):
         verbose_name = "enrôlement de clé d'accès"
         verbose_name_plural = "enrôlements de clés d'accès"
         ordering = ["-requested_at"]
-        permissions = [("approve_passkeyenrolment", "Peut approuver l'enrôlement d'une clé d'accès")]
+        permissions = [
+            ("approve_passkeyenrolment", "Peut approuver l'enrôlement d'une clé d'accès")
+        ]
 
     def __str__(self) -> str:
         return f"enrôlement #{self.pk} ({self.get_route_display()})"

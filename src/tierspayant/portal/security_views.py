@@ -156,7 +156,7 @@ def passkey_enrolment_request(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def passkey_enrolment_code(request: HttpRequest) -> HttpResponse:
     """Enter the e-mailed code; the page then offers to create the passkey."""
-    form = EmailCodeForm(request.POST or None)
+    form = EmailCodeForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
             enrolment.confirm_enrolment(
@@ -192,7 +192,7 @@ def passkey_remove_with_code(request: HttpRequest, passkey_id: int) -> HttpRespo
     passkey = WebAuthnCredential.objects.filter(user=request.user, pk=passkey_id).first()
     if passkey is None:
         return HttpResponse("Clé d'accès introuvable.", status=404)
-    form = NoticeCodeForm(request.POST or None)
+    form = NoticeCodeForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
             ended = enrolment.remove_passkey_with_notice_code(
