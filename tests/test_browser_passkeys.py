@@ -133,7 +133,7 @@ def test_a_server_expecting_another_origin_refuses_the_passkey(live_server, sett
 
 
 def test_staff_enrol_a_passkey_then_enter_the_back_office_with_it(
-    live_server, settings, tmp_path: Path
+    live_server, settings, tmp_path: Path, monkeypatch
 ) -> None:
     """Staff signed in with TOTP are sent to enrol a passkey, which another staff member
     approves; the back-office then opens only after a passkey check
@@ -167,10 +167,15 @@ def test_staff_enrol_a_passkey_then_enter_the_back_office_with_it(
         told = page.locator(".messages, [role=status], main").first.inner_text()
         page.click("#passkey-enrolment-button")
         page.wait_for_selector("#passkey-enrolment-pending")
+        # A colleague approves (the back-office action's service), from this thread, which
+        # Playwright's sync API runs inside an event loop: Django's async guard is lifted for
+        # this one call (no request is served concurrently from this thread).
+        monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
         pending = enrolment.pending_enrolment(staff, now=timezone.now())
         enrolment.approve_enrolment(
             enrolment_id=pending.pk, approver=approver(), now=timezone.now()
         )
+        monkeypatch.delenv("DJANGO_ALLOW_ASYNC_UNSAFE")
         page.goto(f"{live_server.url}/securite/")
         page.click("#passkey-register-button")
         page.wait_for_selector("#passkeys td form")
