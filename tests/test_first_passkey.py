@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 import io
+import uuid
 
 import pytest
 import time_machine
@@ -368,3 +369,89 @@ def test_a_passkey_added_later_still_needs_a_passkey_check(owner) -> None:
     assert passkey_step(client, key).status_code == 200
     assert register_passkey(client, SoftAuthenticator()).status_code == 200
     assert PasskeyEnrolment.objects.filter(user=owner).count() == 1
+
+
+# --- code checks under concurrency (PostgreSQL: real concurrent transactions) ---------------
+
+
+def _race(calls: int, action) -> list[object]:  # type: ignore[no-untyped-def]
+    """Run ``action()`` from ``calls`` threads at once; each result or exception, in a list."""
+    import threading
+
+    from django.db import connections
+
+    results: list[object] = []
+    barrier = threading.Barrier(calls)
+
+    def run() -> None:
+        try:
+            barrier.wait()
+            results.append(action())
+        except Exception as exc:  # reported to the test
+            results.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run) for _ in range(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_code_checks_count_every_try_and_open_once(owner) -> None:
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("concurrent transactions need PostgreSQL")
+    now = timezone.now()
+    sid = uuid.uuid4()  # the session that asked
+    asked = enrolment.request_enrolment(owner, session_id=sid, now=now)
+    code = asked.code or ""
+    wrong = f"{(int(code) + 1) % 10**8:08d}"
+    # Wrong guesses at once: every one counted, none past the limit opens anything.
+    tries = enrolment.MAX_CODE_ATTEMPTS - 1
+    results = _race(
+        tries,
+        lambda: enrolment.confirm_enrolment(owner, session_id=sid, code=wrong, now=now),
+    )
+    assert all(isinstance(r, enrolment.InvalidEnrolmentCode) for r in results)
+    assert PasskeyEnrolment.objects.get().attempts == tries
+    # The right code sent several times at once opens the request once.
+    results = _race(
+        4, lambda: enrolment.confirm_enrolment(owner, session_id=sid, code=code, now=now)
+    )
+    assert sum(isinstance(r, PasskeyEnrolment) for r in results) == 1
+    assert SecurityEvent.objects.filter(kind="accounts:passkey-enrolment:confirmed").count() == 1
+    # The opening serves one passkey, however many registrations race for it.
+    spent = _race(4, lambda: enrolment.consume_enrolment(owner, session_id=sid, now=now))
+    assert sum(isinstance(r, PasskeyEnrolment) for r in spent) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_removal_guesses_stop_at_the_limit(owner) -> None:
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("concurrent transactions need PostgreSQL")
+    client = _signed_in(owner)
+    open_first_passkey(client, owner)
+    assert register_passkey(client, SoftAuthenticator()).status_code == 200
+    code = notice_code()
+    passkey = WebAuthnCredential.objects.get(user=owner)
+    now = timezone.now()
+    results = _race(
+        enrolment.MAX_CODE_ATTEMPTS * 2,
+        lambda: enrolment.remove_passkey_with_notice_code(
+            owner, passkey_id=passkey.pk, code="zzzzz-zzzzz", keep_session=None, now=now
+        ),
+    )
+    assert all(isinstance(r, enrolment.InvalidNoticeCode) for r in results)
+    assert PasskeyNotice.objects.get().attempts == enrolment.MAX_CODE_ATTEMPTS
+    with pytest.raises(enrolment.InvalidNoticeCode):  # the limit holds for the right code too
+        enrolment.remove_passkey_with_notice_code(
+            owner, passkey_id=passkey.pk, code=code, keep_session=None, now=now
+        )
+    assert WebAuthnCredential.objects.filter(pk=passkey.pk).exists()
