@@ -325,6 +325,21 @@ def test_a_staff_members_first_passkey_needs_another_staff_members_approval(db) 
     assert event.detail == {"enrolment": pending.pk, "via": "back-office"}
 
 
+def test_a_new_staff_account_starts_with_totp_not_with_a_passkey(db) -> None:
+    """No factor yet: a professional may start with a passkey, staff may not (their first
+    passkey needs a colleague's approval, which needs a verified session to ask)."""
+    staff = get_user_model().objects.create_user(
+        username="agent.arrive", password=PASSWORD, is_staff=True
+    )
+    client = Client()
+    password_step(client, staff.username)
+    page = client.get("/connexion/activer-2fa/").content.decode()
+    assert 'id="staff-passkey-later"' in page
+    assert 'id="passkey-registration-placeholder"' not in page
+    assert post_json(client, BEGIN_REG).json()["code"] == "passkey_enrolment_required"
+    assert not WebAuthnCredential.objects.exists()
+
+
 def test_staff_cannot_approve_their_own_request_in_the_back_office(db) -> None:
     staff = _staff("agent.seul", *APPROVER)
     back_office = staff_with_passkey(staff)  # holds a passkey, asks for nothing

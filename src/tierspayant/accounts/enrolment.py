@@ -259,9 +259,13 @@ def _open_approval(
     enrolment_id: int, *, approver: Account | None, now: datetime.datetime, detail: dict
 ) -> PasskeyEnrolment:
     enrolment = (
-        _pending(PasskeyEnrolment.objects.get(pk=enrolment_id).user)
-        .select_for_update()
-        .filter(pk=enrolment_id, route=EnrolmentRoute.APPROVAL)
+        PasskeyEnrolment.objects.select_for_update()
+        .filter(
+            pk=enrolment_id,
+            route=EnrolmentRoute.APPROVAL,
+            opened_at__isnull=True,
+            cancelled_at__isnull=True,
+        )
         .first()
     )
     if enrolment is None:
