@@ -8,7 +8,7 @@ PG_URL ?= postgres://postgres@127.0.0.1:5432/test
 DEMO_ENV := var/demo.env
 
 .DEFAULT_GOAL := help
-.PHONY: help demo totp totp-staff test test-sqlite test-postgres lint lock bench clean
+.PHONY: help demo totp totp-staff approve-staff-passkey test test-sqlite test-postgres lint lock bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -33,6 +33,10 @@ totp: $(STAMP) ## Print the demo professional's current TOTP code (demo only)
 
 totp-staff: $(STAMP) ## Print the demo staff account's current TOTP code (demo only)
 	@set -a && . ./$(DEMO_ENV) && set +a && TIERSPAYANT_DEMO=1 $(BIN)/tierspayant demo-totp --staff
+
+approve-staff-passkey: $(STAMP) ## Approve the demo staff account's requested first passkey (demo only)
+	@set -a && . ./$(DEMO_ENV) && set +a && TIERSPAYANT_DEMO=1 $(BIN)/tierspayant \
+	  approve-passkey-enrolment securite.demo --reason "make demo: first staff member"
 
 test: $(STAMP) lint test-sqlite test-postgres ## Lint, then the whole suite on SQLite and on PostgreSQL
 

@@ -26,9 +26,9 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 
 from tests.auth_helpers import (
+    enrol_first_passkey,
     passkey_step,
     password_step,
-    register_passkey,
     staff_with_passkey,
     totp_step,
 )
@@ -302,6 +302,31 @@ MATRIX: dict[str, Entry] = {
     "securite/cles/<int:passkey_id>/supprimer/": _owned(
         _passkey_path, _passkey_gone, "forbidden-or-hidden"
     ),
+    # First passkey (issue 13): the request is a POST of a verified session (the owner holds
+    # a passkey already: nothing to open, back to the page; the others get a pending request);
+    # the code page is theirs; removal with a notice's code only on one's own passkey.
+    "securite/cles/enrolement/": Entry(
+        expect={
+            "anonymous": ("login", "login"),
+            "password_only": ("mfa", "mfa"),
+            "other_professional": ("method", "ok"),
+            "insurer_staff": ("method", "ok"),
+            "owner": ("method", "ok"),
+        }
+    ),
+    "securite/cles/enrolement/code/": Entry(
+        expect={**VERIFIED_PAGE.expect, "owner": ("ok", "bad-request")}
+    ),
+    "securite/cles/<int:passkey_id>/retirer/": Entry(
+        expect={
+            "anonymous": ("login", "login"),
+            "password_only": ("mfa", "mfa"),
+            "other_professional": ("hidden", "hidden"),
+            "insurer_staff": ("hidden", "hidden"),
+            "owner": ("ok", "bad-request"),
+        },
+        make_path=lambda w: f"/securite/cles/{w['passkey'].pk}/retirer/",
+    ),
     "securite/codes-de-secours/": VERIFIED_PAGE,
     "securite/sessions/": VERIFIED_PAGE,
     "securite/sessions/<uuid:public_id>/fermer/": _owned(_session_path, _session_ended, "hidden"),
@@ -382,7 +407,7 @@ def world(optician) -> dict:
     owner_client = Client()
     password_step(owner_client, owner.username)
     totp_step(owner_client, owner)
-    assert register_passkey(owner_client, authenticator).status_code == 200
+    assert enrol_first_passkey(owner_client, owner, authenticator).status_code == 200
     # Holding a passkey, the owner steps up with it (TOTP no longer opens sensitive actions).
     assert passkey_step(owner_client, authenticator).status_code == 200
     clients["owner"] = owner_client
@@ -462,6 +487,7 @@ def test_operator_reaches_the_back_office_with_a_second_factor(db) -> None:
         "admin/providers/professional/add/": 403,
         "admin/registry/beneficiary/add/": 403,
         "admin/accounts/securityevent/add/": 403,
+        "admin/accounts/passkeyenrolment/add/": 403,  # asked on the portal, approved by action
         "admin/audit/disclosurelog/add/": 403,
         "admin/axes/accessattempt/add/": 403,
         "admin/axes/accessfailurelog/add/": 403,

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import io
 import json
 import uuid
 from pathlib import Path
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.utils import timezone
 
+from tierspayant.accounts import enrolment
+from tierspayant.accounts.models import PasskeyEnrolment
 from tierspayant.audit.choices import Channel
 from tierspayant.audit.services import RequestContext
 from tierspayant.coverage import load_guarantee_table
@@ -40,6 +44,13 @@ def test_demo_command_seeds_and_writes_credentials(settings, tmp_path, keyring) 
     assert pro.user.check_password(data["professional"]["password"])
     assert len(data["professional"]["totp_secret"]) == 32
     assert data["api_token"].startswith("tp_")
+    # The staff account's first passkey is not open: how it is enrolled is documented, and
+    # the portal needs an approval for it (issue 13).
+    staff = get_user_model().objects.get(username=data["staff"]["username"])
+    assert "make approve-staff-passkey" in data["staff"]["passkey_enrolment"]
+    assert enrolment.needs_enrolment(staff)
+    assert enrolment.open_enrolment(staff, session_id=None, now=timezone.now()) is None
+    assert not PasskeyEnrolment.objects.exists()
     assert [p["expected"] for p in data["patients"]] == ["covered"] * 3 + ["not_covered"]
     for patient in data["patients"]:
         assert normalize_nir(patient["nir"]) == patient["nir"]
@@ -65,8 +76,10 @@ def test_demo_command_seeds_and_writes_credentials(settings, tmp_path, keyring) 
             daily_quota=100,
         )
         assert result.outcome.value == patient["expected"]
-    # A second run keeps the data and the credentials.
-    call_command("demo", beneficiaries=600, credentials=str(credentials_path))
+    # A second run keeps the data and the credentials, and says how staff enrol a passkey.
+    out = io.StringIO()
+    call_command("demo", beneficiaries=600, credentials=str(credentials_path), stdout=out)
+    assert "make approve-staff-passkey" in out.getvalue()
     assert json.loads(credentials_path.read_text()) == data
     assert Insurer.objects.count() == 2
 

@@ -14,7 +14,14 @@ import pytest
 from django.test import Client
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from tests.auth_helpers import passkey_step, password_step, post_json, register_passkey
+from tests.auth_helpers import (
+    enrol_first_passkey,
+    enrolment_code,
+    notice_code,
+    passkey_step,
+    password_step,
+    post_json,
+)
 from tests.conftest import totp_code
 from tests.factories import PASSWORD, make_beneficiary, make_professional, new_nir
 from tests.webauthn_soft import SoftAuthenticator
@@ -52,7 +59,8 @@ def test_no_secret_or_personal_data_in_the_logs(caplog) -> None:
     secrets.append(client.session.session_key)
     # Passkey: enrolment, then a refused assertion for a foreign origin.
     authenticator = SoftAuthenticator()
-    register_passkey(client, authenticator)
+    enrol_first_passkey(client, user, authenticator)
+    secrets.extend([enrolment_code(), notice_code()])  # e-mailed, never logged
     other = Client()
     password_step(other, user.username)
     secrets.append(other.session.session_key)

@@ -14,6 +14,8 @@ from tests.auth_helpers import (
     BEGIN_AUTH,
     BEGIN_REG,
     ORIGIN,
+    enrol_first_passkey,
+    open_first_passkey,
     passkey_step,
     password_step,
     post_json,
@@ -30,12 +32,15 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def with_passkey(optician):
-    """``optician`` (TOTP) who enrolled a passkey after a TOTP sign-in."""
+    """``optician`` (TOTP) who enrolled a passkey after a TOTP sign-in and the e-mailed code
+    that opens a first passkey."""
+    optician.user.email = "optique@example.test"
+    optician.user.save()
     authenticator = SoftAuthenticator()
     client = Client()
     password_step(client, optician.user.username)
     totp_step(client, optician.user)
-    response = register_passkey(client, authenticator)
+    response = enrol_first_passkey(client, optician.user, authenticator)
     assert response.status_code == 200, response.content
     return optician, authenticator
 
@@ -143,6 +148,7 @@ def test_registration_for_another_origin_is_refused(optician) -> None:
     client = Client()
     password_step(client, optician.user.username)
     totp_step(client, optician.user)
+    open_first_passkey(client, optician.user)
     response = register_passkey(client, SoftAuthenticator(), origin="https://evil.example")
     assert response.status_code == 422
     response = register_passkey(client, SoftAuthenticator(), rp_id="evil.example")

@@ -130,7 +130,7 @@ def test_staff_holding_a_passkey_cannot_step_up_with_totp(db) -> None:
     from django.contrib.auth import get_user_model
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
-    from tests.auth_helpers import register_passkey
+    from tests.auth_helpers import enrol_first_passkey
     from tests.conftest import totp_code
     from tests.webauthn_soft import SoftAuthenticator
 
@@ -141,7 +141,7 @@ def test_staff_holding_a_passkey_cannot_step_up_with_totp(db) -> None:
     client = Client()
     password_step(client, staff.username)
     totp_step(client, staff)
-    assert register_passkey(client, SoftAuthenticator()).status_code == 200
+    assert enrol_first_passkey(client, staff, SoftAuthenticator()).status_code == 200
     page = client.get("/connexion/confirmer/").content.decode()
     assert 'id="passkey-verification-placeholder"' in page
     assert 'name="otp_token"' not in page

@@ -20,6 +20,7 @@ from django_otp_webauthn.models import WebAuthnCredential
 
 from tests.auth_helpers import (
     BEGIN_REG,
+    enrol_first_passkey,
     passkey_step,
     password_step,
     post_json,
@@ -98,7 +99,7 @@ def test_a_professional_holding_a_passkey_steps_up_with_it_not_with_totp(opticia
     client = Client()
     password_step(client, optician.user.username)
     totp_step(client, optician.user)
-    assert register_passkey(client, authenticator).status_code == 200
+    assert enrol_first_passkey(client, optician.user, authenticator).status_code == 200
     # A TOTP check seconds ago is not enough any more: a relayed code must not open it.
     response = client.post("/banque/", CHANGE)
     assert response["Location"] == "/connexion/confirmer/?next=%2Fbanque%2F"
@@ -117,7 +118,7 @@ def test_a_second_passkey_needs_a_passkey_check_and_is_announced(optician) -> No
     client = Client()
     password_step(client, optician.user.username)
     totp_step(client, optician.user)
-    assert register_passkey(client, owner_key).status_code == 200
+    assert enrol_first_passkey(client, optician.user, owner_key).status_code == 200
     assert mail.outbox[-1].subject == "tierspayant : nouvelle clé d'accès ajoutée"
     # Signed in again with password + TOTP (a phishing proxy can relay both): no new passkey.
     attacker = Client()

@@ -7,7 +7,8 @@ account or factor is added by hand. Lost factors are reset by the action below, 
 :func:`accounts.services.reset_second_factors`; a contact e-mail is changed on its own page
 through :func:`accounts.services.change_contact_email`; both after a recent passkey check
 (step-up), with a security event and an e-mail. Roles (groups, permissions) are granted by
-superusers only.
+superusers only. First-passkey enrolment requests are opened only by ANOTHER staff member's
+approval (the action below, after a passkey step-up).
 """
 
 from __future__ import annotations
@@ -30,13 +31,14 @@ from django.utils import timezone
 from django_otp.plugins.otp_totp.admin import TOTPDeviceAdmin
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from tierspayant.accounts import enrolment
 from tierspayant.accounts.access import (
     require_recent_second_factor,
     step_up_redirect,
     stepped_up,
 )
 from tierspayant.accounts.backoffice import ScopedAdmin
-from tierspayant.accounts.models import SecurityEvent
+from tierspayant.accounts.models import PasskeyEnrolment, SecurityEvent
 from tierspayant.accounts.services import (
     EmailChangeRefused,
     FactorResetRefused,
@@ -65,6 +67,51 @@ class SecurityEventAdmin(RecordAdmin):
     list_display = ["at", "kind", "user", "actor"]
     list_filter = ["kind"]
     readonly_fields = ["user", "actor", "kind", "at", "detail"]
+
+
+@admin.action(description="Approuver l'enrôlement (identité vérifiée)", permissions=["approve"])
+def approve_enrolments(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet):  # type: ignore[type-arg]
+    """Staff action: open a colleague's first passkey after checking who asks (by phone, in
+    person). Never one's own request; needs a recent passkey check (step-up)."""
+    if not stepped_up(request):
+        return step_up_redirect(request)
+    done = 0
+    for row in queryset:
+        try:
+            enrolment.approve_enrolment(
+                enrolment_id=row.pk,
+                approver=request.user,
+                now=timezone.now(),
+            )
+            done += 1
+        except enrolment.EnrolmentError as refused:
+            messages.error(request, f"Demande #{row.pk} : {refused.message}")
+    if done:
+        messages.success(request, f"{done} enrôlement(s) approuvé(s).")
+
+
+@admin.register(PasskeyEnrolment)
+class PasskeyEnrolmentAdmin(RecordAdmin):
+    """Requests to open a first passkey, read-only; approved only through the action."""
+
+    list_display = ["requested_at", "user", "route", "opened_at", "approved_by", "used_at"]
+    list_filter = ["route"]
+    readonly_fields = [
+        "user",
+        "route",
+        "requested_at",
+        "approved_by",
+        "approved_at",
+        "opened_at",
+        "used_at",
+        "cancelled_at",
+    ]
+    exclude = ["code_expires_at", "attempts", "credential"]
+    actions = [approve_enrolments]
+
+    def has_approve_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("accounts.approve_passkeyenrolment")
+
 
 
 @admin.action(description="Réinitialiser les seconds facteurs (facteur perdu)")

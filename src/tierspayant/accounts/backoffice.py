@@ -9,7 +9,8 @@ the portal's sign-in, which offers the passkey:
 - not signed in: the portal's sign-in page, coming back to the admin page asked for;
 - signed in, second factor not yet given: the portal's second-factor page (passkey offered);
 - staff verified with TOTP or a recovery code: the step-up page, passkey only;
-- staff without any passkey: the security page, to enrol one (allowed after TOTP);
+- staff without any passkey: the security page, to ask for one, which another staff member
+  approves (:mod:`tierspayant.accounts.enrolment`: a relayed TOTP sign-in cannot plant it);
 - not staff: 403;
 - already admitted: straight to the page asked for.
 
@@ -84,8 +85,9 @@ class BackOfficeSite(OTPAdminSite):
         if not holds_passkey(user):
             messages.warning(
                 request,
-                "Le back-office exige une clé d'accès : enregistrez-en une ci-dessous, "
-                "puis confirmez votre identité avec elle.",
+                "Le back-office exige une clé d'accès : demandez son enrôlement ci-dessous ; "
+                "un autre membre du personnel l'approuve, puis vous l'ajoutez et confirmez "
+                "votre identité avec elle.",
             )
             return redirect("portal:security")
         return redirect(f"{reverse('portal:step-up')}?{urlencode({'next': target})}")

@@ -13,3 +13,26 @@ class SecurityEventKind(models.TextChoices):
     SESSION_ENDED = "accounts:session:ended", "Session fermée par l'utilisateur"
     PASSKEY_ADDED = "accounts:passkey:added", "Clé d'accès ajoutée"
     EMAIL_CHANGED = "accounts:email:changed", "Adresse de contact changée par l'assistance"
+    PASSKEY_REMOVED_BY_NOTICE = (
+        "accounts:passkey:removed-by-notice",
+        "Clé d'accès retirée avec le code de l'avis d'ajout",
+    )
+    PASSKEY_ENROLMENT_REQUESTED = (
+        "accounts:passkey-enrolment:requested",
+        "Enrôlement d'une première clé d'accès demandé",
+    )
+    PASSKEY_ENROLMENT_CONFIRMED = (
+        "accounts:passkey-enrolment:confirmed",
+        "Enrôlement d'une première clé d'accès confirmé par e-mail",
+    )
+    PASSKEY_ENROLMENT_APPROVED = (
+        "accounts:passkey-enrolment:approved",
+        "Enrôlement d'une première clé d'accès approuvé",
+    )
+
+
+class EnrolmentRoute(models.TextChoices):
+    """How a first passkey enrolment is opened (docs/security.md, "first passkey")."""
+
+    EMAIL = "email", "Code envoyé par e-mail au titulaire"
+    APPROVAL = "approval", "Approbation par un autre membre du personnel"

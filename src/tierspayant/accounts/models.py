@@ -15,8 +15,9 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django_otp.models import Device, ThrottlingMixin
+from django_otp_webauthn.models import WebAuthnCredential
 
-from tierspayant.accounts.choices import SecurityEventKind
+from tierspayant.accounts.choices import EnrolmentRoute, SecurityEventKind
 
 
 class RecoveryCodeDevice(ThrottlingMixin, Device):
@@ -151,3 +152,77 @@ class SecurityEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} ({self.at:%d/%m/%Y %H:%M})"
+
+
+class PasskeyEnrolment(models.Model):
+    """The opening for an account's *first* passkey (docs/security.md, "first passkey").
+
+    A password plus one relayed TOTP code must not be enough to plant a passkey, so the first
+    one needs a second channel: a one-time code e-mailed to the holder (``route`` ``email``:
+    only its keyed digest is kept, ``attempts`` counts wrong tries), or, for staff and for
+    accounts without an e-mail address, the approval of another staff member (``approval``:
+    ``approved_by``; or the platform's shell at bootstrap, ``approved_by`` null and
+    ``approved_at`` set). ``opened_at`` is when the code was confirmed or the request
+    approved; the opening then lasts a few minutes and serves one passkey (``used_at``,
+    ``credential``). ``session_id`` binds an e-mail opening to the session that asked for it
+    (the public id of :class:`UserSession`). Instants are aware UTC."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="passkey_enrolments"
+    )
+    route = models.CharField(max_length=10, choices=EnrolmentRoute.choices)
+    requested_at = models.DateTimeField()
+    session_id = models.UUIDField(null=True, blank=True, editable=False)
+    code_digest = models.CharField(max_length=64, blank=True, default="", editable=False)
+    code_expires_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    approved_at = models.DateTimeField(null=True, blank=True)
+    opened_at = models.DateTimeField(null=True, blank=True)
+    used_at = models.DateTimeField(null=True, blank=True)
+    credential = models.OneToOneField(
+        WebAuthnCredential, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "enrôlement de clé d'accès"
+        verbose_name_plural = "enrôlements de clés d'accès"
+        ordering = ["-requested_at"]
+        permissions = [
+            ("approve_passkeyenrolment", "Peut approuver l'enrôlement d'une clé d'accès")
+        ]
+
+    def __str__(self) -> str:
+        return f"enrôlement #{self.pk} ({self.get_route_display()})"
+
+
+class PasskeyNotice(models.Model):
+    """The notice e-mailed when a passkey is added, with a removal code (keyed digest only)
+    the holder can use, signed in with any second factor, to remove a passkey they did not
+    add, even though that passkey now gates step-up. Valid until ``expires_at`` (aware UTC),
+    ``attempts`` wrong tries at most."""
+
+    credential = models.OneToOneField(
+        WebAuthnCredential, on_delete=models.CASCADE, related_name="+"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="passkey_notices"
+    )
+    sent_at = models.DateTimeField()
+    code_digest = models.CharField(max_length=64, editable=False)
+    expires_at = models.DateTimeField()
+    attempts = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        verbose_name = "avis d'ajout de clé d'accès"
+        verbose_name_plural = "avis d'ajout de clés d'accès"
+
+    def __str__(self) -> str:
+        return f"avis #{self.pk}"

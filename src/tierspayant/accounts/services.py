@@ -196,27 +196,6 @@ def announce_new_browser(user: Account, *, now: datetime.datetime) -> None:
     )
 
 
-def announce_passkey_added(user: Account, *, now: datetime.datetime) -> None:
-    """E-mail the account holder that a passkey was added to their account (an attacker who
-    got into a session would plant one to come back: the holder must hear of it at once).
-    Nothing is sent when the account has no e-mail address."""
-    email = getattr(user, "email", "")
-    if not email:
-        return
-    local = timezone.localtime(now)
-    send_mail(
-        subject="tierspayant : nouvelle clé d'accès ajoutée",
-        message=(
-            "Bonjour,\n\n"
-            f"Une clé d'accès a été ajoutée à votre compte tierspayant le {local:%d/%m/%Y} "
-            f"à {local:%H:%M} (heure de Paris).\n\nSi ce n'est pas vous, contactez "
-            "l'assistance sans attendre : elle retirera cette clé et fermera vos sessions.\n"
-        ),
-        from_email=None,
-        recipient_list=[email],
-    )
-
-
 # --- staff reset of a lost factor -----------------------------------------------------
 
 

@@ -31,6 +31,14 @@ from tierspayant.registry.synthetic import SyntheticPerson, synthetic_family
 
 DEMO_USERNAME = "opticien.demo"
 STAFF_USERNAME = "securite.demo"
+#: How the demo staff account gets its first passkey: not open at seeding; its request is
+#: approved from the shell (``approve-passkey-enrolment``), the bootstrap for a platform's first
+#: staff member, since no other staff member could approve it (docs/security.md).
+STAFF_PASSKEY_ENROLMENT = (
+    "Sign in to the portal as this account, Sécurité → « Demander l'enrôlement d'une clé "
+    "d'accès », then run `make approve-staff-passkey` and add the passkey within the hour "
+    "(sign in again first if the sign-in is older than 5 minutes)."
+)
 BATCH = 1000
 
 _INSURERS = [
@@ -218,7 +226,12 @@ def seed_demo(
             "password": password,
             "totp_secret": totp_secret,
         },
-        staff={"username": STAFF_USERNAME, "password": staff_password, "totp_secret": staff_secret},
+        staff={
+            "username": STAFF_USERNAME,
+            "password": staff_password,
+            "totp_secret": staff_secret,
+            "passkey_enrolment": STAFF_PASSKEY_ENROLMENT,
+        },
         api_token=token.secret,
         patients=[*samples, ended_sample],
     )

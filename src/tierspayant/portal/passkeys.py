@@ -12,18 +12,25 @@ one of ``OTP_WEBAUTHN_ALLOWED_ORIGINS`` and the authenticator data must carry th
   of the check for step-up);
 - adding a passkey to an account that already has a factor needs a recent second factor
   (a passkey check when the account already holds one), so a stolen, still-open session
-  cannot plant the attacker's passkey; it is recorded and announced to the holder by e-mail;
+  cannot plant the attacker's passkey;
+- the *first* passkey of an account that has a factor, and of every staff account, also
+  needs an opening through another channel (:mod:`tierspayant.accounts.enrolment`: a code
+  e-mailed to the holder, or another staff member's approval), spent by that one passkey:
+  a phishing relay of a password + TOTP sign-in cannot plant one;
+- every passkey added is recorded and announced by e-mail with a removal code;
 - error answers are the library's JSON ``{"detail", "code"}``; they never echo input.
 """
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
+from django_otp import user_has_device
 from django_otp_webauthn import exceptions
-from django_otp_webauthn.utils import user_has_any_otp_device
 from django_otp_webauthn.views import (
     BeginCredentialAuthenticationView,
     BeginCredentialRegistrationView,
@@ -31,10 +38,9 @@ from django_otp_webauthn.views import (
     CompleteCredentialRegistrationView,
 )
 
+from tierspayant.accounts import enrolment
 from tierspayant.accounts.access import has_recent_second_factor, holds_passkey
-from tierspayant.accounts.choices import SecurityEventKind
-from tierspayant.accounts.services import announce_passkey_added, record_event
-from tierspayant.portal.sessions_security import mark_second_factor
+from tierspayant.portal.sessions_security import TRACKED, mark_second_factor
 
 
 class StepUpRequired(exceptions.OTPWebAuthnApiError):
@@ -45,20 +51,38 @@ class StepUpRequired(exceptions.OTPWebAuthnApiError):
     default_code = "step_up_required"
 
 
+class EnrolmentRequired(exceptions.OTPWebAuthnApiError):
+    """A first passkey needs an open enrolment (e-mailed code or another staff's approval)."""
+
+    status_code = 403
+    default_detail = (
+        "Une première clé d'accès demande une confirmation : ouvrez la page Sécurité et "
+        "suivez l'étape « Ajouter une clé d'accès »."
+    )
+    default_code = "passkey_enrolment_required"
+
+
 class _RegistrationGate:
-    """First passkey of an account without any factor: allowed (like the TOTP enrolment at
-    first sign-in). With a factor but no passkey yet: a recent second factor (the TOTP
-    bootstrap). Holding a passkey already: a recent *passkey* check, so that a relayed TOTP
-    code cannot plant the attacker's passkey next to the owner's."""
+    """Holding a passkey already: a recent *passkey* check (a relayed TOTP code cannot add a
+    second one). First passkey of staff, or of an account with a factor: a recent second
+    factor AND an open enrolment (:mod:`tierspayant.accounts.enrolment`). A professional's
+    very first factor, at first sign-in: allowed, like the TOTP enrolment."""
 
     request: HttpRequest
 
     def check_can_register(self) -> None:
         user = self.request.user
-        if not user_has_any_otp_device(user):
+        if holds_passkey(user):
+            if not has_recent_second_factor(self.request, passkey_only=True):
+                raise StepUpRequired
             return
-        if not has_recent_second_factor(self.request, passkey_only=holds_passkey(user)):
+        if not enrolment.needs_enrolment(user):
+            return
+        if user_has_device(user) and not has_recent_second_factor(self.request):
             raise StepUpRequired
+        session_id = self.request.session.get(TRACKED)
+        if enrolment.open_enrolment(user, session_id=session_id, now=timezone.now()) is None:
+            raise EnrolmentRequired
 
 
 class PasskeyRegistrationBegin(_RegistrationGate, BeginCredentialRegistrationView):
@@ -66,25 +90,34 @@ class PasskeyRegistrationBegin(_RegistrationGate, BeginCredentialRegistrationVie
 
 
 class PasskeyRegistrationComplete(_RegistrationGate, CompleteCredentialRegistrationView):
-    """``POST`` the attestation (JSON): stores the passkey; a first factor verifies the
-    session through :func:`mark_second_factor`."""
+    """``POST`` the attestation (JSON): stores the passkey, spending the enrolment that
+    opened a first passkey in the same transaction; a first factor verifies the session
+    through :func:`mark_second_factor`. The holder is e-mailed a notice with a removal code."""
 
     def post(self, *args: Any, **kwargs: Any) -> HttpResponse:
-        was_verified = self.request.user.is_verified()  # type: ignore[union-attr]
-        response = super().post(*args, **kwargs)
-        if response.status_code != 200:
-            return response
-        device = getattr(self.request.user, "otp_device", None)
+        user: Any = self.request.user
+        was_verified = user.is_verified()
+        first = enrolment.needs_enrolment(user)
+        now = timezone.now()
+        with transaction.atomic():
+            opening = None
+            if first:
+                opening = enrolment.consume_enrolment(
+                    user, session_id=self.request.session.get(TRACKED), now=now
+                )
+                if opening is None:  # spent meanwhile by a concurrent registration
+                    raise EnrolmentRequired
+            response = super().post(*args, **kwargs)
+            if response.status_code != 200:
+                transaction.set_rollback(True)
+                return response
+            credential_id = int(json.loads(response.content)["id"])
+            if opening is not None:
+                enrolment.link_credential(opening, credential_id)
+        device = getattr(user, "otp_device", None)
         if not was_verified and device is not None:
             mark_second_factor(self.request, device)
-        now = timezone.now()
-        record_event(
-            self.request.user,  # type: ignore[arg-type]
-            SecurityEventKind.PASSKEY_ADDED,
-            now=now,
-            actor=self.request.user,  # type: ignore[arg-type]
-        )
-        announce_passkey_added(self.request.user, now=now)  # type: ignore[arg-type]
+        enrolment.announce_passkey_added(user, credential_id, now=now)
         return response
 
 

@@ -1,4 +1,5 @@
-"""Account security pages: passkeys, recovery codes, sessions, step-up, recovery sign-in.
+"""Account security pages: passkeys (first-passkey enrolment, removal with the notice's
+code), recovery codes, sessions, step-up, recovery sign-in.
 
 Thin views over :mod:`tierspayant.accounts.services` / :mod:`~tierspayant.accounts.recovery`
 and :mod:`tierspayant.portal.sessions_security`. French UI; no secret ever in a URL: ids in
@@ -15,25 +16,51 @@ from django.contrib import messages
 from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 from django.views.decorators.http import require_http_methods, require_POST
 from django_otp import devices_for_user, user_has_device
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_otp_webauthn.models import WebAuthnCredential
 
+from tierspayant.accounts import enrolment
 from tierspayant.accounts import services as accounts
 from tierspayant.accounts.access import (
     holds_passkey,
     passkey_required_for,
     require_recent_second_factor,
+    stepped_up,
     verified_required,
 )
-from tierspayant.accounts.choices import SecurityEventKind
+from tierspayant.accounts.choices import EnrolmentRoute, SecurityEventKind
 from tierspayant.accounts.codes import verify_code
 from tierspayant.accounts.models import RecoveryCodeDevice
 from tierspayant.accounts.recovery import issue_recovery_codes, remaining_codes
 from tierspayant.portal.forms import OtpTokenForm
 from tierspayant.portal.sessions_security import TRACKED, mark_second_factor
+
+
+class EmailCodeForm(forms.Form):
+    """The 8-digit code e-mailed to open a first passkey's enrolment."""
+
+    code = forms.RegexField(
+        label="Code reçu par e-mail",
+        regex=r"^\s*\d{8}\s*$",
+        max_length=20,
+        error_messages={"invalid": "Le code compte 8 chiffres."},
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+    )
+
+
+class NoticeCodeForm(forms.Form):
+    """The removal code of a passkey notice, ``xxxxx-xxxxx`` (spaces and hyphens ignored)."""
+
+    code = forms.CharField(
+        label="Code de retrait reçu par e-mail",
+        max_length=20,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
 
 
 class RecoveryCodeForm(forms.Form):
@@ -59,11 +86,18 @@ def _safe_next(request: HttpRequest) -> str:
 def security_home(request: HttpRequest) -> HttpResponse:
     """Passkeys (add one, remove one), TOTP, recovery codes left, link to sessions."""
     user = request.user
+    now = timezone.now()
     return render(
         request,
         "portal/security.html",
         {
             "passkeys": WebAuthnCredential.objects.filter(user=user).order_by("created_at"),
+            "needs_enrolment": enrolment.needs_enrolment(user),
+            "enrolment_route": enrolment.route_for(user),
+            "enrolment_open": enrolment.open_enrolment(
+                user, session_id=request.session.get(TRACKED), now=now
+            ),
+            "enrolment_pending": enrolment.pending_enrolment(user, now=now),
             "has_totp": TOTPDevice.objects.filter(user=user, confirmed=True).exists(),
             "recovery_left": remaining_codes(user),
         },
@@ -89,6 +123,101 @@ def passkey_delete(request: HttpRequest, passkey_id: int) -> HttpResponse:
     passkey.delete()
     messages.success(request, "Clé d'accès supprimée.")
     return redirect("portal:security")
+
+
+@verified_required
+@require_POST
+def passkey_enrolment_request(request: HttpRequest) -> HttpResponse:
+    """Ask to open a first passkey: a professional steps up (TOTP), then gets an e-mailed
+    code and the page to enter it; staff (and accounts without an address) wait for another
+    staff member's approval (no step-up here: staff step up with a passkey only, and the
+    registration itself still needs a recent second factor). Holding a passkey already:
+    nothing to open."""
+    if not enrolment.needs_enrolment(request.user):
+        return redirect("portal:security")
+    route = enrolment.route_for(request.user)
+    if route == EnrolmentRoute.EMAIL and not stepped_up(request):
+        back = urlencode({"next": reverse("portal:security")})
+        return redirect(f"{reverse('portal:step-up')}?{back}")
+    asked = enrolment.request_enrolment(
+        request.user, session_id=request.session.get(TRACKED), now=timezone.now()
+    )
+    if asked.code is not None:
+        messages.info(request, "Un code de confirmation vous a été envoyé par e-mail.")
+        return redirect("portal:passkey-enrolment-code")
+    messages.info(
+        request,
+        "Demande enregistrée : un autre membre du personnel de l'opérateur doit l'approuver "
+        "(il vérifie votre identité, par exemple par téléphone). Revenez ensuite ici.",
+    )
+    return redirect("portal:security")
+
+
+@verified_required
+@require_http_methods(["GET", "POST"])
+def passkey_enrolment_code(request: HttpRequest) -> HttpResponse:
+    """Enter the e-mailed code; the page then offers to create the passkey."""
+    form = EmailCodeForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            enrolment.confirm_enrolment(
+                request.user,
+                session_id=request.session.get(TRACKED),
+                code=form.cleaned_data["code"].strip(),
+                now=timezone.now(),
+            )
+        except enrolment.EnrolmentError as refused:
+            form.add_error("code", refused.message)
+        else:
+            messages.success(
+                request,
+                f"Code confirmé : ajoutez votre clé d'accès dans les {enrolment.OPEN_MINUTES} "
+                "minutes.",
+            )
+            return redirect("portal:security")
+    return render(
+        request,
+        "portal/passkey_enrolment_code.html",
+        {"form": form},
+        status=400 if form.errors else 200,
+    )
+
+
+@verified_required
+@require_http_methods(["GET", "POST"])
+def passkey_remove_with_code(request: HttpRequest, passkey_id: int) -> HttpResponse:
+    """Remove a passkey the holder did not add, with the removal code of its e-mailed notice:
+    signed in with any second factor (the attacker's passkey gates step-up, so the owner's
+    TOTP sign-in must be enough here, with the code only the mailbox holds). The other
+    sessions end. Another's or unknown id: 404."""
+    passkey = WebAuthnCredential.objects.filter(user=request.user, pk=passkey_id).first()
+    if passkey is None:
+        return HttpResponse("Clé d'accès introuvable.", status=404)
+    form = NoticeCodeForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            ended = enrolment.remove_passkey_with_notice_code(
+                request.user,
+                passkey_id=passkey.pk,
+                code=form.cleaned_data["code"],
+                keep_session=request.session.get(TRACKED),
+                now=timezone.now(),
+            )
+        except enrolment.EnrolmentError as refused:
+            form.add_error("code", refused.message)
+        else:
+            messages.success(
+                request,
+                f"Clé d'accès retirée ; {ended} autre(s) session(s) fermée(s). Changez votre "
+                "mot de passe et prévenez l'assistance.",
+            )
+            return redirect("portal:security")
+    return render(
+        request,
+        "portal/passkey_remove.html",
+        {"form": form, "passkey": passkey},
+        status=400 if form.errors else 200,
+    )
 
 
 @require_recent_second_factor(methods=("POST",))

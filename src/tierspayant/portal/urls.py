@@ -52,6 +52,21 @@ urlpatterns = [
         security_views.passkey_delete,
         name="passkey-delete",
     ),
+    path(
+        "securite/cles/enrolement/",
+        security_views.passkey_enrolment_request,
+        name="passkey-enrolment",
+    ),
+    path(
+        "securite/cles/enrolement/code/",
+        security_views.passkey_enrolment_code,
+        name="passkey-enrolment-code",
+    ),
+    path(
+        "securite/cles/<int:passkey_id>/retirer/",
+        security_views.passkey_remove_with_code,
+        name="passkey-remove-with-code",
+    ),
     path("securite/codes-de-secours/", security_views.recovery_codes, name="recovery-codes"),
     path("securite/sessions/", security_views.sessions_list, name="sessions"),
     path(
