@@ -25,6 +25,14 @@ class Professional(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="professional"
     )
     profession = models.CharField(max_length=20, choices=Profession.choices)
+    specialty_code = models.CharField(
+        "code spécialité SESAM-Vitale",
+        max_length=4,
+        blank=True,
+        default="",
+        help_text="IR_SPE_V (médecins) or IR_ACT_V (other professions); blank for an "
+        "establishment. Sets the families of care it may invoice (docs/invoices.md).",
+    )
     display_name = models.CharField("nom d'exercice", max_length=200)
     rpps = models.CharField(max_length=11, blank=True, default="")
     adeli = models.CharField(max_length=9, blank=True, default="")
