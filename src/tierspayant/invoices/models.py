@@ -39,7 +39,7 @@ class ReferenceCode(models.Model):
 
     table = models.ForeignKey(ReferenceTable, on_delete=models.CASCADE, related_name="codes")
     code = models.CharField(max_length=20)
-    label = models.CharField(max_length=300, blank=True, default="")
+    label = models.TextField(blank=True, default="")
     valid_from = models.DateField(null=True, blank=True)
     valid_to = models.DateField(null=True, blank=True)
     data = models.JSONField(default=dict)

@@ -175,7 +175,7 @@ def _bdpm(fields: list[str]) -> Row | None:
     day = fr_date(fields[5])
     return Row(
         cip13,
-        fields[2].strip()[:300],
+        fields[2].strip(),
         valid_from=day if marketed else None,
         valid_to=None if marketed else day,
         data={"rate": rate or None, "price": fr_decimal(fields[9]), "cis": fields[0].strip()},

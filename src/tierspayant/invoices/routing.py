@@ -23,8 +23,8 @@ F = Family
 
 #: CCAM grouping (``CAM_PRS_RGT``) -> family. Dental prostheses need a 100 % Santé basket.
 CCAM_GROUPS: dict[str, Family] = {
-    **dict.fromkeys(("ATM", "ACO", "ADA", "ADC", "ADE", "ADI", "AXI"), F.TECHNICAL_ACT),
-    **dict.fromkeys(("SDE", "END", "DEN"), F.DENTAL_CARE),
+    **dict.fromkeys(("ATM", "ACO", "ADA", "ADC", "ADE", "ADI"), F.TECHNICAL_ACT),
+    **dict.fromkeys(("SDE", "END", "DEN", "AXI"), F.DENTAL_CARE),
     "TDS": F.ORTHODONTICS,
     **dict.fromkeys(
         (

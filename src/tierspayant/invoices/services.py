@@ -16,11 +16,13 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import itertools
+import json
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
-from django.db import transaction
+from django.db import connections, transaction
 
 from tierspayant.coverage import (
     ActLine,
@@ -101,21 +103,41 @@ def load_nomenclature(spec: Spec, directory: Path, *, now: dt.datetime) -> LoadR
             },
         )
         ReferenceCode.objects.filter(table=table).delete()
-        ReferenceCode.objects.bulk_create(
-            (
-                ReferenceCode(
-                    table=table,
-                    code=row.code,
-                    label=row.label,
-                    valid_from=row.valid_from,
-                    valid_to=row.valid_to,
-                    data=row.data or {},
-                )
-                for row in rows
-            ),
-            batch_size=BATCH,
-        )
+        _insert_codes(table.pk, rows)
     return LoadReport(spec.name.value, spec.file, len(rows))
+
+
+_CODE_COLUMNS = ("table_id", "code", "label", "valid_from", "valid_to", "data")
+
+
+def _insert_codes(table_id: int, rows: list[Row]) -> None:
+    """Insert ``rows`` without the ORM's per-object work (the ORM took 18 s for the 53,000
+    codes on SQLite): one ``COPY`` on PostgreSQL, ``executemany`` in batches on SQLite."""
+    connection = connections[ReferenceCode.objects.db]
+    table = ReferenceCode._meta.db_table
+    columns = ", ".join(_CODE_COLUMNS)
+    postgres = connection.vendor == "postgresql"
+
+    def day(value: dt.date | None) -> dt.date | str | None:
+        return value if postgres or value is None else value.isoformat()
+
+    values = (
+        (table_id, row.code, row.label, day(row.valid_from), day(row.valid_to),
+         json.dumps(row.data or {}, ensure_ascii=False))
+        for row in rows
+    )  # fmt: skip
+    with connection.cursor() as cursor:
+        if postgres:
+            with cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+                for value in values:
+                    copy.write_row(value)
+            return
+        marks = ", ".join(["%s"] * len(_CODE_COLUMNS))
+        sql = f"INSERT INTO {table} ({columns}) VALUES ({marks})"  # noqa: S608 - no input in it
+        batch = list(itertools.islice(values, BATCH))
+        while batch:
+            cursor.executemany(sql, batch)
+            batch = list(itertools.islice(values, BATCH))
 
 
 def load_nomenclatures(
@@ -203,6 +225,7 @@ class _Checker:
             self.add(InvoiceReason.EMPTY_INVOICE, "lines")
         if establishment:
             return families_for(ESTABLISHMENT, doctor=False)
+        specialty = specialty.strip().lstrip("0") or "0"  # SESAM-Vitale "01" is SNDS "1"
         if find(T.IR_SPE_V, specialty) is not None:
             return families_for(specialty, doctor=True)
         if find(T.IR_ACT_V, specialty) is not None:
