@@ -4,7 +4,6 @@ from ../shared/fixtures/nomenclatures (read in place), and professionals by prof
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -19,12 +18,11 @@ LOADED_AT = dt.datetime(2026, 1, 5, 8, 0, tzinfo=dt.UTC)
 
 
 @pytest.fixture(scope="session")
-def _loaded_nomenclatures(django_db_setup: None, django_db_blocker: object) -> Iterator[None]:
+def _loaded_nomenclatures(django_db_setup: None, django_db_blocker: object) -> None:
     if not NOMENCLATURES.is_dir():
         pytest.skip("../shared/fixtures/nomenclatures is not beside the project")
     with django_db_blocker.unblock():  # type: ignore[attr-defined]
         load_nomenclatures(NOMENCLATURES, now=LOADED_AT)
-    yield
 
 
 @pytest.fixture

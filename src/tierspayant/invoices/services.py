@@ -288,7 +288,8 @@ class _Checker:
         if not allowed:
             self.add(InvoiceReason.RATE_NOT_ALLOWED, "amo_rate", number)
 
-    def amounts(self, number: int, line: LineInput) -> None:
+    def amounts(self, number: int, line: LineInput) -> bool:
+        """Check the line's figures; False when one is not a valid value at all."""
         amounts = (
             ("unit_price", line.unit_price),
             ("billed", line.billed),
@@ -305,7 +306,7 @@ class _Checker:
         for name in bad:
             self.add(InvoiceReason.INVALID_VALUE, name, number)
         if bad:
-            return
+            return False
         if line.billed != (line.unit_price * line.quantity).quantize(Decimal("0.01")):
             self.add(InvoiceReason.LINE_AMOUNT_MISMATCH, "billed", number)
         if line.br > line.billed:
@@ -314,9 +315,12 @@ class _Checker:
             self.add(InvoiceReason.AMO_ABOVE_BILLED, "amo_paid", number)
         elif line.amo_paid + line.participation_forfaitaire + line.franchise > line.br:
             self.add(InvoiceReason.AMO_ABOVE_BR, "amo_paid", number)
+        return True
 
     def totals(self) -> None:
         invoice = self.invoice
+        if not all(line.billed.is_finite() and line.amo_paid.is_finite() for line in invoice.lines):
+            return
         if sum((line.billed for line in invoice.lines), ZERO) != invoice.total_billed:
             self.add(InvoiceReason.TOTAL_MISMATCH, "total_billed")
         if sum((line.amo_paid for line in invoice.lines), ZERO) != invoice.total_amo:
@@ -358,8 +362,8 @@ def validate_invoice(
         families.append(family)
         if family is not None and allowed and family not in allowed:
             checker.add(InvoiceReason.FAMILY_NOT_ALLOWED, "code", number)
-        checker.amounts(number, line)
-        checker.rate(number, line, info)
+        if checker.amounts(number, line):
+            checker.rate(number, line, info)
     checker.totals()
     checker.prescription(families)
     return InvoiceCheck(tuple(checker.problems), tuple(families))
