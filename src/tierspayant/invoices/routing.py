@@ -28,8 +28,9 @@ CCAM_GROUPS: dict[str, Family] = {
     "TDS": F.ORTHODONTICS,
     **dict.fromkeys(
         (
-            "PDT", "PAM", "PAR", "PFC", "PFM", "PA0", "PA1", "PF0", "PF1", "PT0", "RA0",
-            "RE1", "RPN", "IMP", "INO", "ICO", "IC0", "IC1", "IN1",
+            "BR1", "CM0", "CT0", "CT1", "CZ0", "CZ1", "IC0", "IC1", "ICO", "IMP", "IN1",
+            "INO", "PA0", "PA1", "PAM", "PAR", "PDT", "PF0", "PF1", "PFC", "PFM", "PT0",
+            "RA0", "RE1", "RF0", "RPN", "RS0", "SU0", "SU1",
         ),
         F.DENTAL_PROSTHESIS,
     ),
