@@ -460,6 +460,8 @@ def test_operator_reaches_the_back_office_with_a_second_factor(db) -> None:
         "admin/claims/claim/add/": 403,
         "admin/guard/alert/add/": 403,
         "admin/guard/lockdownevent/add/": 403,
+        "admin/invoices/invoice/add/": 403,
+        "admin/invoices/referencetable/add/": 403,
         "admin/guard/suspension/add/": 403,
         "admin/payments/paymentrun/add/": 403,
         "admin/payments/statement/add/": 403,
