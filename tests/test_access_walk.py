@@ -496,6 +496,8 @@ def test_operator_reaches_the_back_office_with_a_second_factor(db) -> None:
         "admin/claims/claim/add/": 403,
         "admin/guard/alert/add/": 403,
         "admin/guard/lockdownevent/add/": 403,
+        "admin/invoices/invoice/add/": 403,
+        "admin/invoices/referencetable/add/": 403,
         "admin/guard/suspension/add/": 403,
         "admin/payments/paymentrun/add/": 403,
         "admin/payments/statement/add/": 403,
@@ -537,6 +539,7 @@ OWNER: dict[str, Callable[[object], int | None] | None] = {
     "priorauth.Commitment": _owner_through_beneficiary,
     "claims.Claim": lambda o: o.insurer_id,  # type: ignore[attr-defined]
     "payments.Transfer": lambda o: o.insurer_id,  # type: ignore[attr-defined]
+    "invoices.Invoice": lambda o: o.beneficiary.contract.insurer_id,  # type: ignore[attr-defined]
     # Operator staff only: professionals (they contract with the operator; insurer staff see
     # their names on their own claims, approvals and log), accounts, factors, security records,
     # payment runs and statements (they span insurers).
@@ -550,6 +553,8 @@ OWNER: dict[str, Callable[[object], int | None] | None] = {
     "guard.Suspension": OPERATOR,
     "guard.LockdownEvent": OPERATOR,
     "accounts.SecurityEvent": OPERATOR,
+    "accounts.PasskeyEnrolment": OPERATOR,
+    "invoices.ReferenceTable": OPERATOR,
     "auth.User": OPERATOR,
     "auth.Group": OPERATOR,
     "otp_totp.TOTPDevice": OPERATOR,

@@ -158,6 +158,7 @@ INSTALLED_APPS = [
     "tierspayant.eligibility",
     "tierspayant.priorauth",
     "tierspayant.claims",
+    "tierspayant.invoices",
     "tierspayant.payments",
     "tierspayant.api",
     "tierspayant.portal",
@@ -467,5 +468,12 @@ TIERSPAYANT_SEPA_DEBTOR_BIC = env_str("TIERSPAYANT_SEPA_DEBTOR_BIC") or "BNPAFRP
 TIERSPAYANT_PAYMENTS_DIR = Path(env_str("TIERSPAYANT_PAYMENTS_DIR") or VAR_DIR / "payments")
 TIERSPAYANT_GUARANTEE_TABLES_DIR = Path(
     env_str("TIERSPAYANT_GUARANTEE_TABLES_DIR") or PROJECT_DIR / "fixtures" / "guarantee-tables"
+)
+# invoices: the public nomenclatures (docs/invoices.md)
+# - TIERSPAYANT_NOMENCLATURES_DIR (../shared/fixtures/nomenclatures beside the project):
+#   where ``tierspayant load-nomenclatures`` reads the SNDS tables and the BDPM file.
+TIERSPAYANT_NOMENCLATURES_DIR = Path(
+    env_str("TIERSPAYANT_NOMENCLATURES_DIR")
+    or PROJECT_DIR.parent / "shared" / "fixtures" / "nomenclatures"
 )
 PASSWORD_RESET_TIMEOUT = 3600  # seconds: a reset link is valid one hour, once

@@ -63,6 +63,19 @@ def test_amo_paid_adds_back_deductions() -> None:
     assert (line.amo_gross, line.amo_net) == (Decimal("21.00"), Decimal("19.00"))
 
 
+def test_amo_paid_is_used_as_is_beside_the_rate() -> None:
+    """Alsace-Moselle local regime: 90 % of a 30 EUR GP consultation, minus the 2 EUR
+    participation; the invoice's figure wins over rate x BR (70 % would give 19)."""
+    line = line_from_dict(
+        act("consultation", "30", "30", "70", amo_paid="25", participation_forfaitaire="2")
+    )
+    assert (line.amo_gross, line.amo_net, line.amo_rate) == (
+        Decimal("27.00"),
+        Decimal("25.00"),
+        Decimal("70"),
+    )
+
+
 BAD_LINES: list[tuple[str, Any, str, str]] = [
     ("not-an-object", ["consultation"], "", "JSON object"),
     ("unknown-key", {**consult("30"), "tva": "0"}, "tva", "unknown field"),
@@ -77,8 +90,7 @@ BAD_LINES: list[tuple[str, Any, str, str]] = [
     ("sub-cent-amount", consult("30.001"), "billed", "more than two decimal places"),
     ("float-sub-cent", consult(30.005), "billed", "more than two decimal places"),
     ("br-above-billed", consult("25.00"), "br", "above the billed amount"),
-    ("no-amo", act("consultation", "30", "30"), "amo_rate", "exactly one"),
-    ("both-amo", act("consultation", "30", "30", "70", amo_paid="21"), "amo_rate", "exactly one"),
+    ("no-amo", act("consultation", "30", "30"), "amo_rate", "give amo_rate, amo_paid or both"),
     ("rate-above-100", act("consultation", "30", "30", "170"), "amo_rate", "at most 100"),
     ("quantity-zero", consult("30", quantity=0), "quantity", "between 1 and 999"),
     ("quantity-text", consult("30", quantity="2"), "quantity", "whole number"),

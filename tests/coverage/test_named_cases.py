@@ -184,8 +184,10 @@ CASES = [
         "speech-therapy-forfait-5-eur-per-act-times-3",
         T_PARAMEDICAL,
         [act("paramedical", "60.00", "48.39", "60", code="AMO", quantity=3)],
-        [("29.03", "15.00", "15.97")],
-        [NONE],
+        # 3 x 5 EUR = 15 EUR is below the ticket modérateur (48.39 - 29.03 = 19.36 EUR)
+        # that a responsible contract always covers (R871-2 CSS 1°).
+        [("29.03", "19.36", "11.61")],
+        [{R.TICKET_MODERATEUR_COVERED}],
     ),
     # --- pharmacy, lab, transport, hospital
     Case(
@@ -485,11 +487,13 @@ CASES = [
             lens("B", "simple", "right", "60.00"),
             lens("B", "simple", "left", "60.00"),
         ],
-        [("0.03", "49.91", "50.06"), ("0.03", "0.00", "59.97"), ("0.03", "0.00", "59.97")],
+        # No optical rule: the regulation still covers each item's ticket modérateur
+        # (0.02 EUR), then tops the equipment up to the 50 EUR minimum.
+        [("0.03", "49.87", "50.10"), ("0.03", "0.02", "59.95"), ("0.03", "0.02", "59.95")],
         [
-            {R.NO_MATCHING_GUARANTEE, R.RESPONSIBLE_MINIMUM_APPLIED},
-            {R.NO_MATCHING_GUARANTEE},
-            {R.NO_MATCHING_GUARANTEE},
+            {R.TICKET_MODERATEUR_COVERED, R.RESPONSIBLE_MINIMUM_APPLIED},
+            {R.TICKET_MODERATEUR_COVERED},
+            {R.TICKET_MODERATEUR_COVERED},
         ],
     ),
     Case(

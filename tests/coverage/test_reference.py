@@ -81,7 +81,7 @@ def test_every_figure_has_a_source() -> None:
         return [f for value in node for f in figures(value)] if isinstance(node, list) else []
 
     found = figures(raw_reference()["versions"])
-    assert len(found) == 29
+    assert len(found) == 30
     assert all(len(f["source"]) > 20 for f in found)
 
 

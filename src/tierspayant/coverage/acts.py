@@ -64,9 +64,12 @@ class ActLine:
     Amounts are euros (``Decimal``, or text/number converted on construction):
       billed: price charged; br: base de remboursement (AMO tariff base), never above
         ``billed`` (the AMO's base is capped by the price actually charged);
-      amo_rate: AMO rate in percent (``60``), when the AMO share is to be computed as
-        rate x BR; or amo_paid: what the AMO actually paid, when it already has.
-        Exactly one of the two. Source: REFERENCE.md "AMO share".
+      amo_rate: AMO rate in percent (``60``); amo_paid: what the AMO actually paid, as
+        the invoice states it (the professional's certified software computed it). At
+        least one of the two. With amo_paid the AMO share is used as is and never
+        recomputed; the rate, when given too, only tells which regulated rules apply
+        (medicines at 15 % or 30 % need not have their ticket modérateur covered).
+        With amo_rate alone the AMO share is rate x BR. Source: REFERENCE.md "AMO share".
       participation_forfaitaire, franchise: what the AMO withheld (2 EUR per doctor's act,
         1 EUR per box...); they lower the AMO share and, under a responsible contract, stay
         with the patient (article L871-1 CSS).
@@ -123,8 +126,8 @@ class ActLine:
                 f"BR {fmt(self.br)} is above the billed amount {fmt(self.billed)}: "
                 "the AMO base never exceeds the price charged",
             )
-        if (self.amo_rate is None) == (self.amo_paid is None):
-            raise InvalidActLine("amo_rate", "give exactly one of amo_rate and amo_paid")
+        if self.amo_rate is None and self.amo_paid is None:
+            raise InvalidActLine("amo_rate", "give amo_rate, amo_paid or both")
         if self.amo_rate is not None and self.amo_rate > HUNDRED:
             raise InvalidActLine("amo_rate", f"is a percentage, at most 100 (got {self.amo_rate})")
         if isinstance(self.quantity, bool) or not isinstance(self.quantity, int):
@@ -188,19 +191,19 @@ class ActLine:
 
     def _derive_amo(self) -> None:
         deductions = self.participation_forfaitaire + self.franchise
-        if self.amo_rate is not None:
-            gross = percent_of(self.br, self.amo_rate)
-            if deductions > gross:
-                raise InvalidActLine(
-                    "franchise" if self.franchise else "participation_forfaitaire",
-                    f"deductions {fmt(deductions)} exceed the AMO share {fmt(gross)}",
-                )
-        else:
-            gross = cast(Decimal, self.amo_paid) + deductions
+        if self.amo_paid is not None:
+            gross = self.amo_paid + deductions
             if gross > self.br:
                 raise InvalidActLine(
                     "amo_paid",
                     f"AMO paid plus deductions ({fmt(gross)}) exceeds the BR {fmt(self.br)}",
+                )
+        else:
+            gross = percent_of(self.br, cast(Decimal, self.amo_rate))
+            if deductions > gross:
+                raise InvalidActLine(
+                    "franchise" if self.franchise else "participation_forfaitaire",
+                    f"deductions {fmt(deductions)} exceed the AMO share {fmt(gross)}",
                 )
         _set(self, "amo_gross", gross)
         _set(self, "amo_net", gross - deductions)

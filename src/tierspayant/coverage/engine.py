@@ -37,6 +37,7 @@ from tierspayant.coverage.regulation import (
     lens_pair,
     renewal_due,
     renewal_months,
+    responsible_floor,
 )
 from tierspayant.coverage.tables import Ceiling, GuaranteeTable, TableVersion
 from tierspayant.coverage.vocab import (
@@ -52,6 +53,18 @@ _FULL_COVER_RULE = AppliedRule(
     id="100-sante",
     label="100 % Santé",
     formula="Reste à charge nul dans la limite du prix limite de vente",
+)
+_TICKET_MODERATEUR_RULE = AppliedRule(
+    source="regulation",
+    id="ticket-moderateur",
+    label="Ticket modérateur (contrat responsable)",
+    formula="100 % de la BR, part AMO incluse",
+)
+_DAILY_FEE_RULE = AppliedRule(
+    source="regulation",
+    id="forfait-journalier",
+    label="Forfait journalier hospitalier (contrat responsable)",
+    formula="Frais réels, sans limitation de durée",
 )
 _ONE_PER_SIDE = (Family.OPTICAL_FRAME, Family.OPTICAL_LENS, Family.HEARING_AID)
 
@@ -234,7 +247,10 @@ def _assess(index: int, line: ActLine, ctx: _Context) -> _Draft:
     rule = ctx.version.rule_for(line, ctx.age, ctx.pair)
     _check_renewal(draft, ctx, rule.renewal_months if rule else None)
     if rule is None:
-        draft.note(ReasonCode.NO_MATCHING_GUARANTEE)
+        if ctx.regulated and draft.eligible:
+            _responsible_floor(draft, ctx)
+        if draft.rule is None:
+            draft.note(ReasonCode.NO_MATCHING_GUARANTEE)
         return draft
     draft.rule = AppliedRule("table", rule.id, rule.label, rule.benefit.describe())
     draft.ceilings = ctx.version.ceilings_of(rule)
@@ -244,7 +260,25 @@ def _assess(index: int, line: ActLine, ctx: _Context) -> _Draft:
     draft.cap(line.billed - draft.amo, ReasonCode.LIMITED_TO_ACTUAL_COST)
     if ctx.regulated:
         _legal_caps(draft, ctx)
+        _responsible_floor(draft, ctx)
     return draft
+
+
+def _responsible_floor(draft: _Draft, ctx: _Context) -> None:
+    """Raise the line to what a responsible contract must pay (the ticket modérateur, the
+    whole forfait journalier), before the table's ceilings; when no rule of the table fits,
+    the regulation is the rule."""
+    floor = responsible_floor(draft.line, draft.amo, ctx.ref)
+    if floor <= draft.amount:
+        return
+    daily_fee = draft.line.family is Family.HOSPITAL_DAILY_FEE
+    reason = ReasonCode.DAILY_FEE_COVERED if daily_fee else ReasonCode.TICKET_MODERATEUR_COVERED
+    if draft.rule is None:
+        draft.rule = _DAILY_FEE_RULE if daily_fee else _TICKET_MODERATEUR_RULE
+        draft.rule_amount = floor
+    draft.amount = floor
+    draft.caps.append(CapApplied(reason, floor, "responsible"))
+    draft.note(reason)
 
 
 def _assess_full_cover(draft: _Draft, ctx: _Context) -> None:

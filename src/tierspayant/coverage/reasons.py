@@ -25,6 +25,8 @@ class ReasonCode(StrEnum):
     HEARING_AID_CAP = "HEARING_AID_CAP"
     NON_OPTAM_EXCESS_CAP = "NON_OPTAM_EXCESS_CAP"
     NOT_COVERED_BY_RESPONSIBLE_CONTRACT = "NOT_COVERED_BY_RESPONSIBLE_CONTRACT"
+    TICKET_MODERATEUR_COVERED = "TICKET_MODERATEUR_COVERED"
+    DAILY_FEE_COVERED = "DAILY_FEE_COVERED"
 
     @property
     def label(self) -> str:
@@ -67,5 +69,12 @@ _LABELS: dict[ReasonCode, str] = {
     ReasonCode.NOT_COVERED_BY_RESPONSIBLE_CONTRACT: (
         "Participation forfaitaire et franchises médicales : jamais prises en charge "
         "par un contrat responsable."
+    ),
+    ReasonCode.TICKET_MODERATEUR_COVERED: (
+        "Contrat responsable : le ticket modérateur est pris en charge en totalité."
+    ),
+    ReasonCode.DAILY_FEE_COVERED: (
+        "Contrat responsable : forfait journalier hospitalier pris en charge sans limitation "
+        "de durée."
     ),
 }

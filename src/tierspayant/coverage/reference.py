@@ -99,6 +99,16 @@ class DoctorFigures(_Frozen):
     non_optam_excess_max_percent: Figure[Money]
 
 
+Percent = Annotated[Decimal, Field(ge=0, le=100, decimal_places=2)]
+
+
+class ResponsibleFigures(_Frozen):
+    """Ticket modérateur (R871-2 CSS 1°): a responsible contract covers it for all care
+    except medicines at these AMO rates (medical benefit moderate or low: 30 %, 15 %)."""
+
+    ticket_moderateur_exempt_medicine_rates: Figure[tuple[Percent, ...]]
+
+
 class RegulatedVersion(_Frozen):
     """The regulated figures in force from ``effective_from`` until the next version."""
 
@@ -106,6 +116,7 @@ class RegulatedVersion(_Frozen):
     optical: OpticalFigures
     audio: AudioFigures
     doctors: DoctorFigures
+    responsible: ResponsibleFigures
 
 
 class RegulatedReference(_Frozen):

@@ -109,3 +109,22 @@ def class_b_bounds(pair: LensPair | None, ref: RegulatedVersion) -> tuple[Decima
     the two-simple-lens bounds."""
     key = pair or LensPair.SIMPLE_SIMPLE
     return ref.optical.class_b_min[key].value, ref.optical.class_b_max[key].value
+
+
+def responsible_floor(line: ActLine, amo: Decimal, ref: RegulatedVersion) -> Decimal:
+    """Least AMC a responsible contract pays on ``line`` when the AMO share before
+    participation forfaitaire and franchises is ``amo`` (euros, never negative).
+
+    Forfait journalier hospitalier: in full, without limit of duration (R871-2 CSS 3°,
+    L871-1). Otherwise the ticket modérateur, BR - AMO (R871-2 CSS 1°), except medicines
+    whose stated AMO rate is one the reference exempts (30 %, 15 %): those give 0. A
+    medicine line without a rate (AMO amount alone) cannot be told apart and gets the floor.
+    Whatever the AMO left (billed - AMO) bounds the floor.
+    """
+    room = line.billed - amo
+    if line.family is Family.HOSPITAL_DAILY_FEE:
+        return max(room, Decimal(0))
+    exempt = ref.responsible.ticket_moderateur_exempt_medicine_rates.value
+    if line.family is Family.PHARMACY and line.amo_rate in exempt:
+        return Decimal(0)
+    return max(min(line.br - amo, room), Decimal(0))

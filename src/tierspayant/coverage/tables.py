@@ -276,6 +276,16 @@ class GuaranteeTable(_Frozen):
         dates = [version.effective_from for version in self.versions]
         if dates != sorted(set(dates)):
             raise ValueError("versions must be in increasing, distinct effective_from order")
+        if self.responsible:
+            for version in self.versions:
+                for rule in version.rules:
+                    if Family.HOSPITAL_DAILY_FEE in rule.match.families and version.ceilings_of(
+                        rule
+                    ):
+                        raise ValueError(
+                            f"rule {rule.id}: a responsible contract covers the forfait "
+                            "journalier without limit of duration (R871-2 CSS), so no ceiling"
+                        )
         return self
 
     def version_for(self, care_date: dt.date) -> TableVersion:

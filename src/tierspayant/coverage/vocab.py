@@ -29,6 +29,8 @@ class Family(StrEnum):
     ORTHODONTICS = "orthodontics"
     HOSPITAL_STAY = "hospital_stay"
     HOSPITAL_DAILY_FEE = "hospital_daily_fee"
+    HOSPITAL_ROOM = "hospital_room"
+    MEDICAL_DEVICE = "medical_device"
     ALTERNATIVE_MEDICINE = "alternative_medicine"
 
 
@@ -170,6 +172,8 @@ FAMILIES: dict[Family, FamilySpec] = {
     Family.ORTHODONTICS: FamilySpec(frozenset({_K.CCAM, _K.NGAP})),
     Family.HOSPITAL_STAY: FamilySpec(frozenset({_K.NGAP})),
     Family.HOSPITAL_DAILY_FEE: FamilySpec(frozenset({_K.NGAP})),
+    Family.HOSPITAL_ROOM: FamilySpec(frozenset({_K.NGAP})),
+    Family.MEDICAL_DEVICE: FamilySpec(frozenset({_K.LPP})),
     Family.ALTERNATIVE_MEDICINE: FamilySpec(frozenset()),
 }
 

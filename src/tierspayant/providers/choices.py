@@ -14,6 +14,10 @@ class Profession(models.TextChoices):
     DENTIST = "dentist", "Chirurgien-dentiste"
     PHYSICIAN = "physician", "Médecin"
     HOSPITAL = "hospital", "Établissement de santé"
+    LABORATORY = "laboratory", "Laboratoire de biologie médicale"
+    NURSE = "nurse", "Infirmier"
+    PHYSIOTHERAPIST = "physiotherapist", "Masseur-kinésithérapeute"
+    MIDWIFE = "midwife", "Sage-femme"
 
 
 class Scope(StrEnum):

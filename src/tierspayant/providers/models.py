@@ -28,6 +28,14 @@ class Professional(models.Model):
         related_name="professional",
     )
     profession = models.CharField("profession", max_length=20, choices=Profession.choices)
+    specialty_code = models.CharField(
+        "code spécialité SESAM-Vitale",
+        max_length=4,
+        blank=True,
+        default="",
+        help_text="IR_SPE_V (médecins) ou IR_ACT_V (autres professions) ; vide pour un "
+        "établissement. Fixe les familles de soins qu'il peut facturer (docs/invoices.md).",
+    )
     display_name = models.CharField("nom d'exercice", max_length=200)
     rpps = models.CharField("RPPS", max_length=11, blank=True, default="")
     adeli = models.CharField("ADELI", max_length=9, blank=True, default="")

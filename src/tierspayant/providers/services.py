@@ -47,10 +47,12 @@ def create_professional(
     finess: str = "",
     siret: str = "",
     email: str = "",
+    specialty_code: str = "",
 ) -> Professional:
     """Create a login (password checked by the configured validators, hashed with Argon2id)
-    and its professional. Raises ``providers.identifiers.InvalidIdentifier`` or Django's
-    ``ValidationError`` for a weak password; nothing is stored then."""
+    and its professional (``specialty_code``: SESAM-Vitale specialty, docs/invoices.md).
+    Raises ``providers.identifiers.InvalidIdentifier`` or Django's ``ValidationError`` for
+    a weak password; nothing is stored then."""
     rpps = validate_rpps(rpps) if rpps else ""
     adeli = validate_adeli(adeli) if adeli else ""
     finess = validate_finess(finess) if finess else ""
@@ -67,6 +69,7 @@ def create_professional(
         adeli=adeli,
         finess=finess,
         siret=siret,
+        specialty_code=specialty_code,
     )
 
 

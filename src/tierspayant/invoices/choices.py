@@ -1,0 +1,115 @@
+"""Controlled vocabularies of invoices: code systems, reference tables, reason codes."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from django.db import models
+
+
+class CodeSystem(models.TextChoices):
+    """The code system of an invoice line, and so the nomenclature its code is checked in."""
+
+    CIP13 = "CIP13", "CIP13 (médicament, boîte)"
+    UCD = "UCD", "UCD (médicament, unité commune de dispensation)"
+    LPP = "LPP", "LPP (dispositif médical)"
+    NGAP = "NGAP", "NGAP (lettre clé et coefficient)"
+    CCAM = "CCAM", "CCAM (acte technique, dentaire, imagerie)"
+    NABM = "NABM", "NABM (biologie)"
+    HOSPITAL = "HOSPITAL", "Prestation hospitalière (forfait journalier, chambre)"
+
+
+class ReferenceTableName(models.TextChoices):
+    """The public nomenclatures loaded as reference data (docs/invoices.md lists each file
+    and its source)."""
+
+    IR_ASU_V = "IR_ASU_V", "Nature d'assurance"
+    IR_EXO_V = "IR_EXO_V", "Motif d'exonération du ticket modérateur"
+    IR_GRG_V = "IR_GRG_V", "Grand régime d'assurance maladie"
+    IR_MTM_V = "IR_MTM_V", "Régime local (Alsace-Moselle...)"
+    IR_SPE_V = "IR_SPE_V", "Spécialité des médecins (codes SESAM-Vitale)"
+    IR_ACT_V = "IR_ACT_V", "Nature d'activité des autres professions (codes SESAM-Vitale)"
+    IR_NAT_V = "IR_NAT_V", "Nature de prestation (lettres clés NGAP, prestations hospitalières)"
+    IR_ACT_COD = "IR_ACT_COD", "Codes actes NGAP (DREES)"
+    IR_TAU_V = "IR_TAU_V", "Taux de remboursement"
+    IR_BIO_R = "IR_BIO_R", "Actes de biologie (NABM)"
+    NT_LPP = "NT_LPP", "Liste des produits et prestations (LPP)"
+    IR_CCAM_V63 = "IR_CCAM_V63", "Actes CCAM (version 63)"
+    NU_UCD_R = "NU_UCD_R", "Unités communes de dispensation (UCD)"
+    BDPM_CIP = "BDPM_CIP", "Présentations de médicaments (CIP13, taux, BDPM)"
+
+
+class InvoiceStatus(models.TextChoices):
+    """accepted: every check passed and the AMC share was computed; rejected: at least one
+    reason code (the invoice is never paid as it stands)."""
+
+    ACCEPTED = "accepted", "Acceptée"
+    REJECTED = "rejected", "Rejetée"
+
+
+class InvoiceReason(StrEnum):
+    """Why an invoice is rejected; each names the invoice, the line and the field."""
+
+    EMPTY_INVOICE = "EMPTY_INVOICE"
+    INVALID_VALUE = "INVALID_VALUE"
+    CARE_PERIOD_INVALID = "CARE_PERIOD_INVALID"
+    UNKNOWN_NATURE = "UNKNOWN_NATURE"
+    UNKNOWN_EXEMPTION = "UNKNOWN_EXEMPTION"
+    UNKNOWN_REGIME = "UNKNOWN_REGIME"
+    UNKNOWN_LOCAL_REGIME = "UNKNOWN_LOCAL_REGIME"
+    UNKNOWN_SPECIALTY = "UNKNOWN_SPECIALTY"
+    UNKNOWN_CODE = "UNKNOWN_CODE"
+    CODE_NOT_IN_FORCE = "CODE_NOT_IN_FORCE"
+    CODE_NOT_ROUTED = "CODE_NOT_ROUTED"
+    FAMILY_THROUGH_APPROVAL = "FAMILY_THROUGH_APPROVAL"
+    CLASS_REQUIRED = "CLASS_REQUIRED"
+    RATE_NOT_ALLOWED = "RATE_NOT_ALLOWED"
+    AMO_ABOVE_BILLED = "AMO_ABOVE_BILLED"
+    AMO_ABOVE_BR = "AMO_ABOVE_BR"
+    BR_ABOVE_BILLED = "BR_ABOVE_BILLED"
+    LINE_AMOUNT_MISMATCH = "LINE_AMOUNT_MISMATCH"
+    TOTAL_MISMATCH = "TOTAL_MISMATCH"
+    PRESCRIPTION_REQUIRED = "PRESCRIPTION_REQUIRED"
+    PRESCRIBER_INVALID = "PRESCRIBER_INVALID"
+    PRESCRIPTION_AFTER_CARE = "PRESCRIPTION_AFTER_CARE"
+    FAMILY_NOT_ALLOWED = "FAMILY_NOT_ALLOWED"
+
+    @property
+    def label(self) -> str:
+        """French label shown to professionals (practice software, portal)."""
+        return _LABELS[self]
+
+
+_LABELS: dict[InvoiceReason, str] = {
+    InvoiceReason.EMPTY_INVOICE: "la facture ne contient aucune ligne",
+    InvoiceReason.INVALID_VALUE: "valeur invalide",
+    InvoiceReason.CARE_PERIOD_INVALID: "la fin de la période de soins précède son début",
+    InvoiceReason.UNKNOWN_NATURE: "nature d'assurance inconnue de la nomenclature (IR_ASU_V)",
+    InvoiceReason.UNKNOWN_EXEMPTION: "motif d'exonération inconnu de la nomenclature (IR_EXO_V)",
+    InvoiceReason.UNKNOWN_REGIME: "régime d'assurance maladie inconnu (IR_GRG_V)",
+    InvoiceReason.UNKNOWN_LOCAL_REGIME: "régime local inconnu (IR_MTM_V)",
+    InvoiceReason.UNKNOWN_SPECIALTY: (
+        "spécialité du professionnel inconnue des codes SESAM-Vitale (IR_SPE_V, IR_ACT_V)"
+    ),
+    InvoiceReason.UNKNOWN_CODE: "code inconnu de la nomenclature de son système de codage",
+    InvoiceReason.CODE_NOT_IN_FORCE: "code non valide à la date des soins",
+    InvoiceReason.CODE_NOT_ROUTED: "code sans famille de prestations connue de la plateforme",
+    InvoiceReason.FAMILY_THROUGH_APPROVAL: (
+        "optique et audioprothèses : facturer par la prise en charge (accord préalable)"
+    ),
+    InvoiceReason.CLASS_REQUIRED: "panier 100 % Santé, maîtrisé ou libre requis",
+    InvoiceReason.RATE_NOT_ALLOWED: "taux AMO non autorisé pour ce code",
+    InvoiceReason.AMO_ABOVE_BILLED: "montant AMO supérieur au montant facturé",
+    InvoiceReason.AMO_ABOVE_BR: (
+        "montant AMO augmenté des participations et franchises supérieur à la base de remboursement"
+    ),
+    InvoiceReason.BR_ABOVE_BILLED: "base de remboursement supérieure au montant facturé",
+    InvoiceReason.LINE_AMOUNT_MISMATCH: "montant facturé différent de quantité × prix unitaire",
+    InvoiceReason.TOTAL_MISMATCH: "total de la facture différent de la somme des lignes",
+    InvoiceReason.PRESCRIPTION_REQUIRED: "prescripteur (RPPS) et date de prescription requis",
+    InvoiceReason.PRESCRIBER_INVALID: "numéro RPPS du prescripteur invalide (11 chiffres, clé)",
+    InvoiceReason.PRESCRIPTION_AFTER_CARE: "date de prescription postérieure aux soins",
+    InvoiceReason.FAMILY_NOT_ALLOWED: (
+        "la profession du professionnel ne permet pas de facturer cette famille de prestations"
+    ),
+}
