@@ -81,7 +81,7 @@ def control_path(data: Any, *, path: str = "") -> str | None:
             for key, item in value.items():
                 child = f"{where}.{key}" if where else str(key)
                 if CONTROL.search(key):
-                    return where or "(clé)"
+                    return where  # the object holding the key: the key itself is not shown
                 items.append((child, item))
             stack.extend(reversed(items))
         elif isinstance(value, list):
