@@ -155,3 +155,35 @@ def test_a_total_equal_to_the_lines_and_a_consistent_unit_price_are_accepted(
     status, body = _post_claim(resource, claims_auth)
     assert status == 201, body
     assert PriorApproval.objects.get().total_billed == 390
+
+
+_PLACES = {
+    "net": lambda r: r["item"][0]["net"].update(value="__X__"),
+    "total": lambda r: r.update(total={"value": "__X__", "currency": "EUR"}),
+    "factor": lambda r: r["item"][0].update(factor="__X__"),
+    "rang": lambda r: r["contained"][0].update(
+        extension=[
+            {
+                "url": "https://tierspayant.example/fhir/StructureDefinition/rang-naissance",
+                "valueInteger": "__X__",
+            }
+        ]
+    ),
+}
+
+
+@pytest.mark.parametrize("raw", ["NaN", "Infinity", "-1e400", "1" + "0" * 5000])
+@pytest.mark.parametrize("place", _PLACES)
+def test_numbers_out_of_any_range_are_refused_not_a_500(
+    claims_auth: dict[str, str], place: str, raw: str
+) -> None:
+    resource = _french_claim(make_patient(), "preauthorization")
+    _PLACES[place](resource)
+    response = Client().post(
+        "/fhir/r4/Claim",
+        json.dumps(resource).replace('"__X__"', raw),
+        content_type="application/fhir+json",
+        **claims_auth,
+    )
+    assert 400 <= response.status_code < 500, response.content[:300]
+    assert response.json()["resourceType"] == "OperationOutcome"
