@@ -28,7 +28,7 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
 
-from tierspayant.text import CONTROL, control_path, first_control, json_depth
+from tierspayant.text import control_path, first_control, json_depth, shown_name
 
 Handler = Callable[[HttpRequest], HttpResponse]
 _FORMS = ("application/x-www-form-urlencoded", "multipart/form-data")
@@ -46,8 +46,8 @@ class InputRefused(Exception):
 
 
 def _name(field: str) -> str:
-    # A field name comes from the client: show it only when it is printable and short.
-    return field if field and len(field) <= 60 and not CONTROL.search(field) else "(champ)"
+    # A field name comes from the client: show it only when it is an identifier.
+    return shown_name(field) or "(champ)"
 
 
 def _check_form(params: QueryDict, where: str) -> None:

@@ -37,6 +37,9 @@ CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 #: The same, for multi-line text (form text areas): tab, line feed and carriage return pass.
 CONTROL_MULTILINE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029]")
 
+#: A key or field name that may be shown in an error: an identifier, never a value (a NIR
+#: used as a key starts with a digit and is shown as ``?``).
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]{0,63}")
 _JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
 _BRACKETS = re.compile(rb"[\[\]{}]")
 
@@ -66,10 +69,17 @@ def json_depth(body: bytes, *, limit: int) -> int:
     return deepest
 
 
+def shown_name(name: str) -> str | None:
+    """``name`` (a form field or JSON key, from the client) if it is an identifier that may be
+    shown in an error (:data:`_NAME`), else None."""
+    return name if _NAME.fullmatch(name) else None
+
+
 def control_path(data: Any, *, path: str = "") -> str | None:
     """The path (``a.b[2].c``; ``""`` for the document itself) of the first string value or
-    object key of the parsed JSON ``data`` holding a control character, or None. Iterative:
-    safe on any depth the parser produced."""
+    object key of the parsed JSON ``data`` holding a control character, or None. Keys that
+    are not identifiers are shown as ``?``. Iterative: safe on any depth the parser
+    produced."""
     stack: list[tuple[str, Any]] = [(path, data)]
     while stack:
         where, value = stack.pop()
@@ -79,7 +89,8 @@ def control_path(data: Any, *, path: str = "") -> str | None:
         elif isinstance(value, dict):
             items = []
             for key, item in value.items():
-                child = f"{where}.{key}" if where else str(key)
+                shown = shown_name(key) or "?"
+                child = f"{where}.{shown}" if where else shown
                 if CONTROL.search(key):
                     return where  # the object holding the key: the key itself is not shown
                 items.append((child, item))
