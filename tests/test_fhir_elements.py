@@ -187,3 +187,25 @@ def test_numbers_out_of_any_range_are_refused_not_a_500(
     )
     assert 400 <= response.status_code < 500, response.content[:300]
     assert response.json()["resourceType"] == "OperationOutcome"
+
+
+@pytest.mark.parametrize(
+    "kind", ["", None, 7, "Nothing"], ids=["empty", "null", "number", "unknown"]
+)
+@pytest.mark.parametrize("endpoint", ["CoverageEligibilityRequest", "Claim"])
+def test_a_contained_resource_of_unknown_type_is_refused_by_name(
+    bearer: str, claims_auth: dict[str, str], endpoint: str, kind: object
+) -> None:
+    # Found by tests/test_input_limits.py::test_wrongly_typed_json_never_gets_a_500.
+    if endpoint == "Claim":
+        resource = _french_claim(make_patient(), "preauthorization")
+        auth = claims_auth
+    else:
+        resource = request_for(new_nir(datetime.date(1984, 2, 29)), "1984-02-29")
+        auth = {"HTTP_AUTHORIZATION": f"Bearer {bearer}"}
+    resource["contained"][0]["resourceType"] = kind
+    response = Client().post(
+        f"/fhir/r4/{endpoint}", json.dumps(resource), content_type="application/fhir+json", **auth
+    )
+    assert response.status_code == 400, response.content[:300]
+    assert _issue(response.json())[0] == "structure"

@@ -230,6 +230,14 @@ def parse_claim(body: bytes, *, base: str) -> ParsedClaim:
         model = FhirClaim.model_validate(data)
     except ValidationError as exc:
         raise _structure(exc) from None
+    except (KeyError, TypeError, ValueError):
+        # fhir.resources raises these for a contained resource of unknown or missing type.
+        raise FhirError(
+            400,
+            "structure",
+            "Ressource contenue de type inconnu ou absent (resourceType).",
+            "Claim.contained",
+        ) from None
     if model.use not in ("preauthorization", "claim"):
         raise FhirError(
             422, "not-supported", "use doit valoir preauthorization ou claim.", "Claim.use"

@@ -186,6 +186,14 @@ def parse_eligibility_request(body: bytes, *, base: str) -> ParsedEligibilityReq
         model = CoverageEligibilityRequest.model_validate(data)
     except ValidationError as exc:
         raise _validation_error(exc) from None
+    except (KeyError, TypeError, ValueError):
+        # fhir.resources raises these for a contained resource of unknown or missing type.
+        raise FhirError(
+            400,
+            "structure",
+            "Ressource contenue de type inconnu ou absent (resourceType).",
+            "CoverageEligibilityRequest.contained",
+        ) from None
     patient = _contained_patient(model)
     if patient.birthDate is None:
         raise FhirError(
