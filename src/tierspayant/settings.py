@@ -166,6 +166,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Every path: size, JSON depth and control characters refused before any view (4xx).
+    "tierspayant.request_limits.InputLimitsMiddleware",
     # /api/ and /fhir/ (bearer tokens, no cookies) leave here for TIERSPAYANT_API_MIDDLEWARE.
     "tierspayant.api.middleware.ApiPathMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -228,6 +230,10 @@ REDIS_URL = env_str("REDIS_URL") or None
 # Quota counters: the `limits` storage URI (atomic increments on Redis; memory otherwise).
 TIERSPAYANT_QUOTA_STORAGE_URI = REDIS_URL or "memory://"
 TIERSPAYANT_RIGHTS_CHECK_DAILY_QUOTA = env_int("TIERSPAYANT_RIGHTS_CHECK_DAILY_QUOTA", 150)
+# Untrusted input (request_limits.py): the largest non-form body, in bytes, and the deepest
+# JSON nesting accepted (FHIR Claims nest about 8 levels).
+TIERSPAYANT_JSON_MAX_BYTES = env_int("TIERSPAYANT_JSON_MAX_BYTES", 1024 * 1024)
+TIERSPAYANT_JSON_MAX_DEPTH = env_int("TIERSPAYANT_JSON_MAX_DEPTH", 64)
 TIERSPAYANT_API_TOKEN_DAYS = env_int("TIERSPAYANT_API_TOKEN_DAYS", 90)
 TIERSPAYANT_HISTORY_READ_HOURLY_QUOTA = env_int("TIERSPAYANT_HISTORY_READ_HOURLY_QUOTA", 1000)
 TIERSPAYANT_HISTORY_READ_DAILY_QUOTA = env_int("TIERSPAYANT_HISTORY_READ_DAILY_QUOTA", 10000)

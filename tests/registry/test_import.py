@@ -166,11 +166,37 @@ def test_a_duplicate_names_the_first_line_across_and_within_chunks(run_import, w
 
 
 @pytest.mark.parametrize("workers", [pytest.param(0, id="in-process"), pytest.param(1, id="pool")])
-def test_names_keep_tabs_and_backslashes(run_import, write_file, workers) -> None:
-    name = "O\\Neil\tde\\N"
+def test_names_keep_backslashes(run_import, write_file, workers) -> None:
+    name = "O\\Neil de\\N"
     summary, errors = run_import(write_file([member_row(NIR_A, last_name=name)]), workers=workers)
     assert (summary.created, errors) == (1, [])
     assert Beneficiary.objects.get().last_name == name
+
+
+@pytest.mark.parametrize("workers", [pytest.param(0, id="in-process"), pytest.param(1, id="pool")])
+def test_a_control_character_rejects_its_line_naming_the_field_and_resume_works(
+    run_import, write_file, workers
+) -> None:
+    rows = [
+        member_row(NIR_A),
+        member_row(NIR_B, birth="1978-05-14", last_name="Du\x00rand"),
+        member_row(NIR_C, birth="1978-05-20", first_name="L\x1bea"),
+        member_row(NIR_C, birth="1978-05-20", rang="2", contract="701-IND\tCONFORT"),
+        member_row(NIR_C, birth="1978-05-20", rang="3"),
+    ]
+    path = write_file(rows)
+    summary, errors = run_import(path, workers=workers)
+    assert [(e.line, e.field) for e in errors] == [
+        (3, "nom"),
+        (4, "prenom"),
+        (5, "numero_contrat"),
+    ]
+    assert all("Du" not in e.reason and "rand" not in e.reason for e in errors)
+    assert (summary.created, summary.rejected) == (2, 3)
+    # The resume the summary suggests goes through the same lines without failing.
+    resumed, again = run_import(path, workers=workers, resume_after=2)
+    assert [(e.line, e.field) for e in again] == [(3, "nom"), (4, "prenom"), (5, "numero_contrat")]
+    assert (resumed.skipped, resumed.unchanged) == (1, 1)
 
 
 def test_twins_and_different_contracts_are_not_duplicates(run_import, write_file) -> None:

@@ -12,3 +12,7 @@ class HoldReason(models.TextChoices):
         "Changement de coordonnées bancaires en cours (paiements retenus)",
     )
     NO_BANK_ACCOUNT = "no_bank_account", "Aucun compte bancaire validé"
+    INVALID_BANK_DETAILS = (
+        "invalid_bank_details",
+        "Coordonnées bancaires inutilisables dans un virement SEPA (à corriger)",
+    )

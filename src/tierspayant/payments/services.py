@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+import logging
 import os
 import secrets
 import shutil
@@ -34,6 +35,7 @@ from django.db import transaction
 from tierspayant.claims.choices import ClaimStatus
 from tierspayant.claims.models import Claim
 from tierspayant.claims.selectors import payable_claims
+from tierspayant.crypto.fields import DecryptionError
 from tierspayant.crypto.keys import KeySet
 from tierspayant.payments import sepa, statements
 from tierspayant.payments.choices import HoldReason
@@ -49,6 +51,7 @@ from tierspayant.providers.banking import current_bank_account, payment_hold
 from tierspayant.providers.models import BankAccount, Professional
 from tierspayant.registry.models import Insurer
 
+logger = logging.getLogger(__name__)
 T = TypeVar("T")
 ZERO = Decimal("0.00")
 
@@ -99,8 +102,9 @@ def run_payments(
         xsd: the pain.001.001.09 schema the files must validate against.
         progress: wraps the per-professional loop (``tqdm``); default: none.
 
-    Returns RunResult. Raises NothingToPay, ConcurrentRun, sepa.SepaFileInvalid,
-    ``crypto.fields.DecryptionError``; after any failure nothing is paid or left on disk.
+    Returns RunResult. Raises NothingToPay, ConcurrentRun, sepa.SepaFileInvalid; after any
+    failure nothing is paid or left on disk. A professional whose transfer cannot be written
+    is held (``invalid_bank_details``), the others are paid.
     """
     wrap = progress or _identity
     output_dir.mkdir(parents=True, exist_ok=True)
@@ -164,15 +168,7 @@ def _pay(
         professional = own[0].professional
         reason = payment_hold(professional, now=now)
         if reason is not None:
-            held.append(
-                HeldPayment.objects.create(
-                    run=run,
-                    professional=professional,
-                    reason=HoldReason(reason),
-                    claim_count=len(own),
-                    amount=sum((c.total_amc for c in own), ZERO),
-                )
-            )
+            held.append(_hold(run, professional, HoldReason(reason), own))
             continue
         account = current_bank_account(professional, now=now)
         assert account is not None
@@ -184,35 +180,46 @@ def _pay(
     entries: list[tuple[Professional, BankAccount, list[Claim]]] = list(payable.values())
     for entry in wrap(entries, desc="Paiements", unit=" pro"):
         professional, account, own = entry
-        iban = account.iban(keys)
         groups: dict[int, list[Claim]] = defaultdict(list)
         for claim in own:
             groups[claim.insurer_id].append(claim)
-            insurers[claim.insurer_id] = claim.insurer
-        for insurer_id, group in groups.items():
+        try:
+            iban = account.iban(keys)
+            checked = [
+                sepa.check_transfer(
+                    sepa.CreditTransfer(
+                        name=account.holder_name,
+                        iban=iban,
+                        bic=account.bic,
+                        amount=sum((c.total_amc for c in group), ZERO),
+                        end_to_end_id=f"{reference}-{sequence + position}",
+                        remittance=f"Tiers payant {reference} {len(group)} facture(s)",
+                    )
+                )
+                for position, group in enumerate(groups.values(), start=1)
+            ]
+        except (DecryptionError, sepa.InvalidTransfer) as exc:
+            field = exc.field if isinstance(exc, sepa.InvalidTransfer) else "iban"
+            logger.warning(
+                "payment held: professional=%s run=%s field=%s", professional.pk, reference, field
+            )
+            held.append(_hold(run, professional, HoldReason.INVALID_BANK_DETAILS, own))
+            continue
+        for (insurer_id, group), item in zip(groups.items(), checked, strict=True):
             sequence += 1
-            amount = sum((c.total_amc for c in group), ZERO)
+            insurers[insurer_id] = group[0].insurer
             transfer = Transfer.objects.create(
                 run=run,
                 insurer_id=insurer_id,
                 professional=professional,
                 bank_account=account,
-                end_to_end_id=f"{reference}-{sequence}",
-                amount=amount,
+                end_to_end_id=item.end_to_end_id,
+                amount=item.amount,
             )
             TransferLine.objects.bulk_create(
                 TransferLine(transfer=transfer, claim=c, amount=c.total_amc) for c in group
             )
-            per_insurer[insurer_id].append(
-                sepa.CreditTransfer(
-                    name=account.holder_name,
-                    iban=iban,
-                    bic=account.bic,
-                    amount=amount,
-                    end_to_end_id=transfer.end_to_end_id,
-                    remittance=f"Tiers payant {reference} {len(group)} facture(s)",
-                )
-            )
+            per_insurer[insurer_id].append(item)
             paid_ids.extend(c.pk for c in group)
         _statement(run, professional, account, own, staging, execution_date)
     for insurer_id, items in per_insurer.items():
@@ -246,6 +253,18 @@ def _pay(
     run.total = sum((t.amount for items in per_insurer.values() for t in items), ZERO)
     run.save(update_fields=["transfer_count", "claim_count", "total"])
     return RunResult(run=run, held=held)
+
+
+def _hold(
+    run: PaymentRun, professional: Professional, reason: HoldReason, own: list[Claim]
+) -> HeldPayment:
+    return HeldPayment.objects.create(
+        run=run,
+        professional=professional,
+        reason=reason,
+        claim_count=len(own),
+        amount=sum((c.total_amc for c in own), ZERO),
+    )
 
 
 def _statement(

@@ -43,6 +43,7 @@ from tierspayant.crypto.fields import encrypt_field
 from tierspayant.crypto.keys import KeySet
 from tierspayant.providers.choices import BankAccountStatus, BankChangeStatus
 from tierspayant.providers.models import BankAccount, BankAccountChange, Professional
+from tierspayant.text import first_control, sepa_text
 
 MAX_CODE_ATTEMPTS = 5
 
@@ -109,11 +110,22 @@ def mask_iban(iban: str) -> str:
 
 def validate_bank_details(*, iban: str, bic: str, holder_name: str) -> BankDetails:
     """Check IBAN (check digits; for France also the RIB key), BIC (format, and the same
-    country as the IBAN; taken from the bank registry when left empty) and the holder name.
-    Raises InvalidBankDetails naming ``iban``, ``bic`` or ``holder_name``."""
+    country as the IBAN; taken from the bank registry when left empty) and the holder name
+    (2 to 70 characters, no control character, at least 2 left once put in the SEPA set:
+    ``text.sepa_text``). Raises InvalidBankDetails naming ``iban``, ``bic`` or
+    ``holder_name``."""
+    if first_control(str(holder_name or "")) is not None:
+        raise InvalidBankDetails(
+            "holder_name", "titulaire du compte : caractère de contrôle ou NUL interdit"
+        )
     holder = " ".join(str(holder_name or "").split())
     if not 2 <= len(holder) <= 70:
         raise InvalidBankDetails("holder_name", "titulaire du compte : 2 à 70 caractères")
+    if len(sepa_text(holder, 70, field="holder name")) < 2:
+        raise InvalidBankDetails(
+            "holder_name",
+            "titulaire du compte : des lettres latines sont attendues (virement SEPA)",
+        )
     try:
         parsed = IBAN(str(iban or ""), validate_bban=True)
     except InvalidChecksumDigits:

@@ -5,8 +5,10 @@ Claim shape accepted (docs/care.md, « API FHIR »): the patient is a contained 
 the card's NIR (system ``urn:oid:1.2.250.1.213.1.4.8``) and ``birthDate``, optional rang
 extension; ``insurer.identifier`` may give the AMC number; each ``item`` carries an LPP code
 in ``productOrService.coding`` (system ``<base>/CodeSystem/lpp`` or any coding of 7 digits),
-``net`` (or ``unitPrice``) in EUR, ``bodySite`` ``right``/``left`` for a lens, and
-``servicedDate`` (the date of care; for a preauthorization, the planned date). A claim
+``net`` (or ``unitPrice``; ``quantity`` 1) in EUR, ``bodySite`` ``right``/``left`` for a lens,
+and ``servicedDate`` or ``servicedPeriod.start`` (the date of care, an instant read in
+Europe/Paris; for a preauthorization, the planned date); ``total``, if given, is the sum of
+the lines. A claim
 gives its invoice number in ``identifier[0].value`` and the approval in
 ``insurance[0].preAuthRef[0]``. Anything else is answered with an OperationOutcome
 naming the element, never a 500.
@@ -26,7 +28,7 @@ from fhir.resources.R4B.paymentreconciliation import PaymentReconciliation
 from pydantic import ValidationError
 
 from tierspayant.api.fhir import systems
-from tierspayant.api.fhir.eligibility import FhirError
+from tierspayant.api.fhir.eligibility import FhirError, care_day, rang_of
 from tierspayant.claims.models import Claim
 from tierspayant.payments.models import Statement, Transfer
 from tierspayant.priorauth.choices import reason_label
@@ -119,14 +121,7 @@ def _patient(model: FhirClaim, base: str) -> Identity:
         )
     if patient.birthDate is None:
         raise FhirError(422, "required", "Date de naissance absente.", "Patient.birthDate")
-    rang = next(
-        (
-            e.valueInteger
-            for e in patient.extension or []
-            if e.url == systems.rang_extension_url(base)
-        ),
-        None,
-    )
+    rang = rang_of(patient, base)
     amc = None
     insurer = model.insurer.identifier if model.insurer is not None else None
     if insurer is not None and insurer.system == systems.amc_number_system(base):
@@ -134,16 +129,68 @@ def _patient(model: FhirClaim, base: str) -> Identity:
     return Identity(nir=nir, birth_date=str(patient.birthDate), rang=rang, amc_number=amc)
 
 
-def _money(item: Any, index: int) -> Decimal:
-    money = item.net or item.unitPrice
-    where = f"Claim.item[{index}].net"
+def _euros(money: Any, where: str) -> Decimal | None:
     if money is None or money.value is None:
-        raise FhirError(422, "required", "Montant facturé absent (net).", where)
+        return None
     if (money.currency or "EUR") != "EUR":
         raise FhirError(
             422, "not-supported", "Seuls les montants en euros (EUR) sont acceptés.", where
         )
     return Decimal(str(money.value))
+
+
+def _money(item: Any, index: int) -> Decimal:
+    """The line's net as FHIR defines it (``net = quantity × unitPrice × factor``): one
+    article a line (``quantity`` absent or 1); ``net`` given, or computed from ``unitPrice``;
+    both given must agree; sub-lines (``detail``) are not supported."""
+    where = f"Claim.item[{index}]"
+    if item.detail:
+        raise FhirError(
+            422,
+            "not-supported",
+            "Les sous-lignes (detail) ne sont pas acceptées.",
+            f"{where}.detail",
+        )
+    if item.quantity is not None and Decimal(str(item.quantity.value or 0)) != 1:
+        raise FhirError(
+            422,
+            "not-supported",
+            "Une ligne par article : quantity doit valoir 1.",
+            f"{where}.quantity",
+        )
+    factor = Decimal(str(item.factor)) if item.factor is not None else Decimal(1)
+    net = _euros(item.net, f"{where}.net")
+    unit = _euros(item.unitPrice, f"{where}.unitPrice")
+    if unit is not None:
+        computed = (unit * factor).quantize(Decimal("0.01"))
+        if net is not None and net != computed:
+            raise FhirError(
+                422, "invalid", "net doit valoir unitPrice × quantity × factor.", f"{where}.net"
+            )
+        net = computed
+    if net is None:
+        raise FhirError(422, "required", "Montant facturé absent (net).", f"{where}.net")
+    return net
+
+
+def _item_day(item: Any, index: int) -> datetime.date | None:
+    if item.servicedDate is not None:
+        return care_day(item.servicedDate, f"Claim.item[{index}].servicedDate")
+    if item.servicedPeriod is not None and item.servicedPeriod.start is not None:
+        return care_day(item.servicedPeriod.start, f"Claim.item[{index}].servicedPeriod.start")
+    return None
+
+
+def _check_total(model: FhirClaim, lines: list[LineInput]) -> None:
+    """``Claim.total`` (optional) must be the sum of the lines' ``net``."""
+    total = _euros(model.total, "Claim.total")
+    if total is not None and total != sum((Decimal(line.billed) for line in lines), Decimal(0)):
+        raise FhirError(
+            422,
+            "invalid",
+            "Claim.total doit être la somme des montants des lignes (item.net).",
+            "Claim.total",
+        )
 
 
 def _code(item: Any, index: int, base: str) -> str:
@@ -183,6 +230,14 @@ def parse_claim(body: bytes, *, base: str) -> ParsedClaim:
         model = FhirClaim.model_validate(data)
     except ValidationError as exc:
         raise _structure(exc) from None
+    except (KeyError, TypeError, ValueError):
+        # fhir.resources raises these for a contained resource of unknown or missing type.
+        raise FhirError(
+            400,
+            "structure",
+            "Ressource contenue de type inconnu ou absent (resourceType).",
+            "Claim.contained",
+        ) from None
     if model.use not in ("preauthorization", "claim"):
         raise FhirError(
             422, "not-supported", "use doit valoir preauthorization ou claim.", "Claim.use"
@@ -195,7 +250,8 @@ def parse_claim(body: bytes, *, base: str) -> ParsedClaim:
         LineInput(code=_code(item, i, base), billed=_money(item, i), side=_side(item))
         for i, item in enumerate(items)
     ]
-    dates = [item.servicedDate for item in items if item.servicedDate is not None]
+    _check_total(model, lines)
+    dates = [day for i, item in enumerate(items) if (day := _item_day(item, i)) is not None]
     care_date = dates[0] if dates else None
     invoice = ""
     if model.identifier:

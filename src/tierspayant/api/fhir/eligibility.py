@@ -19,6 +19,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from django.utils import timezone
 from fhir.resources.R4B.coverageeligibilityrequest import CoverageEligibilityRequest
 from fhir.resources.R4B.operationoutcome import OperationOutcome
 from pydantic import ValidationError
@@ -113,7 +114,7 @@ def _nir(patient: Any) -> str:
     )
 
 
-def _rang(patient: Any, base: str) -> int | None:
+def rang_of(patient: Any, base: str) -> int | None:
     for extension in patient.extension or []:
         if extension.url == systems.rang_extension_url(base):
             if extension.valueInteger is None:
@@ -134,11 +135,38 @@ def _amc_number(model: CoverageEligibilityRequest) -> str | None:
     return None
 
 
+def care_day(value: Any, expression: str) -> datetime.date:
+    """The day of care in France of a FHIR ``date`` or ``dateTime`` (R4 §2.24.0.1): a full
+    date is that day; an instant (a time SHALL carry its zone) is converted to Europe/Paris
+    (``TIME_ZONE``) before its day is taken, so 2026-11-29T23:30:00Z is 30 November. A
+    partial date (year, year-month) or a time without a zone names no day: FhirError 422
+    naming ``expression``."""
+    if isinstance(value, datetime.datetime):
+        if timezone.is_naive(value):
+            raise FhirError(
+                422,
+                "invalid",
+                "Une date avec heure doit porter son fuseau horaire (ex. +01:00 ou Z).",
+                expression,
+            )
+        return timezone.localtime(value).date()
+    if isinstance(value, datetime.date):
+        return value
+    raise FhirError(
+        422,
+        "invalid",
+        "Une date complète (AAAA-MM-JJ) est attendue pour le jour des soins.",
+        expression,
+    )
+
+
 def _care_date(model: CoverageEligibilityRequest) -> datetime.date | None:
     if model.servicedDate is not None:
-        return model.servicedDate  # type: ignore[no-any-return]
+        return care_day(model.servicedDate, "CoverageEligibilityRequest.servicedDate")
     if model.servicedPeriod is not None and model.servicedPeriod.start is not None:
-        return model.servicedPeriod.start.date()  # type: ignore[no-any-return]
+        return care_day(
+            model.servicedPeriod.start, "CoverageEligibilityRequest.servicedPeriod.start"
+        )
     return None
 
 
@@ -158,6 +186,14 @@ def parse_eligibility_request(body: bytes, *, base: str) -> ParsedEligibilityReq
         model = CoverageEligibilityRequest.model_validate(data)
     except ValidationError as exc:
         raise _validation_error(exc) from None
+    except (KeyError, TypeError, ValueError):
+        # fhir.resources raises these for a contained resource of unknown or missing type.
+        raise FhirError(
+            400,
+            "structure",
+            "Ressource contenue de type inconnu ou absent (resourceType).",
+            "CoverageEligibilityRequest.contained",
+        ) from None
     patient = _contained_patient(model)
     if patient.birthDate is None:
         raise FhirError(
@@ -174,7 +210,7 @@ def parse_eligibility_request(body: bytes, *, base: str) -> ParsedEligibilityReq
         query=RightsCheckInput(
             nir=_nir(patient),
             birth_date=birth if isinstance(birth, datetime.date) else str(birth),
-            rang=_rang(patient, base),
+            rang=rang_of(patient, base),
             amc_number=_amc_number(model),
             care_date=_care_date(model),
         ),

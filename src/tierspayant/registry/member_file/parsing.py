@@ -28,6 +28,7 @@ from tierspayant.registry.member_file.columns import (
     SEPARATOR,
 )
 from tierspayant.registry.nir import InvalidNIR, normalize_nir
+from tierspayant.text import CONTROL
 
 _DOMAIN_ORDER = {d.value: i for i, d in enumerate(Domain)}
 _CONTRACT_TYPES = {c.value for c in ContractType}
@@ -110,6 +111,7 @@ class Columns:
 
     def __init__(self, header: list[str]) -> None:
         self.width = len(header)
+        self.names = header
         self.index = {name: i for i, name in enumerate(header)}
         #: Picks the required columns, in :data:`columns.COLUMNS` order, from a split line.
         self.pick = itemgetter(*(self.index[name] for name in COLUMNS))
@@ -280,7 +282,20 @@ def check_raw_line(
     text = text.rstrip("\r\n")
     if not text or text.isspace():
         return None
+    if CONTROL.search(text):
+        return _control_error(number, text, columns)
     return parse_line(number, text, columns, today=today)
+
+
+def _control_error(number: int, text: str, columns: Columns) -> LineError:
+    """The line holds a control character (NUL, tab, escape...: ``text.CONTROL``): name the
+    first column holding one. PostgreSQL refuses NUL in text and no field may hold any."""
+    values = text.split(SEPARATOR)
+    for position, value in enumerate(values):
+        if CONTROL.search(value):
+            field = columns.names[position] if position < columns.width else "ligne"
+            return LineError(number, field, "caractère de contrôle interdit (NUL, tabulation…)")
+    return LineError(number, "ligne", "caractère de contrôle interdit")
 
 
 def iter_member_lines(
