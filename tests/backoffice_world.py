@@ -2,10 +2,11 @@
 (``tests/test_access_walk.py``) and the back-office write checks.
 
 Each insurer (« Alpha » and « Bêta ») has a contract, a member, a prior approval (with its
-commitment), a claim (disclosure-log rows), an insurer API token and a transfer of a payment
-run, each through its professional; Alpha also has a canary. Beside them, rows only the
-operator sees: professionals, their tokens, bank details and a pending change, security
-events, an alert, a suspension, a lockdown event, throttling records, a group. Bêta's names
+commitment), a claim (disclosure-log rows), an invoice of the invoices app, an insurer API
+token and a transfer of a payment run, each through its professional; Alpha also has a canary.
+Beside them, rows only the operator sees: professionals, their tokens, bank details and a
+pending change, security events, an alert, a suspension, a lockdown event, throttling records,
+a group, a staff member's first-passkey enrolment request, a loaded nomenclature. Bêta's names
 and numbers are distinctive (:data:`BETA_MARKERS`) so a page leaking them is caught by text.
 """
 
@@ -23,17 +24,22 @@ from django.contrib.auth.models import Group, Permission
 from django.utils import timezone
 
 from tests.care.conftest import NOW, TODAY, approve, french_iban, invoice, make_patient
-from tests.coverage.builders import SHARED
+from tests.coverage.builders import SHARED, TABLES_DIR
 from tests.factories import InsurerFactory, make_professional
+from tests.invoices.builders import invoice as invoice_input
+from tests.invoices.builders import line
 from tierspayant.accounts.choices import SecurityEventKind
+from tierspayant.accounts.enrolment import request_enrolment
 from tierspayant.accounts.services import record_event
 from tierspayant.audit.choices import InsurerScope
 from tierspayant.audit.services import issue_insurer_token
+from tierspayant.coverage import History, load_guarantee_table
 from tierspayant.guard.canaries import plant_canaries
 from tierspayant.guard.choices import Action, AlertKind, Severity
 from tierspayant.guard.lockdown import set_lockdown
 from tierspayant.guard.models import Alert
 from tierspayant.guard.suspension import suspend_account
+from tierspayant.invoices.services import load_nomenclatures, record_invoice
 from tierspayant.payments.sepa import Debtor
 from tierspayant.payments.services import run_payments
 from tierspayant.priorauth.config import CareConfig
@@ -76,6 +82,17 @@ def _insurer_rows(
     config = CareConfig.from_settings(settings)
     approval = approve(config, professional, patient)
     invoice(config, professional, patient, f"F-{tag}-01", approval=approval.number)
+    record_invoice(
+        invoice_input(
+            line("CIP13", "3400936963504", "12.81", rate="65", amo="7.33"), number=f"F-{tag}-01"
+        ),
+        professional=professional,
+        beneficiary=patient.beneficiary,
+        table=load_guarantee_table(TABLES_DIR / "essentiel.json"),
+        beneficiary_age=45,
+        history=History(),
+        now=NOW,
+    )
     token = issue_insurer_token(
         insurer=insurer,
         name=f"SI {tag}",
@@ -156,6 +173,13 @@ def build_world(tmp_path: Path) -> dict[str, Any]:
         username="inconnu", ip_address="192.0.2.20", attempt_time=now, locked_out=False
     )
     Group.objects.create(name="Gestion Bêta")
+    newcomer = get_user_model().objects.create_user(
+        username="agent.nouveau", password=PASSWORD, is_staff=True
+    )
+    request_enrolment(newcomer, session_id=None, now=now)
+    load_nomenclatures(
+        Path(settings.TIERSPAYANT_NOMENCLATURES_DIR), now=now, names=frozenset({"IR_ASU_V"})
+    )
     return world
 
 

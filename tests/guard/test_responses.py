@@ -308,7 +308,7 @@ def test_during_lockdown_the_maintenance_page_shows_staff_the_way_in(db) -> None
     "who", ["professional", "staff with TOTP only", "inactive staff with a passkey"]
 )
 def test_during_lockdown_no_one_else_gets_past_the_password(optician, who: str) -> None:
-    from tests.auth_helpers import register_passkey
+    from tests.auth_helpers import enrol_first_passkey
     from tests.webauthn_soft import SoftAuthenticator
 
     if who == "professional":
@@ -324,7 +324,7 @@ def test_during_lockdown_no_one_else_gets_past_the_password(optician, who: str) 
             client.post(
                 "/connexion/code/", {"otp_token": totp_code(TOTPDevice.objects.get(user=user))}
             )
-            assert register_passkey(client, SoftAuthenticator()).status_code == 200
+            assert enrol_first_passkey(client, user, SoftAuthenticator()).status_code == 200
             user.is_active = False
             user.save()
     _lockdown_on()

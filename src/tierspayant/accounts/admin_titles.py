@@ -28,6 +28,8 @@ FEMININE = frozenset(
         "claims.claim",  # facture
         "guard.alert",  # alerte de sécurité
         "guard.suspension",
+        "invoices.invoice",  # facture (toutes professions)
+        "invoices.referencetable",  # nomenclature
         "payments.paymentrun",  # campagne de paiement
     }
 )

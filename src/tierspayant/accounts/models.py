@@ -168,28 +168,39 @@ class PasskeyEnrolment(models.Model):
     (the public id of :class:`UserSession`). Instants are aware UTC."""
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="passkey_enrolments"
+        settings.AUTH_USER_MODEL,
+        verbose_name="compte",
+        on_delete=models.CASCADE,
+        related_name="passkey_enrolments",
     )
-    route = models.CharField(max_length=10, choices=EnrolmentRoute.choices)
-    requested_at = models.DateTimeField()
-    session_id = models.UUIDField(null=True, blank=True, editable=False)
-    code_digest = models.CharField(max_length=64, blank=True, default="", editable=False)
-    code_expires_at = models.DateTimeField(null=True, blank=True)
-    attempts = models.PositiveSmallIntegerField(default=0)
+    route = models.CharField("voie", max_length=10, choices=EnrolmentRoute.choices)
+    requested_at = models.DateTimeField("demandé le")
+    session_id = models.UUIDField("session", null=True, blank=True, editable=False)
+    code_digest = models.CharField(
+        "empreinte du code", max_length=64, blank=True, default="", editable=False
+    )
+    code_expires_at = models.DateTimeField("code valable jusqu'au", null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField("essais", default=0)
     approved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
+        verbose_name="approuvé par",
         on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="+",
     )
-    approved_at = models.DateTimeField(null=True, blank=True)
-    opened_at = models.DateTimeField(null=True, blank=True)
-    used_at = models.DateTimeField(null=True, blank=True)
+    approved_at = models.DateTimeField("approuvé le", null=True, blank=True)
+    opened_at = models.DateTimeField("ouvert le", null=True, blank=True)
+    used_at = models.DateTimeField("utilisé le", null=True, blank=True)
     credential = models.OneToOneField(
-        WebAuthnCredential, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        WebAuthnCredential,
+        verbose_name="clé d'accès",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
     )
-    cancelled_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField("annulé le", null=True, blank=True)
 
     class Meta:
         verbose_name = "enrôlement de clé d'accès"
@@ -210,15 +221,18 @@ class PasskeyNotice(models.Model):
     ``attempts`` wrong tries at most."""
 
     credential = models.OneToOneField(
-        WebAuthnCredential, on_delete=models.CASCADE, related_name="+"
+        WebAuthnCredential, verbose_name="clé d'accès", on_delete=models.CASCADE, related_name="+"
     )
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="passkey_notices"
+        settings.AUTH_USER_MODEL,
+        verbose_name="compte",
+        on_delete=models.CASCADE,
+        related_name="passkey_notices",
     )
-    sent_at = models.DateTimeField()
-    code_digest = models.CharField(max_length=64, editable=False)
-    expires_at = models.DateTimeField()
-    attempts = models.PositiveSmallIntegerField(default=0)
+    sent_at = models.DateTimeField("envoyé le")
+    code_digest = models.CharField("empreinte du code", max_length=64, editable=False)
+    expires_at = models.DateTimeField("valable jusqu'au")
+    attempts = models.PositiveSmallIntegerField("essais", default=0)
 
     class Meta:
         verbose_name = "avis d'ajout de clé d'accès"

@@ -137,10 +137,9 @@ class AlertAdmin(ReadOnly):
         return render(request, "admin/guard/dashboard.html", context)
 
     def toggle_lockdown(self, request: HttpRequest) -> HttpResponse:
-        """The lockdown button: switch with a reason (permission ``guard.toggle_lockdown``)."""
-        if not self.has_view_permission(request):
-            raise PermissionDenied
-        if not request.user.has_perm("guard.toggle_lockdown"):
+        """The lockdown button: switch with a reason (permission ``guard.toggle_lockdown``,
+        operator staff only: the lockdown spans insurers)."""
+        if self._closed_to(request) or not request.user.has_perm("guard.toggle_lockdown"):
             raise PermissionDenied
         form = ReasonForm(request.POST)
         if form.is_valid():

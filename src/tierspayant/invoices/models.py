@@ -33,6 +33,7 @@ class ReferenceTable(models.Model):
 
     class Meta:
         verbose_name = "nomenclature"
+        verbose_name_plural = "nomenclatures"
 
     def __str__(self) -> str:
         return f"{self.name} ({self.published_on.isoformat()})"
@@ -54,6 +55,7 @@ class ReferenceCode(models.Model):
 
     class Meta:
         verbose_name = "code de nomenclature"
+        verbose_name_plural = "codes de nomenclature"
         constraints = [
             models.UniqueConstraint(fields=["table", "code"], name="referencecode_unique_code")
         ]
@@ -101,6 +103,7 @@ class Invoice(models.Model):
 
     class Meta:
         verbose_name = "facture (toutes professions)"
+        verbose_name_plural = "factures (toutes professions)"
         ordering = ["-received_at", "-id"]
         constraints = [
             models.UniqueConstraint(
@@ -145,6 +148,7 @@ class InvoiceLine(models.Model):
 
     class Meta:
         verbose_name = "ligne de facture (toutes professions)"
+        verbose_name_plural = "lignes de facture (toutes professions)"
         ordering = ["position"]
         constraints = [
             models.UniqueConstraint(
