@@ -455,3 +455,26 @@ def test_staff_without_the_log_permission_read_nothing_and_count_nothing(world) 
     assert client.get(view).status_code == 403
     assert client.post(reverse("admin:audit_history_search"), {}).status_code == 403
     assert staff_rows(before) == []
+
+
+def test_staff_search_shows_each_member_sharing_the_identity_and_logs_a_row_each(world) -> None:
+    twin = make_beneficiary(
+        contract=world["person"].contract, nir=world["nir"], birth_date=world["born"], rang=2
+    )
+    client = staff_client(world["alpes"])
+    staff = InsurerStaff.objects.get(insurer=world["alpes"]).user_id
+    before = log_ids()
+    page = client.post(
+        reverse("admin:audit_history_search"),
+        {"nir": world["nir"], "birth_date": world["born"].isoformat()},
+    )
+    assert page.status_code == 200
+    assert {b.pk for b, _ in page.context["histories"]} == {world["person"].pk, twin.pk}
+    assert "Plusieurs bénéficiaires correspondent" in page.content.decode()
+    assert sorted(staff_rows(before), key=str) == sorted(
+        [
+            ("access_history", "history_shown", b.pk, f"staff:{staff}", "backoffice", staff)
+            for b in (world["person"], twin)
+        ],
+        key=str,
+    )
