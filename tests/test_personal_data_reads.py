@@ -4,13 +4,21 @@ Each route of the URL configuration outside the back-office is listed once here:
 returns personal data about a person, and then its view reaches a gate function that counts
 (guard) and logs (audit) — checked by reading the source, and by a named behaviour test — or
 it is listed with the reason it returns none. A new route fails until it is listed.
+
+In the back-office, every page with a view of its own (not one of the pages Django's admin
+generates per model: list, add, change, delete, history) is listed the same way; a new one
+fails until it is listed.
 """
 
 from __future__ import annotations
 
 import ast
 import importlib
+import inspect
 from pathlib import Path
+from typing import Any
+
+from django.urls import URLPattern, URLResolver, get_resolver
 
 import tierspayant
 from tests.test_access_walk import all_routes
@@ -74,6 +82,36 @@ PERSONAL_DATA_READS: dict[str, tuple[str, str, str]] = {
     ),
 }
 
+#: Back-office routes whose own view returns personal data: same shape, the module holding
+#: the view (it must resolve there) and the gate it calls.
+BACKOFFICE_PERSONAL_DATA_READS: dict[str, tuple[str, str, str]] = {
+    # A member's access history found by NIR and birth date (an identity lookup) or by id.
+    "admin/audit/disclosurelog/historique/": (
+        "portal/views_staff_history.py",
+        "read_history_as_staff",
+        "tests/audit/test_access_history.py::test_staff_history_search_and_view_are_logged_as_reads_of_their_own",
+    ),
+    "admin/audit/disclosurelog/historique/<uuid:beneficiary_id>/": (
+        "portal/views_staff_history.py",
+        "read_history_as_staff",
+        "tests/audit/test_access_history.py::test_staff_history_reads_count_against_the_staff_members_quota",
+    ),
+}
+
+#: The views Django's admin generates (per model, and the site's own frame): not listed here.
+_GENERATED_ADMIN_VIEWS = {
+    "changelist_view",
+    "add_view",
+    "change_view",
+    "delete_view",
+    "history_view",
+    "autocomplete_view",
+    "RedirectView",
+    "index",
+    "app_index",
+    "catch_all_view",
+}
+
 _OWN_RECORDS = (
     "the professional's own approvals, invoices or payment statements: amounts, act codes and "
     "its own references, no name, NIR or birth date of anyone (the patient was identified "
@@ -132,6 +170,32 @@ NOT_PERSONAL_DATA: dict[str, str] = {
     "fhir/r4/PaymentReconciliation/<int:statement_id>": _OWN_RECORDS,
 }
 
+_STAFF_ACCOUNTS = (
+    "back-office accounts and their second factors, managed by staff holding the accounts "
+    "permissions, scoped (tests/test_access_walk.py): not a member's data"
+)
+_GUARD = (
+    "the guard's alerts, volumes and suspensions: professionals' internal ids and counts, "
+    "for the security role (tests/guard)"
+)
+
+#: Back-office routes with a view of their own -> why it returns no member's personal data.
+BACKOFFICE_NOT_PERSONAL_DATA: dict[str, str] = {
+    "admin/login/": _OWN_ACCOUNT,
+    "admin/logout/": _NOTHING,
+    "admin/password_change/": _OWN_ACCOUNT,
+    "admin/password_change/done/": _NOTHING,
+    "admin/jsi18n/": _NOTHING,
+    "admin/r/<path:content_type_id>/<path:object_id>/": "a redirect to the object's own page",
+    "admin/auth/user/<id>/courriel/": _STAFF_ACCOUNTS,
+    "admin/auth/user/<id>/password/": _STAFF_ACCOUNTS,
+    "admin/otp_totp/totpdevice/<int:pk>/config/": _STAFF_ACCOUNTS,
+    "admin/otp_totp/totpdevice/<int:pk>/qrcode/": _STAFF_ACCOUNTS,
+    "admin/guard/alert/tableau-de-bord/": _GUARD,
+    "admin/guard/alert/confinement/": _GUARD,
+    "admin/guard/suspension/<int:suspension_id>/lever/": _GUARD,
+}
+
 #: Each gate function: where it lives, and what it must reach to count and to log.
 GATES: dict[str, tuple[str, tuple[str, ...]]] = {
     "check_rights": (
@@ -140,6 +204,7 @@ GATES: dict[str, tuple[str, tuple[str, ...]]] = {
     ),
     "read_access_history": ("eligibility/services.py", ("_counted_history_read",)),
     "read_own_history": ("eligibility/services.py", ("_counted_history_read",)),
+    "read_history_as_staff": ("eligibility/services.py", ("_counted_history_read",)),
     "_counted_history_read": (
         "eligibility/services.py",
         ("consume_read_quota", "record_disclosure"),
@@ -205,3 +270,46 @@ def test_a_gate_that_stops_logging_is_caught() -> None:
         "record_disclosure",
     }
     assert not reaches("identify", {"consume_read_quota"})  # the rights check counts its own
+
+
+def backoffice_views() -> dict[str, Any]:
+    """Each back-office route with its view function, unwrapped (``admin_view`` and the
+    model admin's wrappers removed; a class-based view as its class)."""
+    found: dict[str, Any] = {}
+
+    def walk(patterns: list[Any], prefix: str) -> None:
+        for p in patterns:
+            if isinstance(p, URLResolver):
+                walk(p.url_patterns, prefix + str(p.pattern))
+            elif isinstance(p, URLPattern) and (prefix + str(p.pattern)).startswith("admin/"):
+                view = inspect.unwrap(p.callback)
+                view = getattr(view, "view_class", view)
+                found[prefix + str(p.pattern)] = getattr(view, "__func__", view)
+
+    walk(get_resolver().url_patterns, "")
+    return found
+
+
+def test_every_back_office_page_with_a_view_of_its_own_is_listed_once() -> None:
+    own = {
+        r for r, view in backoffice_views().items() if view.__name__ not in _GENERATED_ADMIN_VIEWS
+    }
+    listed = set(BACKOFFICE_PERSONAL_DATA_READS) | set(BACKOFFICE_NOT_PERSONAL_DATA)
+    assert not set(BACKOFFICE_PERSONAL_DATA_READS) & set(BACKOFFICE_NOT_PERSONAL_DATA)
+    assert sorted(own - listed) == [], "new back-office page: list it in this file"
+    assert sorted(listed - own) == [], "back-office page gone: remove it from the lists"
+
+
+def test_every_back_office_personal_data_read_reaches_a_gate_that_counts_and_logs() -> None:
+    views = backoffice_views()
+    for route, (module, gate, proof) in BACKOFFICE_PERSONAL_DATA_READS.items():
+        view = views[route]
+        expected = "tierspayant." + module.removesuffix(".py").replace("/", ".")
+        assert view.__module__ == expected, f"{route}: served by {view.__module__}"
+        tree = ast.parse((SRC / module).read_text(encoding="utf-8"))
+        assert gate in names_in(tree), f"{route}: {module} does not call {gate}"
+        assert reaches(gate, {"consume_read_quota"}), f"{route}: {gate} reaches no quota"
+        assert reaches(gate, {"record_disclosure"}), f"{route}: {gate} writes no log row"
+        path, _, name = proof.partition("::")
+        tests = importlib.import_module(path.removesuffix(".py").replace("/", "."))
+        assert callable(getattr(tests, name, None)), f"{route}: {proof} does not exist"

@@ -58,6 +58,14 @@ def test_good_configuration_starts() -> None:
         ({"TIERSPAYANT_INDEX_KEYS": GOOD["TIERSPAYANT_FIELD_KEYS"]}, "share a key"),
         ({"TIERSPAYANT_DEMO": "perhaps"}, "TIERSPAYANT_DEMO: expected true or false"),
         ({"TIERSPAYANT_RIGHTS_CHECK_DAILY_QUOTA": "-3"}, "must be positive"),
+        (
+            {"TIERSPAYANT_HISTORY_STAFF_HOURLY_QUOTA": "0"},
+            "TIERSPAYANT_HISTORY_STAFF_HOURLY_QUOTA: must be positive",
+        ),
+        (
+            {"TIERSPAYANT_HISTORY_STAFF_DAILY_QUOTA": "many"},
+            "TIERSPAYANT_HISTORY_STAFF_DAILY_QUOTA: expected a whole number",
+        ),
     ],
     ids=[
         "no-secret",
@@ -70,6 +78,8 @@ def test_good_configuration_starts() -> None:
         "same-key-twice",
         "bad-bool",
         "negative-quota",
+        "zero-staff-history-quota",
+        "word-staff-history-quota",
     ],
 )
 def test_missing_or_weak_configuration_refuses_to_start(

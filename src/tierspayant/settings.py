@@ -14,7 +14,9 @@ Variables (each secret also accepts ``NAME_FILE``, a path whose content is the v
 - ``TIERSPAYANT_HISTORY_READ_HOURLY_QUOTA`` / ``_DAILY_QUOTA`` (int, default 1,000 / 10,000):
   reads of members' access histories per insurer (FHIR ``AuditEvent`` search);
   ``TIERSPAYANT_HISTORY_LINK_HOURLY_QUOTA`` / ``_DAILY_QUOTA`` (30 / 100): views of one
-  person's history page through their signed link
+  person's history page through their signed link;
+  ``TIERSPAYANT_HISTORY_STAFF_HOURLY_QUOTA`` / ``_DAILY_QUOTA`` (60 / 300): access histories
+  read in the back-office, per staff member (search by NIR and birth date, or by member)
 - ``TIERSPAYANT_GUARD_POLICY`` (JSON, optional): quotas, detector floors, responses by
   severity, over the defaults of ``guard/policy.py`` (docs/guard.md); a bad one refuses to start
 - ``TIERSPAYANT_SECURITY_EMAILS`` (comma-separated): who the guard alerts
@@ -239,6 +241,8 @@ TIERSPAYANT_HISTORY_READ_HOURLY_QUOTA = env_int("TIERSPAYANT_HISTORY_READ_HOURLY
 TIERSPAYANT_HISTORY_READ_DAILY_QUOTA = env_int("TIERSPAYANT_HISTORY_READ_DAILY_QUOTA", 10000)
 TIERSPAYANT_HISTORY_LINK_HOURLY_QUOTA = env_int("TIERSPAYANT_HISTORY_LINK_HOURLY_QUOTA", 30)
 TIERSPAYANT_HISTORY_LINK_DAILY_QUOTA = env_int("TIERSPAYANT_HISTORY_LINK_DAILY_QUOTA", 100)
+TIERSPAYANT_HISTORY_STAFF_HOURLY_QUOTA = env_int("TIERSPAYANT_HISTORY_STAFF_HOURLY_QUOTA", 60)
+TIERSPAYANT_HISTORY_STAFF_DAILY_QUOTA = env_int("TIERSPAYANT_HISTORY_STAFF_DAILY_QUOTA", 300)
 
 CACHES = {
     "default": (

@@ -98,7 +98,9 @@ def test_insurer_staff_see_their_beneficiary_history_only(world) -> None:
     client = staff_client(world["alpes"])
     page = client.get(reverse("admin:audit_history", args=[world["person"].pk]))
     assert page.status_code == 200
-    rows = [e.log_id for e in page.context["entries"]]
+    [(shown, entries)] = page.context["histories"]
+    assert shown == world["person"]
+    rows = [e.log_id for e in entries]
     assert rows == [r.pk for r in reversed(world["mine"])]
     assert world["nir"] not in page.content.decode()
     other = client.get(reverse("admin:audit_history", args=[world["same_at_ocean"].pk]))
@@ -123,10 +125,12 @@ def test_staff_find_a_member_by_nir_in_the_body_and_issue_a_link(world) -> None:
         reverse("admin:audit_history_search"),
         {"nir": world["nir"], "birth_date": world["born"].isoformat()},
     )
-    assert found.status_code == 302
-    assert found["Location"] == reverse("admin:audit_history", args=[world["person"].pk])
-    assert world["nir"] not in found["Location"]
-    issued = client.post(found["Location"], {"issue_link": "1"})
+    assert found.status_code == 200  # the history at once: one read, one log row
+    assert [b for b, _ in found.context["histories"]] == [world["person"]]
+    assert world["nir"] not in found.content.decode()
+    view = reverse("admin:audit_history", args=[world["person"].pk])
+    assert f'action="{view}"' in found.content.decode()  # the link is issued by the member's page
+    issued = client.post(view, {"issue_link": "1"})
     link = issued.context["link"]
     assert link and world["nir"] not in link
     page = Client().get(link)
@@ -140,8 +144,8 @@ def test_staff_search_never_reaches_another_insurer(world) -> None:
         reverse("admin:audit_history_search"),
         {"nir": world["nir"], "birth_date": world["born"].isoformat()},
     )
-    assert page.status_code == 302  # finds Océan's own beneficiary with that identity
-    assert page["Location"] == reverse("admin:audit_history", args=[world["same_at_ocean"].pk])
+    assert page.status_code == 200  # finds Océan's own beneficiary with that identity
+    assert [b for b, _ in page.context["histories"]] == [world["same_at_ocean"]]
 
 
 # -- the person's page -------------------------------------------------------------------------
@@ -354,3 +358,123 @@ def test_the_persons_link_is_counted_and_each_view_logged(world, settings) -> No
     # another person's link has its own quota
     other = issue_history_link(beneficiary=world["neighbour"], insurer=world["alpes"])
     assert Client().get(reverse("audit-beneficiary-history", args=[other])).status_code == 200
+
+
+# -- the back-office's reads: counted per staff member and logged -------------------------------
+
+
+def staff_rows(before: set[int]) -> list[tuple]:
+    rows = DisclosureLog.objects.exclude(pk__in=before).order_by("pk")
+    return [(r.purpose, r.outcome, r.beneficiary_id, r.reason, r.channel, r.actor_id) for r in rows]
+
+
+def log_ids() -> set[int]:
+    return set(DisclosureLog.objects.values_list("pk", flat=True))
+
+
+def test_staff_history_search_and_view_are_logged_as_reads_of_their_own(world) -> None:
+    client = staff_client(world["alpes"])
+    staff = InsurerStaff.objects.get(insurer=world["alpes"]).user_id
+    before = log_ids()
+    search_url = reverse("admin:audit_history_search")
+    identity = {"nir": world["nir"], "birth_date": world["born"].isoformat()}
+    assert client.post(search_url, identity, REMOTE_ADDR="198.51.100.9").status_code == 200
+    view = reverse("admin:audit_history", args=[world["person"].pk])
+    assert client.get(view).status_code == 200
+    missed = client.post(search_url, {**identity, "birth_date": "1901-01-01"})
+    assert "Aucun bénéficiaire de votre organisme ne correspond." in missed.content.decode()
+    invalid = client.post(search_url, {**identity, "nir": "123"})
+    assert "NIR invalide" in invalid.content.decode()
+    who = f"staff:{staff}"
+    assert staff_rows(before) == [
+        ("access_history", "history_shown", world["person"].pk, who, "backoffice", staff),
+        ("access_history", "history_shown", world["person"].pk, who, "backoffice", staff),
+        ("access_history", "no_match", None, who, "backoffice", staff),
+        ("access_history", "invalid_input", None, "nir", "backoffice", staff),
+    ]  # fmt: skip
+    first = DisclosureLog.objects.exclude(pk__in=before).order_by("pk").first()
+    assert first is not None and first.ip_address == "198.51.100.9"
+    assert first.fields_disclosed == ["access_history"] and first.professional_id is None
+    # reading the history is not a consultation by care: the person's history is unchanged
+    assert [e.log_id for e in access_history(world["person"], insurer=world["alpes"])] == [
+        r.pk for r in reversed(world["mine"])
+    ]
+
+
+def test_staff_history_reads_count_against_the_staff_members_quota(world, settings) -> None:
+    settings.TIERSPAYANT_HISTORY_STAFF_HOURLY_QUOTA = 2
+    client = staff_client(world["alpes"])
+    search_url = reverse("admin:audit_history_search")
+    identity = {"nir": world["nir"], "birth_date": world["born"].isoformat()}
+    view = reverse("admin:audit_history", args=[world["person"].pk])
+    assert client.post(search_url, identity).status_code == 200
+    assert client.get(view).status_code == 200
+    before = log_ids()
+    refused = client.post(search_url, identity)
+    assert refused.status_code == 429
+    html = refused.content.decode()
+    assert "Quota horaire de consultations atteint : réessayez dans l&#x27;heure." in html
+    assert "Trop de consultations d'historiques depuis votre compte" in html
+    assert world["person"].first_name not in html and world["nir"] not in html
+    assert client.get(view).status_code == 429
+    staff = InsurerStaff.objects.get(insurer=world["alpes"]).user_id
+    assert staff_rows(before) == [
+        ("access_history", "refused_quota", None, f"staff:{staff}", "backoffice", staff),
+        ("access_history", "refused_quota", None, f"staff:{staff}", "backoffice", staff),
+    ]
+    # the quota is the staff member's own: an operator still reads
+    assert staff_client().get(view).status_code == 200
+
+
+def test_staff_never_read_another_insurers_member_and_the_attempt_is_logged(world) -> None:
+    client = staff_client(world["ocean"])
+    staff = InsurerStaff.objects.get(insurer=world["ocean"]).user_id
+    neighbour = world["neighbour"]  # at Alpes only
+    before = log_ids()
+    page = client.post(
+        reverse("admin:audit_history_search"),
+        {"nir": neighbour.nir(KEYS), "birth_date": neighbour.birth_date(KEYS).isoformat()},
+    )
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "Aucun bénéficiaire de votre organisme ne correspond." in html
+    assert neighbour.last_name not in html
+    assert client.get(reverse("admin:audit_history", args=[neighbour.pk])).status_code == 404
+    assert staff_rows(before) == [
+        ("access_history", "no_match", None, f"staff:{staff}", "backoffice", staff),
+        ("access_history", "no_match", None, f"staff:{staff}", "backoffice", staff),
+    ]
+
+
+def test_staff_without_the_log_permission_read_nothing_and_count_nothing(world) -> None:
+    client = staff_client(world["alpes"])
+    user = InsurerStaff.objects.get(insurer=world["alpes"]).user
+    user.user_permissions.clear()
+    before = log_ids()
+    view = reverse("admin:audit_history", args=[world["person"].pk])
+    assert client.get(view).status_code == 403
+    assert client.post(reverse("admin:audit_history_search"), {}).status_code == 403
+    assert staff_rows(before) == []
+
+
+def test_staff_search_shows_each_member_sharing_the_identity_and_logs_a_row_each(world) -> None:
+    twin = make_beneficiary(
+        contract=world["person"].contract, nir=world["nir"], birth_date=world["born"], rang=2
+    )
+    client = staff_client(world["alpes"])
+    staff = InsurerStaff.objects.get(insurer=world["alpes"]).user_id
+    before = log_ids()
+    page = client.post(
+        reverse("admin:audit_history_search"),
+        {"nir": world["nir"], "birth_date": world["born"].isoformat()},
+    )
+    assert page.status_code == 200
+    assert {b.pk for b, _ in page.context["histories"]} == {world["person"].pk, twin.pk}
+    assert "Plusieurs bénéficiaires correspondent" in page.content.decode()
+    assert sorted(staff_rows(before), key=str) == sorted(
+        [
+            ("access_history", "history_shown", b.pk, f"staff:{staff}", "backoffice", staff)
+            for b in (world["person"], twin)
+        ],
+        key=str,
+    )

@@ -10,6 +10,7 @@ class Channel(models.TextChoices):
     API = "api", "API JSON"
     FHIR = "fhir", "API FHIR"
     COMMAND = "command", "Commande"
+    BACKOFFICE = "backoffice", "Back-office"
 
 
 class Purpose(models.TextChoices):

@@ -383,7 +383,7 @@ class HistoryRead:
 def _counted_history_read(
     *,
     find: Callable[[], list[Beneficiary]],
-    insurer: Insurer,
+    insurer: Insurer | None,
     reader: str,
     reason: str,
     context: RequestContext,
@@ -483,6 +483,39 @@ def read_own_history(
         insurer=beneficiary.contract.insurer,
         reader=f"link:{beneficiary.pk}",
         reason="history_link",
+        context=context,
+        now=now,
+        quota_storage_uri=quota_storage_uri,
+        per_hour=per_hour,
+        per_day=per_day,
+    )
+
+
+def read_history_as_staff(
+    *,
+    staff_id: int,
+    insurer: Insurer | None,
+    find: Callable[[], list[Beneficiary]],
+    context: RequestContext,
+    now: datetime.datetime,
+    quota_storage_uri: str,
+    per_hour: int,
+    per_day: int,
+) -> HistoryRead:
+    """The access history of the members ``find`` returns (a back-office lookup by NIR and
+    birth date, or by internal id), for the back-office user ``staff_id`` working for
+    ``insurer`` (None: operator staff, every insurer). ``find`` must already be scoped to
+    ``insurer``: another insurer's member is not found. Counted against that staff member's
+    own read quota (reader ``staff:<id>``) and logged like :func:`read_access_history`: one
+    ``history_shown`` row per member shown, one ``no_match`` row when none is found, one
+    ``refused_quota`` (``refused_guard``) row when refused, one ``invalid_input`` row naming
+    the field; ``reason`` is ``staff:<id>``. Raises ``guard.QuotaExceeded``,
+    ``guard.GuardUnavailable`` or ``audit.selectors.InvalidIdentity``."""
+    return _counted_history_read(
+        find=find,
+        insurer=insurer,
+        reader=f"staff:{staff_id}",
+        reason=f"staff:{staff_id}",
         context=context,
         now=now,
         quota_storage_uri=quota_storage_uri,
