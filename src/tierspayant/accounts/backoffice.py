@@ -99,9 +99,17 @@ class BackOfficeSite(OTPAdminSite):
 SECURITY_ROLE = "accounts.operator_security"
 
 
+def staff_insurer(user: Any) -> Any:
+    """The insurer (``registry.Insurer``) ``user`` works for (``registry.InsurerStaff``, reached
+    through its reverse accessor: ``accounts`` sits below ``registry``), or None for operator
+    staff."""
+    link = getattr(user, "insurer_staff", None)
+    return link.insurer if link is not None else None
+
+
 def staff_insurer_id(user: Any) -> int | None:
-    """The id of the insurer ``user`` works for (``registry.InsurerStaff``, reached through its
-    reverse accessor: ``accounts`` sits below ``registry``), or None for operator staff."""
+    """The id of :func:`staff_insurer` without loading the insurer, or None for operator
+    staff."""
     link = getattr(user, "insurer_staff", None)
     return link.insurer_id if link is not None else None
 

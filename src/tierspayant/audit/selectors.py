@@ -17,7 +17,7 @@ from tierspayant.audit.choices import Purpose
 from tierspayant.audit.models import DisclosureLog
 from tierspayant.crypto.keys import Keyring
 from tierspayant.providers.choices import Profession
-from tierspayant.registry.models import Beneficiary, Insurer, InsurerStaff
+from tierspayant.registry.models import Beneficiary, Insurer
 from tierspayant.registry.nir import InvalidNIR, normalize_nir
 from tierspayant.registry.selectors import beneficiaries_by_identity
 
@@ -58,13 +58,6 @@ class AccessEntry:
         if self.practice_siret:
             return f"SIRET {self.practice_siret}"
         return f"FINESS {self.practice_finess}" if self.practice_finess else ""
-
-
-def staff_insurer(user: Any) -> Insurer | None:
-    """The insurer a back-office user works for (``registry.InsurerStaff``), or None for
-    operator staff."""
-    link = InsurerStaff.objects.select_related("insurer").filter(user_id=user.pk).first()
-    return link.insurer if link is not None else None
 
 
 def visible_beneficiary(beneficiary_id: Any, *, insurer: Insurer | None) -> Beneficiary | None:

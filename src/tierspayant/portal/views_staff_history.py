@@ -25,13 +25,13 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 
+from tierspayant.accounts.backoffice import staff_insurer
 from tierspayant.audit.choices import Channel
 from tierspayant.audit.context import request_context
 from tierspayant.audit.models import DisclosureLog
 from tierspayant.audit.selectors import (
     InvalidIdentity,
     insurer_beneficiaries_by_identity,
-    staff_insurer,
     visible_beneficiary,
 )
 from tierspayant.audit.services import issue_history_link
@@ -52,7 +52,8 @@ def _insurer_of_allowed_staff(request: HttpRequest) -> Insurer | None:
     disclosure log's view permission (the rule of ``DisclosureLogAdmin``)."""
     if not admin.site.get_model_admin(DisclosureLog).has_view_permission(request):
         raise PermissionDenied
-    return staff_insurer(request.user)
+    insurer: Insurer | None = staff_insurer(request.user)
+    return insurer
 
 
 def _read(
