@@ -5,6 +5,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PG_URL ?= postgres://postgres@127.0.0.1:5432/test
+# The PostgreSQL run has its own Redis database so it can run beside the SQLite one (db 15).
+PG_TEST_REDIS_URL ?= redis://127.0.0.1:6379/14
 DEMO_ENV := var/demo.env
 
 .DEFAULT_GOAL := help
@@ -38,7 +40,8 @@ approve-staff-passkey: $(STAMP) ## Approve the demo staff account's requested fi
 	@set -a && . ./$(DEMO_ENV) && set +a && TIERSPAYANT_DEMO=1 $(BIN)/tierspayant \
 	  approve-passkey-enrolment securite.demo --reason "make demo: first staff member"
 
-test: $(STAMP) lint test-sqlite test-postgres ## Lint, then the whole suite on SQLite and on PostgreSQL
+test: $(STAMP) lint ## Lint, then the whole suite on SQLite and on PostgreSQL, side by side
+	$(MAKE) --no-print-directory -j2 --output-sync=target test-sqlite test-postgres
 
 lint: $(STAMP) ## ruff, import-linter layers, mypy
 	$(BIN)/ruff check .
@@ -51,7 +54,7 @@ test-sqlite: $(STAMP) ## The suite on SQLite
 test-postgres: $(STAMP) ## The suite on PostgreSQL ($(PG_URL)) when reachable
 	@if $(BIN)/python -c "import psycopg,sys; psycopg.connect('$(PG_URL)', connect_timeout=3).close()" 2>/dev/null; then \
 	  echo "PostgreSQL reachable at $(PG_URL): running the suite on it"; \
-	  DATABASE_URL=$(PG_URL) $(BIN)/pytest -m "not browser"; \
+	  DATABASE_URL=$(PG_URL) TIERSPAYANT_TEST_REDIS_URL=$(PG_TEST_REDIS_URL) $(BIN)/pytest -m "not browser"; \
 	elif [ -n "$$TIERSPAYANT_REQUIRE_SERVICES" ]; then \
 	  echo "PostgreSQL is required (TIERSPAYANT_REQUIRE_SERVICES=1) but $(PG_URL) is unreachable" >&2; exit 1; \
 	else \

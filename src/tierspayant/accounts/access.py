@@ -7,7 +7,8 @@ recovery codes) and the back-office (lifting a suspension, staff pages) share on
 Session keys read here, written by the portal at each second-factor check:
 
 - ``tp_mfa_at``: epoch seconds (UTC) of the last second-factor check in this session;
-- ``tp_mfa_method``: ``passkey``, ``totp`` or ``recovery``.
+- ``tp_mfa_method``: ``passkey``, ``totp``, ``recovery`` or ``psc`` (Pro Santé Connect: the
+  State's OpenID provider, CPS card or e-CPS app).
 
 Rules and sources:
 
@@ -38,6 +39,8 @@ from django_otp_webauthn.models import WebAuthnCredential
 MFA_AT = "tp_mfa_at"
 MFA_METHOD = "tp_mfa_method"
 PASSKEY = "passkey"
+PRO_SANTE_CONNECT = "psc"
+PHISHING_RESISTANT_METHODS = frozenset({PASSKEY, PRO_SANTE_CONNECT})
 
 View = Callable[..., HttpResponse]
 
@@ -59,6 +62,12 @@ def second_factor_method(request: HttpRequest) -> str | None:
     """``passkey``, ``totp`` or ``recovery``: how this session last passed a second factor."""
     session = getattr(request, "session", None)
     return None if session is None else session.get(MFA_METHOD)
+
+
+def signed_in_phishing_resistant(request: HttpRequest) -> bool:
+    """True when this session's last second factor is phishing resistant: a passkey or a
+    Pro Santé Connect sign-in (NIST SP 800-63B-4 §3.2.5)."""
+    return second_factor_method(request) in PHISHING_RESISTANT_METHODS
 
 
 def has_recent_second_factor(

@@ -15,11 +15,14 @@ class Channel(models.TextChoices):
 
 class Purpose(models.TextChoices):
     """Why the data was asked for: a rights check on its own, or the identification of the
-    patient of a prior-approval request or of a claim (both go through the rights check)."""
+    patient of a prior-approval request, a claim, an invoice of a lot or a calculation of the
+    AMC amount before billing (CLC) (all go through the rights check)."""
 
     RIGHTS_CHECK = "rights_check", "Vérification des droits"
     PRIOR_APPROVAL = "prior_approval", "Demande d'accord préalable"
     CLAIM = "claim", "Facture de tiers payant"
+    INVOICE = "invoice", "Facture reçue en lot"
+    CALCULATION = "calculation", "Calcul de la part complémentaire (CLC)"
     ACCESS_HISTORY = "access_history", "Consultation de l'historique des accès"
 
 

@@ -59,6 +59,22 @@ class Contract(models.Model):
         default="",
         help_text="Identifiant de la table de garanties (moteur de calcul) du contrat.",
     )
+    convention_type = models.CharField(
+        "type de convention",
+        max_length=4,
+        blank=True,
+        default="",
+        help_text="Type de convention de tiers payant imprimé sur l'attestation (fichier "
+        "adhérents version 2).",
+    )
+    routing_criterion = models.CharField(
+        "critère secondaire de routage",
+        max_length=10,
+        blank=True,
+        default="",
+        help_text="Critère secondaire de routage imprimé sur l'attestation (fichier adhérents "
+        "version 2).",
+    )
 
     class Meta:
         verbose_name = "contrat"
@@ -93,6 +109,17 @@ class Beneficiary(models.Model):
     birth_date_ciphertext = models.TextField("date de naissance (chiffrée)", editable=False)
     identity_index = models.CharField("index d'identité", max_length=90, editable=False)
     rang = models.PositiveSmallIntegerField("rang de naissance", default=1)
+    member_number_ciphertext = models.TextField(
+        "numéro d'adhérent (chiffré)", blank=True, default="", editable=False
+    )
+    member_number_index = models.CharField(
+        "index du numéro d'adhérent",
+        max_length=90,
+        blank=True,
+        default="",
+        editable=False,
+        db_index=True,
+    )
     last_name = models.CharField("nom", max_length=100)
     first_name = models.CharField("prénom", max_length=100)
     quality = models.CharField("qualité", max_length=10, choices=Quality.choices)

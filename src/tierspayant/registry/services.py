@@ -8,13 +8,14 @@ from django.db import transaction
 
 from tierspayant.crypto.blind_index import blind_index
 from tierspayant.crypto.fields import encrypt_field
-from tierspayant.crypto.keys import Keyring
+from tierspayant.crypto.keys import Keyring, KeySet
 from tierspayant.registry.choices import ContractType, Domain, Quality
 from tierspayant.registry.models import Beneficiary, Contract, Insurer
 from tierspayant.registry.nir import InvalidNIR, normalize_nir
 from tierspayant.registry.row_ids import new_row_id
 
 IDENTITY_PURPOSE = "beneficiary-identity"
+MEMBER_NUMBER_PURPOSE = "member-number"
 
 
 class InvalidRegisterEntry(ValueError):
@@ -29,6 +30,13 @@ class InvalidRegisterEntry(ValueError):
 def identity_parts(nir: str, birth_date: datetime.date) -> tuple[str, str]:
     """The normalised values the identity blind index covers: (15-char NIR, ISO birth date)."""
     return (nir, birth_date.isoformat())
+
+
+def member_number_index(keys: KeySet, amc_number: str, member_number: str) -> str:
+    """The keyed blind index of a family's member number (numéro d'adhérent) at the insurer
+    ``amc_number``, under the active key (``Beneficiary.member_number_index``). Look up with
+    ``blind_index_candidates(keys, amc_number, member_number, purpose=MEMBER_NUMBER_PURPOSE)``."""
+    return blind_index(keys, amc_number, member_number, purpose=MEMBER_NUMBER_PURPOSE)
 
 
 def create_insurer(*, amc_number: str, name: str) -> Insurer:
