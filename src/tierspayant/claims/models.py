@@ -5,7 +5,8 @@ from __future__ import annotations
 from django.db import models
 
 from tierspayant.claims.choices import ClaimStatus
-from tierspayant.priorauth.models import CareLine, PriorApproval, money_field
+from tierspayant.invoices.models import money_field
+from tierspayant.priorauth.models import CareLine, PriorApproval
 from tierspayant.providers.models import Professional
 from tierspayant.registry.models import Beneficiary, Insurer
 

@@ -6,9 +6,13 @@ from __future__ import annotations
 from django.db import models
 
 from tierspayant.invoices.choices import CodeSystem, InvoiceStatus, ReferenceTableName
-from tierspayant.priorauth.models import money_field
 from tierspayant.providers.models import Professional
 from tierspayant.registry.models import Beneficiary
+
+
+def money_field(verbose_name: str | None = None) -> models.DecimalField:  # type: ignore[type-arg]
+    """Euros to the cent, up to 9,999,999,999.99."""
+    return models.DecimalField(verbose_name, max_digits=12, decimal_places=2)
 
 
 class ReferenceTable(models.Model):

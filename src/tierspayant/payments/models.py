@@ -6,8 +6,8 @@ from __future__ import annotations
 from django.db import models
 
 from tierspayant.claims.models import Claim
+from tierspayant.invoices.models import money_field
 from tierspayant.payments.choices import HoldReason
-from tierspayant.priorauth.models import money_field
 from tierspayant.providers.models import BankAccount, Professional
 from tierspayant.registry.models import Insurer
 

@@ -11,15 +11,11 @@ import datetime
 
 from django.db import models
 
+from tierspayant.invoices.models import money_field
 from tierspayant.priorauth.choices import ApprovalStatus, CommitmentSource, Decision
 from tierspayant.providers.models import Professional
 from tierspayant.registry.choices import Domain
 from tierspayant.registry.models import Beneficiary, Insurer
-
-
-def money_field(verbose_name: str | None = None) -> models.DecimalField:  # type: ignore[type-arg]
-    """Euros to the cent, up to 9,999,999,999.99."""
-    return models.DecimalField(verbose_name, max_digits=12, decimal_places=2)
 
 
 class CareLine(models.Model):
