@@ -29,6 +29,10 @@ class SecurityEventKind(models.TextChoices):
         "accounts:passkey-enrolment:approved",
         "Enrôlement d'une première clé d'accès approuvé",
     )
+    LOCKDOWN_CHANGED = (
+        "accounts:lockdown:changed",
+        "Niveau de confinement du portail changé",
+    )
 
 
 class EnrolmentRoute(models.TextChoices):

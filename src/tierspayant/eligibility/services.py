@@ -203,7 +203,8 @@ def check_rights(
     why the check is made, as logged (a prior approval's or a claim's identification).
 
     Raises, after logging the refusal with its reason: :class:`InvalidRightsCheck` (bad
-    input), ``guard.PortalLocked`` (lockdown, portal only), ``guard.AccountSuspended``,
+    input), ``guard.PortalLocked`` (lockdown, portal only; at the restricted level only when
+    ``purpose`` is a free-standing rights check), ``guard.AccountSuspended``,
     ``guard.StepUpRequired`` (fresh second factor needed), ``guard.QuotaExceeded`` (a quota
     spent; ``reason`` names it), ``guard.GuardUnavailable`` (counter store down: refused,
     fail closed).
@@ -246,6 +247,7 @@ def check_rights(
             channel=context.channel,
             now=now,
             step_up_verified_at=step_up_verified_at,
+            purpose=purpose,
         )
         limits = quota_limits(
             professional=professional,

@@ -17,17 +17,17 @@ from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
-from tierspayant.accounts.access import require_recent_second_factor
+from tierspayant.accounts.access import require_recent_second_factor, stepped_up
 from tierspayant.accounts.backoffice import ScopedAdmin
 from tierspayant.guard.charts import line_chart
-from tierspayant.guard.choices import AlertStatus
+from tierspayant.guard.choices import AlertStatus, LockdownLevel
 from tierspayant.guard.dashboard import (
     hourly_volume,
     open_alerts,
     suspended_accounts,
     top_accounts_today,
 )
-from tierspayant.guard.lockdown import lockdown_active, set_lockdown
+from tierspayant.guard.lockdown import lockdown_level, set_lockdown
 from tierspayant.guard.models import Alert, LockdownEvent, Suspension
 from tierspayant.guard.suspension import NotSuspended, lift_suspension
 
@@ -36,6 +36,12 @@ class ReasonForm(forms.Form):
     """A required reason (logged)."""
 
     reason = forms.CharField(label="Motif", widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class LockdownForm(ReasonForm):
+    """The level to switch to, with a required reason."""
+
+    level = forms.ChoiceField(label="Niveau", choices=LockdownLevel.choices)
 
 
 class ReadOnly(ScopedAdmin):
@@ -99,7 +105,9 @@ class AlertAdmin(ReadOnly):
             ),
             path(
                 "confinement/",
-                self.admin_site.admin_view(require_POST(self.toggle_lockdown)),
+                self.admin_site.admin_view(
+                    require_recent_second_factor()(require_POST(self.toggle_lockdown))
+                ),
                 name="guard_lockdown",
             ),
             *super().get_urls(),
@@ -111,6 +119,7 @@ class AlertAdmin(ReadOnly):
             raise PermissionDenied
         tz = zoneinfo.ZoneInfo(settings.TIME_ZONE)
         now = timezone.now()
+        level = lockdown_level()
         raw = request.GET.get("professionnel", "")
         professional_id = int(raw) if raw.isdigit() else None
         volume = hourly_volume(now=now, tz=tz, professional_id=professional_id)
@@ -129,31 +138,39 @@ class AlertAdmin(ReadOnly):
             "alerts": open_alerts(),
             "suspended": suspended_accounts(),
             "top": top_accounts_today(now=now, tz=tz),
-            "locked": lockdown_active(),
+            "level": level,
+            "locked": level != LockdownLevel.OPEN,
             "can_lockdown": request.user.has_perm("guard.toggle_lockdown"),
-            "form": ReasonForm(),
+            "stepped_up": stepped_up(request),
+            "form": LockdownForm(initial={"level": level.value}),
             "professional_id": professional_id or "",
         }
         return render(request, "admin/guard/dashboard.html", context)
 
     def toggle_lockdown(self, request: HttpRequest) -> HttpResponse:
-        """The lockdown button: switch with a reason (permission ``guard.toggle_lockdown``,
-        operator staff only: the lockdown spans insurers)."""
+        """The lockdown switch: a level (``level``: open, restricted, full; the old
+        ``active`` 1/0 means full/open) with a reason. Permission ``guard.toggle_lockdown``,
+        operator staff only (the lockdown spans insurers), identity confirmed with a passkey
+        in the last few minutes (step-up, ``accounts.access``). Each change is a
+        ``LockdownEvent`` and a security event of the staff account."""
         if self._closed_to(request) or not request.user.has_perm("guard.toggle_lockdown"):
             raise PermissionDenied
-        form = ReasonForm(request.POST)
+        data = request.POST.copy()
+        if "level" not in data and "active" in data:
+            data["level"] = LockdownLevel.FULL if data["active"] == "1" else LockdownLevel.OPEN
+        form = LockdownForm(data)
         if form.is_valid():
-            active = request.POST.get("active") == "1"
+            level = LockdownLevel(form.cleaned_data["level"])
             set_lockdown(
-                active=active,
+                level=level,
                 actor=request.user,
                 reason=form.cleaned_data["reason"],
                 source="admin",
                 now=timezone.now(),
             )
-            messages.success(request, "Portail fermé." if active else "Portail rouvert.")
+            messages.success(request, f"Niveau de confinement : {level.label}.")
         else:
-            messages.error(request, "Un motif est obligatoire.")
+            messages.error(request, "Un niveau et un motif sont obligatoires.")
         return redirect(reverse("admin:guard_dashboard"))
 
 
@@ -207,4 +224,4 @@ class SuspensionAdmin(ReadOnly):
 
 @admin.register(LockdownEvent)
 class LockdownEventAdmin(ReadOnly):
-    list_display = ["at", "active", "actor", "source", "reason"]
+    list_display = ["at", "level", "active", "actor", "source", "reason"]

@@ -76,3 +76,21 @@ class AlertStatus(models.TextChoices):
 
     OPEN = "open", "Ouverte"
     CLOSED = "closed", "Traitée"
+
+
+class LockdownLevel(models.TextChoices):
+    """How far the portal is closed (docs/security.md, "Lockdown levels"), weakest first.
+
+    - ``open``: normal service;
+    - ``restricted``: the portal stays open for prior approvals, invoices and statements to
+      sessions signed in with a passkey or Pro Santé Connect; free-standing rights checks in
+      the portal are closed, password + TOTP (or recovery code) sign-ins are refused and
+      bank-detail changes are frozen;
+    - ``full``: the whole portal is closed, sessions ended, a new password required.
+
+    API, FHIR and lots (machine channels) keep working at every level.
+    """
+
+    OPEN = "open", "Ouvert"
+    RESTRICTED = "restricted", "Confinement restreint (clé d'accès ou Pro Santé Connect)"
+    FULL = "full", "Confinement total (portail fermé)"

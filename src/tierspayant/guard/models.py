@@ -7,7 +7,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
-from tierspayant.guard.choices import Action, AlertKind, AlertStatus, Severity
+from tierspayant.guard.choices import Action, AlertKind, AlertStatus, LockdownLevel, Severity
 from tierspayant.guard.evidence import describe_evidence
 
 
@@ -184,10 +184,14 @@ class Suspension(models.Model):
 
 
 class LockdownState(models.Model):
-    """The platform's lockdown switch (one row, id 1). While ``active`` the portal and
-    human-facing rights checks are closed; API and FHIR keep working."""
+    """The platform's lockdown switch (one row, id 1): its ``level`` (:class:`LockdownLevel`:
+    open, restricted, full). ``active`` is True at any level but open (kept for readers of
+    the old on/off switch). API and FHIR keep working at every level."""
 
     active = models.BooleanField("portail fermé", default=False)
+    level = models.CharField(
+        "niveau", max_length=10, choices=LockdownLevel.choices, default=LockdownLevel.OPEN
+    )
     changed_at = models.DateTimeField("modifié le", null=True, blank=True)
     changed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -205,14 +209,18 @@ class LockdownState(models.Model):
         permissions = [("toggle_lockdown", "Peut fermer et rouvrir le portail")]
 
     def __str__(self) -> str:
-        return "portail fermé" if self.active else "portail ouvert"
+        return str(LockdownLevel(self.level).label)
 
 
 class LockdownEvent(models.Model):
-    """History of lockdown switches: who, when, on or off, why, from where (command/admin)."""
+    """History of lockdown switches: who, when, to which level (``active``: any level but
+    open), why, from where (command/admin)."""
 
     at = models.DateTimeField("date et heure")
     active = models.BooleanField("portail fermé")
+    level = models.CharField(
+        "niveau", max_length=10, choices=LockdownLevel.choices, default=LockdownLevel.FULL
+    )
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name="auteur",
@@ -230,4 +238,4 @@ class LockdownEvent(models.Model):
         ordering = ["-at"]
 
     def __str__(self) -> str:
-        return f"{self.at:%d/%m/%Y %H:%M} : portail {'fermé' if self.active else 'rouvert'}"
+        return f"{self.at:%d/%m/%Y %H:%M} : {LockdownLevel(self.level).label}"

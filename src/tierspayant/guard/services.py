@@ -31,7 +31,7 @@ from tierspayant.guard.errors import (
     QuotaExceeded,
     StepUpRequired,
 )
-from tierspayant.guard.lockdown import lockdown_active
+from tierspayant.guard.lockdown import human_check_closed, lockdown_level
 from tierspayant.guard.models import AccountGuard, Alert
 from tierspayant.guard.observe import Lookup, gather
 from tierspayant.guard.policy import DEFAULT_POLICY, GuardPolicy
@@ -71,15 +71,18 @@ def screen_rights_check(
     channel: str,
     now: datetime.datetime,
     step_up_verified_at: datetime.datetime | None,
+    purpose: str | None = None,
 ) -> AccountGuard | None:
-    """Refuse before counting anything: lockdown (portal only), suspended account, step-up
-    pending on a human channel with no second factor verified since it was required.
+    """Refuse before counting anything: lockdown (portal only; at the restricted level only
+    a free-standing rights check, see ``lockdown.human_check_closed``: ``purpose`` is the
+    disclosure log's, None for a rights check), suspended account, step-up pending on a
+    human channel with no second factor verified since it was required.
 
     Returns the account's guard row (None if the guard never saw it). Raises
     :class:`PortalLocked`, :class:`AccountSuspended` or :class:`StepUpRequired`.
     """
     human = channel in HUMAN_CHANNELS
-    if human and lockdown_active():
+    if human and human_check_closed(lockdown_level(), purpose):
         raise PortalLocked
     # Read on every rights check: without the ORM's compiler (tierspayant.hot_sql).
     found = hot_sql.select_related(AccountGuard, (), where="pk", values=[professional.pk])

@@ -30,7 +30,8 @@ from tierspayant.accounts.codes import verify_code
 from tierspayant.audit.choices import Channel
 from tierspayant.audit.context import request_context
 from tierspayant.eligibility.services import InvalidRightsCheck, RightsCheckInput, check_rights
-from tierspayant.guard.lockdown import lockdown_active, password_changed
+from tierspayant.guard.choices import LockdownLevel
+from tierspayant.guard.lockdown import lockdown_level, password_changed
 from tierspayant.guard.services import (
     AccountSuspended,
     GuardUnavailable,
@@ -105,7 +106,9 @@ def otp_setup(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def otp_verify(request: HttpRequest) -> HttpResponse:
-    """Second step of sign-in: a TOTP code from an enrolled device (throttled by django-otp)."""
+    """Second step of sign-in: a TOTP code from an enrolled device (throttled by django-otp).
+    During a lockdown only the passkey is offered (full: staff to the back-office; restricted:
+    everyone, the TOTP form is replaced by the reason; ``portal.middleware`` refuses a code)."""
     user = request.user
     if not user.is_authenticated:
         return redirect("portal:login")
@@ -121,10 +124,16 @@ def otp_verify(request: HttpRequest) -> HttpResponse:
             "otp_token", "Code incorrect, expiré, ou trop d'essais : patientez et réessayez."
         )
     has_passkey = WebAuthnCredential.objects.filter(user=user, confirmed=True).exists()
+    level = lockdown_level()
     return render(
         request,
         "portal/otp_verify.html",
-        {"form": form, "has_passkey": has_passkey, "lockdown": lockdown_active()},
+        {
+            "form": form,
+            "has_passkey": has_passkey,
+            "lockdown": level == LockdownLevel.FULL,
+            "restricted": level == LockdownLevel.RESTRICTED,
+        },
         status=400 if form.errors else 200,
     )
 

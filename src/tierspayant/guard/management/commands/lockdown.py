@@ -1,4 +1,6 @@
-"""``tierspayant lockdown on|off --reason "..."``: close or reopen the portal."""
+"""``tierspayant lockdown on|restricted|off|status --reason "..."``: set the portal's lockdown
+level (``on``: full, ``restricted``: passkey and Pro Santé Connect sessions keep approvals,
+invoices and statements, ``off``: open)."""
 
 from __future__ import annotations
 
@@ -7,26 +9,54 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from tierspayant.guard.lockdown import lockdown_active, set_lockdown
+from tierspayant.guard.choices import LockdownLevel
+from tierspayant.guard.lockdown import lockdown_level, set_lockdown
+
+LEVELS = {
+    "on": LockdownLevel.FULL,
+    "full": LockdownLevel.FULL,
+    "restricted": LockdownLevel.RESTRICTED,
+    "off": LockdownLevel.OPEN,
+}
+
+DONE = {
+    LockdownLevel.FULL: "Portail fermé : sessions révoquées, nouveau mot de passe exigé.",
+    LockdownLevel.RESTRICTED: (
+        "Confinement restreint : accords préalables, factures et relevés restent ouverts aux "
+        "connexions par clé d'accès ou Pro Santé Connect ; vérifications de droits seules, "
+        "connexions par code et changements de coordonnées bancaires refusés."
+    ),
+    LockdownLevel.OPEN: "Portail rouvert.",
+}
 
 
 class Command(BaseCommand):
     help = (
-        "Close (on) or reopen (off) the portal and human rights checks; API and FHIR keep "
-        "working. 'on' ends every professional's session and forces a new password."
+        "Set the portal's lockdown level: on (or full) closes the portal and human rights "
+        "checks, ends every professional's session and forces a new password; restricted "
+        "keeps approvals, invoices and statements for passkey and Pro Santé Connect sessions; "
+        "off reopens. API and FHIR keep working. status prints the level."
     )
 
     def add_arguments(self, parser: Any) -> None:
-        parser.add_argument("state", choices=["on", "off", "status"])
-        parser.add_argument("--reason", default="", help="why (required for on/off; logged)")
+        parser.add_argument("state", choices=[*LEVELS, "status"])
+        parser.add_argument("--reason", default="", help="why (required to change; logged)")
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["state"] == "status":
-            self.stdout.write("fermé" if lockdown_active() else "ouvert")
+            level = lockdown_level()
+            self.stdout.write(
+                {
+                    LockdownLevel.FULL: "fermé",
+                    LockdownLevel.RESTRICTED: "restreint",
+                    LockdownLevel.OPEN: "ouvert",
+                }[level]
+            )
             return
+        level = LEVELS[options["state"]]
         try:
             set_lockdown(
-                active=options["state"] == "on",
+                level=level,
                 actor=None,
                 reason=options["reason"],
                 source="command",
@@ -34,8 +64,4 @@ class Command(BaseCommand):
             )
         except ValueError as exc:
             raise CommandError(f"{exc} (--reason)") from None
-        self.stdout.write(
-            "Portail fermé : sessions révoquées, nouveau mot de passe exigé."
-            if options["state"] == "on"
-            else "Portail rouvert."
-        )
+        self.stdout.write(DONE[level])
