@@ -216,7 +216,8 @@ def test_restricted_refuses_password_and_totp_with_a_clear_page(optician) -> Non
     assert refused.status_code == 403
     assert "Connexion par code refusée" in refused.content.decode()
     assert client.get("/connexion/code-de-secours/").status_code == 403
-    assert client.get("/pec/").status_code == 403  # still not verified
+    assert client.get("/pec/")["Location"].startswith("/connexion/code/")  # still unverified
+    assert client.get("/connexion/activer-2fa/").status_code == 403
 
 
 @pytest.mark.parametrize(

@@ -86,9 +86,10 @@ def restricted_refusal(request: HttpRequest) -> str | None:
 
     - signed out: the password page and the protected pages (which send to it) pass; the
       password reset is closed;
-    - password given, second factor not yet: the second-factor page is shown (passkey only),
-      the passkey and Pro Santé Connect steps pass; a TOTP code, a recovery code or a TOTP
-      enrolment is refused (``second_factor``);
+    - password given, second factor not yet: pages are read (each sends to the second-factor
+      page, which offers the passkey only), the passkey and Pro Santé Connect steps pass; a
+      TOTP code, a recovery code, any other form or a TOTP enrolment is refused
+      (``second_factor``);
     - verified by TOTP or a recovery code: every page but sign-out is refused
       (``second_factor``);
     - verified by a passkey or Pro Santé Connect: home, approvals, invoices, statements and
@@ -108,8 +109,9 @@ def restricted_refusal(request: HttpRequest) -> str | None:
     if not user.is_authenticated:
         return "closed" if path.startswith("/mot-de-passe-oublie/") else None
     if not user.is_verified():  # type: ignore[attr-defined]  # set by OTPMiddleware
-        if path == reverse("portal:otp-verify") and request.method == "GET":
-            return None
+        closed = {reverse("portal:otp-setup"), reverse("portal:recovery-verify")}
+        if request.method == "GET" and path not in closed:
+            return None  # the page's own guard sends to the second-factor page
         return "second_factor"
     if not signed_in_phishing_resistant(request):
         return "second_factor"
