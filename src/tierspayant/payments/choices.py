@@ -16,3 +16,15 @@ class HoldReason(models.TextChoices):
         "invalid_bank_details",
         "Coordonnées bancaires inutilisables dans un virement SEPA (à corriger)",
     )
+    BANK_RETURNED = (
+        "bank_returned",
+        "Virement retourné ou rejeté par la banque (nouvelles coordonnées à valider)",
+    )
+
+
+class ReturnKind(models.TextChoices):
+    """How a transfer came back: returned by the creditor's bank (camt.054, ``RtrInf``) or
+    rejected before execution (pain.002, ``RJCT``)."""
+
+    RETURNED = "returned", "Retourné par la banque du bénéficiaire"
+    REJECTED = "rejected", "Rejeté par la banque"

@@ -1,13 +1,16 @@
-"""Payment runs and what they produced. A claim is paid at most once: ``TransferLine.claim``
-is unique, so a second run (or a concurrent one) cannot pay it again."""
+"""Payment runs and what they produced. A claim is paid at most once: a ``TransferLine`` not
+returned is unique per claim, so a second run (or a concurrent one) cannot pay it again; a
+transfer the bank returned releases its lines (``returned``) and its claims are paid again by
+a later run, once."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 
 from tierspayant.claims.models import Claim
 from tierspayant.invoices.models import money_field
-from tierspayant.payments.choices import HoldReason
+from tierspayant.payments.choices import HoldReason, ReturnKind
 from tierspayant.providers.models import BankAccount, Professional
 from tierspayant.registry.models import Insurer
 
@@ -84,6 +87,8 @@ class Transfer(models.Model):
     )
     end_to_end_id = models.CharField("référence de bout en bout", max_length=35, unique=True)
     amount = money_field("montant")
+    returned_at = models.DateTimeField("retourné le", null=True, blank=True)
+    return_reason = models.CharField("motif du retour (code ISO)", max_length=4, blank=True)
 
     class Meta:
         verbose_name = "virement"
@@ -94,19 +99,29 @@ class Transfer(models.Model):
 
 
 class TransferLine(models.Model):
-    """A claim paid by a transfer. Unique per claim: the guarantee against paying twice."""
+    """A claim paid by a transfer. Unique per claim among lines not ``returned``: the
+    guarantee against paying twice (a returned transfer's lines are released, so a later
+    run pays the claim once more, and only once)."""
 
     transfer = models.ForeignKey(
         Transfer, verbose_name="virement", on_delete=models.PROTECT, related_name="lines"
     )
-    claim = models.OneToOneField(
-        Claim, verbose_name="facture", on_delete=models.PROTECT, related_name="transfer_line"
+    claim = models.ForeignKey(
+        Claim, verbose_name="facture", on_delete=models.PROTECT, related_name="transfer_lines"
     )
     amount = money_field("montant")
+    returned = models.BooleanField("virement retourné", default=False)
 
     class Meta:
         verbose_name = "facture payée"
         verbose_name_plural = "factures payées"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["claim"],
+                condition=models.Q(returned=False),
+                name="transfer_line_claim_paid_once",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"facture {self.claim_id}"
@@ -171,3 +186,58 @@ class HeldPayment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_reason_display()} ({self.claim_count} factures)"
+
+
+class BankReturnFile(models.Model):
+    """A camt.054 or pain.002 file imported (``payments.bank_returns``): its name, SHA-256
+    (unique: the same file is never imported twice), message type and id, when, by whom
+    (None: the command line), from where, and how many transfers it returned."""
+
+    file_name = models.CharField("nom du fichier", max_length=200)
+    sha256 = models.CharField("empreinte SHA-256", max_length=64, unique=True)
+    message_type = models.CharField("type de message", max_length=10)
+    message_id = models.CharField("identifiant du message", max_length=35)
+    imported_at = models.DateTimeField("importé le")
+    imported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="importé par",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    source = models.CharField("origine", max_length=10)
+    transfer_count = models.PositiveIntegerField("nombre de virements retournés")
+
+    class Meta:
+        verbose_name = "fichier de retours bancaires"
+        verbose_name_plural = "fichiers de retours bancaires"
+        ordering = ["-imported_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.file_name
+
+
+class BankReturn(models.Model):
+    """One transfer returned or rejected by the bank, from one imported file: the ISO reason
+    code (e.g. ``AC04`` account closed, ``AC01`` wrong account number) and the amount."""
+
+    file = models.ForeignKey(
+        BankReturnFile,
+        verbose_name="fichier de retours bancaires",
+        on_delete=models.PROTECT,
+        related_name="returns",
+    )
+    transfer = models.OneToOneField(
+        Transfer, verbose_name="virement", on_delete=models.PROTECT, related_name="bank_return"
+    )
+    kind = models.CharField("type de retour", max_length=10, choices=ReturnKind.choices)
+    reason_code = models.CharField("motif (code ISO)", max_length=4, blank=True)
+    amount = money_field("montant")
+
+    class Meta:
+        verbose_name = "retour bancaire"
+        verbose_name_plural = "retours bancaires"
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} : {self.transfer_id}"

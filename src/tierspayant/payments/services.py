@@ -12,6 +12,9 @@ written in one transaction whose last step renames the staging directory into pl
 failure rolls the transaction back and removes the directory: no claim is marked paid and
 no file is left behind. A claim already paid cannot be paid again (unique transfer line;
 only ``accepted`` claims are selected, under ``SELECT ... FOR UPDATE``).
+
+A professional whose transfer the bank returned or rejected (``payments.bank_returns``) is
+held (``bank_returned``) while the account in force is the one the money came back from.
 """
 
 from __future__ import annotations
@@ -164,6 +167,13 @@ def _pay(
     )
     held: list[HeldPayment] = []
     payable: dict[int, tuple[Professional, BankAccount, list[Claim]]] = {}
+    # Accounts a transfer came back from (bank returns): their holders are held until new
+    # details take effect through the change workflow (payments.bank_returns).
+    returned_accounts = set(
+        Transfer.objects.filter(
+            returned_at__isnull=False, professional_id__in=by_professional
+        ).values_list("bank_account_id", flat=True)
+    )
     for professional_id, own in by_professional.items():
         professional = own[0].professional
         reason = payment_hold(professional, now=now)
@@ -172,6 +182,9 @@ def _pay(
             continue
         account = current_bank_account(professional, now=now)
         assert account is not None
+        if account.pk in returned_accounts:
+            held.append(_hold(run, professional, HoldReason.BANK_RETURNED, own))
+            continue
         payable[professional_id] = (professional, account, own)
     per_insurer: dict[int, list[sepa.CreditTransfer]] = defaultdict(list)
     insurers: dict[int, Insurer] = {}
