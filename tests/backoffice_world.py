@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime
 import random
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +41,7 @@ from tierspayant.guard.lockdown import set_lockdown
 from tierspayant.guard.models import Alert
 from tierspayant.guard.suspension import suspend_account
 from tierspayant.invoices.services import load_nomenclatures, record_invoice
+from tierspayant.payments.models import BankReturn, BankReturnFile, Transfer
 from tierspayant.payments.sepa import Debtor
 from tierspayant.payments.services import run_payments
 from tierspayant.priorauth.config import CareConfig
@@ -165,6 +167,22 @@ def build_world(tmp_path: Path) -> dict[str, Any]:
     )
     suspend_account(professional=beta_pro, reason="manual", now=now, alert=alert)
     set_lockdown(active=False, actor=None, reason="essai", source="command", now=now)
+    bank_file = BankReturnFile.objects.create(
+        file_name="camt054-retour.xml",
+        sha256="0" * 64,
+        message_type="camt.054",
+        message_id="CAMT054-ESSAI",
+        imported_at=now,
+        source="command",
+        transfer_count=1,
+    )
+    BankReturn.objects.create(
+        file=bank_file,
+        transfer=Transfer.objects.filter(insurer=alpha).first(),
+        kind="returned",
+        reason_code="AC04",
+        amount=Decimal("1.00"),
+    )
     AccessAttempt.objects.create(
         username="inconnu", ip_address="192.0.2.20", failures_since_start=1, attempt_time=now
     )

@@ -502,6 +502,7 @@ def test_operator_reaches_the_back_office_with_a_second_factor(db) -> None:
         "admin/payments/paymentrun/add/": 403,
         "admin/payments/statement/add/": 403,
         "admin/payments/transfer/add/": 403,
+        "admin/payments/bankreturnfile/add/": 403,  # imported from the bank's files
         "admin/priorauth/commitment/add/": 403,
         "admin/priorauth/priorapproval/add/": 403,
         "admin/providers/bankaccount/add/": 403,
@@ -545,6 +546,7 @@ OWNER: dict[str, Callable[[object], int | None] | None] = {
     # payment runs and statements (they span insurers).
     "payments.PaymentRun": OPERATOR,
     "payments.Statement": OPERATOR,
+    "payments.BankReturnFile": OPERATOR,  # a bank file spans insurers
     "providers.Professional": OPERATOR,
     "providers.ApiToken": OPERATOR,
     "providers.BankAccount": OPERATOR,

@@ -194,6 +194,10 @@ BACKOFFICE_NOT_PERSONAL_DATA: dict[str, str] = {
     "admin/guard/alert/tableau-de-bord/": _GUARD,
     "admin/guard/alert/confinement/": _GUARD,
     "admin/guard/suspension/<int:suspension_id>/lever/": _GUARD,
+    "admin/payments/bankreturnfile/importer/": (
+        "a bank return file's upload: answers counts of transfers and claims, never a person "
+        "(tests/care/test_bank_returns.py)"
+    ),
 }
 
 #: Each gate function: where it lives, and what it must reach to count and to log.

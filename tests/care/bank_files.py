@@ -38,7 +38,7 @@ def camt054(
             <Refs><EndToEndId>{escape(end_to_end)}</EndToEndId></Refs>
             <Amt Ccy="EUR">{amount:.2f}</Amt>
             <CdtDbtInd>CRDT</CdtDbtInd>
-            <RtrInf><Rsn><Cd>{escape(reason)}</Cd></Rsn><AddtlInf>Retour de virement</AddtlInf></RtrInf>
+            <RtrInf><Rsn><Cd>{escape(reason)}</Cd></Rsn><AddtlInf>Retour</AddtlInf></RtrInf>
           </TxDtls>
         </NtryDtls>
       </Ntry>"""

@@ -161,7 +161,7 @@ def test_a_returned_transfer_reopens_exactly_its_claims_and_they_are_paid_once(
 
 
 def test_a_pain002_rejection_through_the_command(paid_run, tmp_path, capsys) -> None:
-    returned, other = paid_run
+    _, other = paid_run
     rejected = Transfer.objects.get(professional=other)
     path = tmp_path / "pain002.xml"
     path.write_bytes(
@@ -279,3 +279,34 @@ def test_the_committed_examples_are_valid_and_read(name, kind, expected) -> None
     assert parsed.kind == kind
     [item] = parsed.items
     assert (item.end_to_end_id, item.reason_code, item.amount) == expected
+
+
+def test_staff_upload_a_file_in_the_back_office(paid_run) -> None:
+    from django.contrib.auth import get_user_model
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tests.auth_helpers import staff_with_passkey
+    from tests.factories import PASSWORD
+
+    returned, _ = paid_run
+    staff = get_user_model().objects.create_superuser("tresorerie", password=PASSWORD)
+    client = staff_with_passkey(staff)
+    url = "/admin/payments/bankreturnfile/importer/"
+    assert "Importer" in client.get(url).content.decode()
+    bad = client.post(
+        url, {"file": SimpleUploadedFile("inconnu.xml", camt054([("RUN-X-1", D("1"), "AC04")]))}
+    )
+    assert bad.status_code == 400
+    assert "inconnu.xml : virement inconnu (référence de bout en bout RUN-X-1)" in (
+        bad.content.decode()
+    )
+    data = camt054([(returned.end_to_end_id, returned.amount, "AC04")])
+    response = client.post(url, {"file": SimpleUploadedFile("camt054.xml", data)})
+    assert response.status_code == 302
+    imported = BankReturnFile.objects.get()
+    assert (imported.source, imported.imported_by, imported.transfer_count) == ("admin", staff, 1)
+    assert _statuses() == {"F-1": "accepted", "F-2": "accepted", "F-3": "paid", "G-1": "paid"}
+    page = client.get(f"/admin/payments/bankreturnfile/{imported.pk}/change/").content.decode()
+    assert "AC04" in page and returned.end_to_end_id in page
+    again = client.post(url, {"file": SimpleUploadedFile("camt054.xml", data)})
+    assert again.status_code == 400 and "déjà importé" in again.content.decode()

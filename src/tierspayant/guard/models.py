@@ -209,7 +209,10 @@ class LockdownState(models.Model):
         permissions = [("toggle_lockdown", "Peut fermer et rouvrir le portail")]
 
     def __str__(self) -> str:
-        return str(LockdownLevel(self.level).label)
+        return {
+            LockdownLevel.FULL: "portail fermé",
+            LockdownLevel.RESTRICTED: "portail en confinement restreint",
+        }.get(LockdownLevel(self.level), "portail ouvert")
 
 
 class LockdownEvent(models.Model):
@@ -238,4 +241,8 @@ class LockdownEvent(models.Model):
         ordering = ["-at"]
 
     def __str__(self) -> str:
-        return f"{self.at:%d/%m/%Y %H:%M} : {LockdownLevel(self.level).label}"
+        what = {
+            LockdownLevel.FULL: "portail fermé",
+            LockdownLevel.RESTRICTED: "confinement restreint",
+        }.get(LockdownLevel(self.level), "portail rouvert")
+        return f"{self.at:%d/%m/%Y %H:%M} : {what}"

@@ -160,10 +160,10 @@ def parse_bank_returns(data: bytes, *, name: str) -> ParsedReturns:
     error = next(iter(_schema(schema_file).iter_errors(root)), None)
     if error is not None:
         where = getattr(error, "sourceline", None)
-        line = f", ligne {where}" if where else ""
+        at = f", ligne {where}" if where else ""
         path = error.path or ""
         raise BankReturnRefused(
-            f"{name}{line} : non conforme au schéma {schema_file} ({path} : "
+            f"{name}{at} : non conforme au schéma {schema_file} ({path} : "
             f"{error.reason or 'élément invalide'})."
         )
     if kind == "camt.054":
