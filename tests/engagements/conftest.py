@@ -11,8 +11,13 @@ from typing import Any
 import pytest
 from django.conf import settings
 
-from tests.factories import ContractFactory, InsurerFactory, give_member_number, make_beneficiary
-from tests.factories import new_nir
+from tests.factories import (
+    ContractFactory,
+    InsurerFactory,
+    give_member_number,
+    make_beneficiary,
+    new_nir,
+)
 from tests.invoices.conftest import _loaded_nomenclatures, nomenclatures  # noqa: F401
 from tierspayant.audit.choices import Channel
 from tierspayant.audit.services import RequestContext

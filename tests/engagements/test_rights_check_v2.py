@@ -173,4 +173,4 @@ def test_engagement_is_issued_to_the_caller_only(attested: Family) -> None:
     assert sorted(Engagement.objects.values_list("professional_id", flat=True)) == sorted(
         [first.pk, second.pk]
     )
-    assert AMC == Engagement.objects.first().beneficiary.contract.insurer.amc_number  # type: ignore[union-attr]
+    assert Engagement.objects.first().beneficiary.contract.insurer.amc_number == AMC  # type: ignore[union-attr]
