@@ -117,6 +117,10 @@ def eligibility(request: HttpRequest, payload: EligibilityIn) -> EligibilityOut:
             rang=payload.rang,
             amc_number=payload.amc_number,
             care_date=payload.care_date,
+            member_number=payload.member_number,
+            convention_type=payload.convention_type,
+            routing_criterion=payload.routing_criterion,
+            domain=payload.domain,
         ),
         context=request_context(request, Channel.API),
         now=timezone.now(),
@@ -124,6 +128,7 @@ def eligibility(request: HttpRequest, payload: EligibilityIn) -> EligibilityOut:
         quota_storage_uri=settings.TIERSPAYANT_QUOTA_STORAGE_URI,
         daily_quota=settings.TIERSPAYANT_RIGHTS_CHECK_DAILY_QUOTA,
         policy=settings.TIERSPAYANT_GUARD_POLICY,
+        tables_dir=settings.TIERSPAYANT_GUARANTEE_TABLES_DIR,
     )
     return EligibilityOut(
         outcome=result.outcome.value,
@@ -133,9 +138,16 @@ def eligibility(request: HttpRequest, payload: EligibilityIn) -> EligibilityOut:
         amc_number=result.amc_number,
         tiers_payant_domains=[d.value for d in result.domains],
         reference=result.log_id,
+        engagement=result.engagement,
+        engagement_expires_at=result.engagement_expires_at,
+        domain_rules=result.domain_rules,
     )
 
 
 from tierspayant.api.care_api import care_router  # noqa: E402 - care: mounted last
 
 api.add_router("/", care_router)
+
+from tierspayant.api.calculation_api import calculation_router  # noqa: E402
+
+api.add_router("/", calculation_router)
