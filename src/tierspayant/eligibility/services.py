@@ -125,6 +125,7 @@ class RightsCheckResult:
     domain_rules: list[dict[str, object]] = field(default_factory=list)
     engagement: str | None = None
     engagement_expires_at: datetime.datetime | None = None
+    engagement_domain: str | None = None
 
 
 @dataclass(frozen=True)
@@ -444,6 +445,7 @@ def check_rights(
                 domain_rules=rules,
                 engagement=number,
                 engagement_expires_at=expires_at,
+                engagement_domain=parsed.v2.domain.value if engaged and parsed.v2 else None,
             )
     observe(
         counts,
