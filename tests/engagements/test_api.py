@@ -93,12 +93,8 @@ def test_eligibility_v2_answers_an_engagement_and_v1_is_unchanged(
         {"nir": attested.nir, "birth_date": BORN.isoformat(), "care_date": CARE.isoformat()},
         secret,
     )
-    assert (status, v1["outcome"], v1["engagement"], v1["domain_rules"]) == (
-        200,
-        "covered",
-        None,
-        [],
-    )
+    assert (status, v1["outcome"]) == (200, "covered")
+    assert not {"engagement", "engagement_expires_at", "domain_rules"} & set(v1)  # v1 shape
     status, wrong = post(
         "/api/v1/eligibility",
         {**identity(attested), "member_number": "B7", "domain": "pharmacy"},
