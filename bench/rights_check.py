@@ -28,7 +28,8 @@ engagement side by side, in one process on PostgreSQL (database
 each run): ``--v2-rounds`` rounds, each one v1 call then one v2 call for the same person,
 both through ``eligibility.services.check_rights`` with every control (guard counters in
 memory, disclosure log, engagement row and domain rules for v2). Prints the median and p95
-(ms) of each and the v2/v1 ratio of the medians (target < 1.20).
+(ms) of each and the v2/v1 ratio of the medians (target < 1.20); and, for the no-oracle
+rule, the same figures for a v2 check with a wrong member number and one with a wrong NIR.
 """
 
 from __future__ import annotations
@@ -376,15 +377,21 @@ def call(query):
     elapsed = time.perf_counter() - started
     return elapsed, result
 
-v1, v2 = [], []
+def v2_query(nir, born, member):
+    return RightsCheckInput(nir=nir, birth_date=born, care_date=today, amc_number="88000017",
+        member_number=member, convention_type="TP", routing_criterion="R01", domain="pharmacy")
+
+v1, v2, wrong_member, wrong_nir = [], [], [], []
 for r in range(rounds):
     nir, born, member = people[r % len(people)]
     t1, a = call(RightsCheckInput(nir=nir, birth_date=born, care_date=today))
-    t2, b = call(RightsCheckInput(nir=nir, birth_date=born, care_date=today, amc_number="88000017",
-        member_number=member, convention_type="TP", routing_criterion="R01", domain="pharmacy"))
+    t2, b = call(v2_query(nir, born, member))
+    t3, c = call(v2_query(nir, born, "Z" + member[1:]))
+    t4, d = call(v2_query(synthetic_nir(rng, sex=1, birth_date=born), born, member))
     assert a.outcome == "covered" and b.engagement, (a.outcome, b.outcome)
+    assert c.outcome == d.outcome == "no_match", (c.outcome, d.outcome)
     if r >= 50:  # warm-up
-        v1.append(t1); v2.append(t2)
+        v1.append(t1); v2.append(t2); wrong_member.append(t3); wrong_nir.append(t4)
 
 def figures(xs):
     xs = sorted(xs)
@@ -393,7 +400,11 @@ def figures(xs):
 
 print(json.dumps({"v1": figures(v1), "v2": figures(v2),
     "ratio_median": round(statistics.median(v2) / statistics.median(v1), 3),
-    "ratio_p95": round(figures(v2)["p95_ms"] / figures(v1)["p95_ms"], 3)}))
+    "ratio_p95": round(figures(v2)["p95_ms"] / figures(v1)["p95_ms"], 3),
+    "no_match_wrong_member_number": figures(wrong_member),
+    "no_match_wrong_nir": figures(wrong_nir),
+    "no_match_ratio_median": round(
+        statistics.median(wrong_member) / statistics.median(wrong_nir), 3)}))
 """
 
 

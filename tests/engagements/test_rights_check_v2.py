@@ -135,7 +135,9 @@ def test_wrong_member_number_costs_what_a_wrong_nir_costs(
         with CaptureQueriesContext(connection) as captured:
             run(optician, query)
         return [
-            re.sub(r'"s\d+_x\d+"', "savepoint", q["sql"].split(" WHERE ")[0].split(" VALUES ")[0])
+            re.sub(
+                r'"s\d+_x\d+"', "savepoint", str(q["sql"]).split(" WHERE ")[0].split(" VALUES ")[0]
+            )
             for q in captured.captured_queries
         ]
 

@@ -489,14 +489,9 @@ def record_invoice(
                     f"{InvoiceReason.INVALID_VALUE.label}.",
                 }
             )
-    amc, rac = (
-        engagements.paid(result.totals.amc, result.totals.rac, honoured)
-        if result
-        else (
-            ZERO,
-            ZERO,
-        )
-    )
+    amc, rac = ZERO, ZERO
+    if result is not None:
+        amc, rac = engagements.paid(result.totals.amc, result.totals.rac, honoured)
     with transaction.atomic():
         row = Invoice.objects.create(
             professional=professional,
