@@ -303,3 +303,36 @@ def test_engaged_amount_is_a_floor(
     honoured = Honoured(Engagement(), Decimal(floor))
     assert paid(Decimal(computed), Decimal(rac), honoured) == tuple(Decimal(e) for e in expected)
     assert paid(Decimal(computed), Decimal(rac), None) == (Decimal(computed), Decimal(rac))
+
+
+def test_rights_engagement_pays_the_engine_amount(
+    pharmacist: Professional, attested: Family
+) -> None:
+    """An engagement from a rights check alone (no CLC) guarantees the rights, not an amount."""
+    number = run(pharmacist, v2(attested)).engagement
+    stored = bill_it(pharmacist, attested.insured, engagement=number)
+    assert (stored.status, stored.total_amc) == ("accepted", Decimal("11.68"))
+    assert Engagement.objects.get().invoice_id == stored.pk
+
+
+def test_engaged_amount_holds_only_for_the_lines_calculated(
+    pharmacist: Professional, attested: Family
+) -> None:
+    number = clc(pharmacist, attested).engagement
+    Engagement.objects.update(amc_amount=Decimal("20.00"))  # e.g. a table changed since
+    other = invoice(line("CIP13", "3400936963504", "12.81", rate="65", amo="7.33"))
+    stored = bill_it(pharmacist, attested.insured, other, engagement=number)
+    assert (stored.status, stored.total_amc) == ("accepted", Decimal("5.48"))  # the engine's
+
+
+def test_invoice_of_the_calculated_lines_is_paid_at_least_the_engaged_amount(
+    pharmacist: Professional, attested: Family
+) -> None:
+    number = clc(pharmacist, attested).engagement
+    Engagement.objects.update(amc_amount=Decimal("12.50"))  # e.g. the table lowered since
+    stored = bill_it(pharmacist, attested.insured, engagement=number)
+    assert (stored.status, stored.total_amc, stored.total_rac) == (
+        "accepted",
+        Decimal("12.50"),
+        Decimal("2.18"),
+    )
