@@ -21,6 +21,15 @@
    same duration.
 
 Prints requests/s, p50/p95/p99 latency (ms) of both, and the stack's overhead as ratios.
+
+``--v2`` (issue 17) instead runs today's rights check and the rights check v2 with
+engagement side by side, in one process on PostgreSQL (database
+``tierspayant_bench_rights_v2``, ``--v2-count`` beneficiaries with member numbers, rebuilt
+each run): ``--v2-rounds`` rounds, each one v1 call then one v2 call for the same person,
+both through ``eligibility.services.check_rights`` with every control (guard counters in
+memory, disclosure log, engagement row and domain rules for v2). Prints the median and p95
+(ms) of each and the v2/v1 ratio of the medians (target < 1.20); and, for the no-oracle
+rule, the same figures for a v2 check with a wrong member number and one with a wrong NIR.
 """
 
 from __future__ import annotations
@@ -311,6 +320,117 @@ def sql_floor(env: dict[str, str], picked: list, seconds: int, processes: int) -
     }
 
 
+V2_DATABASE = os.environ.get("BENCH_RIGHTS_V2_DATABASE", "tierspayant_bench_rights_v2")
+V2_CODE = """
+import datetime, json, random, statistics, sys, time, uuid
+import django
+django.setup()
+from django.conf import settings
+from tierspayant.audit.choices import Channel
+from tierspayant.audit.services import RequestContext
+from tierspayant.crypto.fields import encrypt_field
+from tierspayant.eligibility.services import RightsCheckInput, check_rights
+from tierspayant.guard.policy import policy_from_json
+from tierspayant.providers.services import create_professional
+from tierspayant.providers.synthetic import synthetic_rpps
+from tierspayant.registry.models import Beneficiary, Contract, Insurer
+from tierspayant.registry.services import build_beneficiary, member_number_index
+from tierspayant.registry.synthetic import synthetic_nir
+
+count, rounds, policy_json = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+keyring = settings.TIERSPAYANT_KEYRING
+rng = random.Random(17)
+insurer = Insurer.objects.create(amc_number="88000017", name="Mutuelle du banc")
+contract = Contract.objects.create(
+    insurer=insurer, number="BENCH-V2", contract_type="individual", responsible=True,
+    valid_from=datetime.date(2024, 1, 1), tiers_payant_domains=["pharmacy", "optical"],
+    guarantee_table="essentiel", convention_type="TP", routing_criterion="R01")
+people = []
+rows = []
+for i in range(count):
+    born = datetime.date(1950, 1, 1) + datetime.timedelta(days=rng.randrange(20000))
+    nir = synthetic_nir(rng, sex=1 + i % 2, birth_date=born)
+    member = f"M{i:08d}"
+    b = build_beneficiary(keyring, contract=contract, nir=nir, rang=1, birth_date=born,
+        last_name="Banc", first_name="Essai", quality="insured",
+        rights_start=datetime.date(2024, 1, 1), rights_end=None)
+    b.member_number_ciphertext = encrypt_field(keyring.encryption, member,
+        table=Beneficiary.TABLE, column="member_number", row_id=str(b.id))
+    b.member_number_index = member_number_index(keyring.index, insurer.amc_number, member)
+    rows.append(b)
+    people.append((nir, born, member))
+Beneficiary.objects.bulk_create(rows)
+pro = create_professional(username=f"benchv2{time.time_ns()}",
+    password="bench-password-not-used-42", profession="optician", display_name="Optique Banc",
+    rpps=synthetic_rpps(rng))
+policy = policy_from_json(policy_json)
+today = datetime.date(2026, 11, 29)
+
+def call(query):
+    now = datetime.datetime.now(datetime.UTC)
+    started = time.perf_counter()
+    result = check_rights(keyring, professional=pro, query=query,
+        context=RequestContext(channel=Channel.API, request_id=uuid.uuid4(), ip="192.0.2.1",
+            user_agent="bench", actor_id=pro.user_id),
+        now=now, today=today, quota_storage_uri="memory://", daily_quota=10**9, policy=policy,
+        tables_dir=settings.TIERSPAYANT_GUARANTEE_TABLES_DIR)
+    elapsed = time.perf_counter() - started
+    return elapsed, result
+
+def v2_query(nir, born, member):
+    return RightsCheckInput(nir=nir, birth_date=born, care_date=today, amc_number="88000017",
+        member_number=member, convention_type="TP", routing_criterion="R01", domain="pharmacy")
+
+v1, v2, wrong_member, wrong_nir = [], [], [], []
+for r in range(rounds):
+    nir, born, member = people[r % len(people)]
+    t1, a = call(RightsCheckInput(nir=nir, birth_date=born, care_date=today))
+    t2, b = call(v2_query(nir, born, member))
+    t3, c = call(v2_query(nir, born, "Z" + member[1:]))
+    t4, d = call(v2_query(synthetic_nir(rng, sex=1, birth_date=born), born, member))
+    assert a.outcome == "covered" and b.engagement, (a.outcome, b.outcome)
+    assert c.outcome == d.outcome == "no_match", (c.outcome, d.outcome)
+    if r >= 50:  # warm-up
+        v1.append(t1); v2.append(t2); wrong_member.append(t3); wrong_nir.append(t4)
+
+def figures(xs):
+    xs = sorted(xs)
+    return {"median_ms": round(statistics.median(xs) * 1000, 3),
+            "p95_ms": round(xs[int(len(xs) * 0.95) - 1] * 1000, 3)}
+
+print(json.dumps({"v1": figures(v1), "v2": figures(v2),
+    "ratio_median": round(statistics.median(v2) / statistics.median(v1), 3),
+    "ratio_p95": round(figures(v2)["p95_ms"] / figures(v1)["p95_ms"], 3),
+    "no_match_wrong_member_number": figures(wrong_member),
+    "no_match_wrong_nir": figures(wrong_nir),
+    "no_match_ratio_median": round(
+        statistics.median(wrong_member) / statistics.median(wrong_nir), 3)}))
+"""
+
+
+def side_by_side(count: int, rounds: int) -> None:
+    """Today's rights check and the v2 one with engagement, alternately, in one process."""
+    VAR.mkdir(parents=True, exist_ok=True)
+    env = bench_env(VAR / "rights.env", recreate_pg_database(V2_DATABASE))
+    run([TIERSPAYANT, "migrate", "--no-input", "-v", "0"], env)
+    done = run(
+        [str(BIN / "python"), "-c", V2_CODE, str(count), str(rounds), BENCH_GUARD_POLICY], env
+    )
+    figures = json.loads(done.stdout.strip().splitlines()[-1])
+    emit(
+        {
+            "benchmark": "rights-check-v2-side-by-side",
+            "beneficiaries": count,
+            "rounds": rounds,
+            "warm_up_rounds": 50,
+            "call": "eligibility.services.check_rights (in process, PostgreSQL, guard in memory)",
+            "target": "v2 with engagement < 1.20 x today's (median)",
+            **figures,
+            "machine": machine_facts(PG_ADMIN_URL),
+        }
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--count", type=int, default=1_000_000)
@@ -326,7 +446,13 @@ def main() -> None:
         help="REDIS_URL for the guard's counters (as deployed); default: each worker's memory",
     )
     parser.add_argument("--floor-processes", type=int, default=os.cpu_count() or 2)
+    parser.add_argument("--v2", action="store_true", help="v1 vs v2 side by side (issue 17)")
+    parser.add_argument("--v2-count", type=int, default=2000)
+    parser.add_argument("--v2-rounds", type=int, default=1000)
     args = parser.parse_args()
+    if args.v2:
+        side_by_side(args.v2_count, args.v2_rounds)
+        return
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed: apt-get install -y wrk (make bench does it)")
     VAR.mkdir(parents=True, exist_ok=True)

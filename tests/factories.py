@@ -101,3 +101,23 @@ def make_professional(
     if with_totp:
         TOTPDevice.objects.create(user=professional.user, name="TOTP", confirmed=True)
     return professional
+
+
+def give_member_number(beneficiary: Beneficiary, keyring: Any, member_number: str) -> Beneficiary:
+    """Set the family's member number (numéro d'adhérent) of ``beneficiary``: encrypted
+    (``Beneficiary.TABLE``, column ``member_number``) with its blind index at the insurer."""
+    from tierspayant.crypto.fields import encrypt_field
+    from tierspayant.registry.services import member_number_index
+
+    beneficiary.member_number_ciphertext = encrypt_field(
+        keyring.encryption,
+        member_number,
+        table=Beneficiary.TABLE,
+        column="member_number",
+        row_id=str(beneficiary.pk),
+    )
+    beneficiary.member_number_index = member_number_index(
+        keyring.index, beneficiary.contract.insurer.amc_number, member_number
+    )
+    beneficiary.save(update_fields=["member_number_ciphertext", "member_number_index"])
+    return beneficiary

@@ -339,6 +339,7 @@ MATRIX: dict[str, Entry] = {
     "api/v1/docs": PUBLIC,
     "api/v1/openapi.json": PUBLIC,
     "api/v1/eligibility": TOKEN_ONLY,
+    "api/v1/calculations": TOKEN_ONLY,
     "fhir/r4/metadata": PUBLIC,
     "fhir/r4/CoverageEligibilityRequest": TOKEN_ONLY,
     # The back-office's sign-in routes to the portal's steps (BackOfficeSite.login).

@@ -69,6 +69,12 @@ PERSONAL_DATA_READS: dict[str, tuple[str, str, str]] = {
         "request_prior_approval",
         "tests/care/test_priorauth.py::test_class_b_glasses_are_decided_at_once_with_the_engine_amounts",
     ),
+    # CLC (issue 17): the AMC amount before billing, identified through the rights check.
+    "api/v1/calculations": (
+        "api/calculation_api.py",
+        "calculate",
+        "tests/engagements/test_api.py::test_calculation_counts_against_the_quota",
+    ),
     # A person's access history (who saw them, when, why): the insurer's apps and the person.
     "fhir/r4/AuditEvent/_search": (
         "api/fhir/audit_event.py",
@@ -216,6 +222,7 @@ GATES: dict[str, tuple[str, tuple[str, ...]]] = {
     "request_prior_approval": ("priorauth/services.py", ("identify",)),
     "submit_claim": ("claims/services.py", ("identify",)),
     "identify": ("priorauth/gate.py", ("check_rights",)),
+    "calculate": ("calculations/services.py", ("check_rights",)),
 }
 
 

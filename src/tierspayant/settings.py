@@ -158,6 +158,7 @@ INSTALLED_APPS = [
     "tierspayant.audit",
     "tierspayant.guard",
     "tierspayant.eligibility",
+    "tierspayant.calculations",
     "tierspayant.priorauth",
     "tierspayant.claims",
     "tierspayant.invoices",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.http import HttpRequest
 from django.utils import timezone
@@ -105,6 +107,7 @@ def _guard(request: HttpRequest, exc: GuardUnavailable):  # type: ignore[no-unty
         503: ErrorOut,
     },
     summary="Rights check (is this patient covered on the date of care?)",
+    exclude_unset=True,
 )
 def eligibility(request: HttpRequest, payload: EligibilityIn) -> EligibilityOut:
     """Check rights for the patient described by ``payload``; logs one disclosure row."""
@@ -117,6 +120,10 @@ def eligibility(request: HttpRequest, payload: EligibilityIn) -> EligibilityOut:
             rang=payload.rang,
             amc_number=payload.amc_number,
             care_date=payload.care_date,
+            member_number=payload.member_number,
+            convention_type=payload.convention_type,
+            routing_criterion=payload.routing_criterion,
+            domain=payload.domain,
         ),
         context=request_context(request, Channel.API),
         now=timezone.now(),
@@ -124,18 +131,30 @@ def eligibility(request: HttpRequest, payload: EligibilityIn) -> EligibilityOut:
         quota_storage_uri=settings.TIERSPAYANT_QUOTA_STORAGE_URI,
         daily_quota=settings.TIERSPAYANT_RIGHTS_CHECK_DAILY_QUOTA,
         policy=settings.TIERSPAYANT_GUARD_POLICY,
+        tables_dir=settings.TIERSPAYANT_GUARANTEE_TABLES_DIR,
     )
-    return EligibilityOut(
-        outcome=result.outcome.value,
-        care_date=result.care_date,
-        rights_start=result.rights_start,
-        rights_end=result.rights_end,
-        amc_number=result.amc_number,
-        tiers_payant_domains=[d.value for d in result.domains],
-        reference=result.log_id,
-    )
+    fields: dict[str, Any] = {
+        "outcome": result.outcome.value,
+        "care_date": result.care_date,
+        "rights_start": result.rights_start,
+        "rights_end": result.rights_end,
+        "amc_number": result.amc_number,
+        "tiers_payant_domains": [d.value for d in result.domains],
+        "reference": result.log_id,
+    }
+    if payload.member_number:  # v2 only: a v1 answer keeps its shape (unset fields excluded)
+        fields.update(
+            engagement=result.engagement,
+            engagement_expires_at=result.engagement_expires_at,
+            domain_rules=result.domain_rules,
+        )
+    return EligibilityOut(**fields)
 
 
 from tierspayant.api.care_api import care_router  # noqa: E402 - care: mounted last
 
 api.add_router("/", care_router)
+
+from tierspayant.api.calculation_api import calculation_router  # noqa: E402
+
+api.add_router("/", calculation_router)

@@ -16,6 +16,16 @@ class EligibilityIn(Schema):
     rang: int | None = Field(default=None, description="Rang de naissance (1-9), for twins")
     amc_number: str | None = Field(default=None, description="Insurer's AMC number")
     care_date: str | None = Field(default=None, description="Date of care; default today")
+    member_number: str | None = Field(
+        default=None, description="v2 (attestation): member number; needs amc_number and domain"
+    )
+    convention_type: str | None = Field(default=None, description="v2: convention type")
+    routing_criterion: str | None = Field(
+        default=None, description="v2: secondary routing criterion"
+    )
+    domain: str | None = Field(
+        default=None, description="v2: domain of care (pharmacy, optical, audio, dental...)"
+    )
 
 
 class EligibilityOut(Schema):
@@ -29,6 +39,11 @@ class EligibilityOut(Schema):
     amc_number: str | None = None
     tiers_payant_domains: list[str] = []
     reference: int
+    engagement: str | None = Field(
+        default=None, description="v2, covered for the domain: the engagement number to quote"
+    )
+    engagement_expires_at: datetime.datetime | None = None
+    domain_rules: list[dict[str, object]] = []
 
 
 class ErrorOut(Schema):

@@ -21,10 +21,12 @@ import datetime
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from django.db import transaction
 from django.utils import timezone
 
+from tierspayant import hot_sql
 from tierspayant.audit.choices import Channel, Outcome, Purpose
 from tierspayant.audit.selectors import (
     AccessEntry,
@@ -33,7 +35,16 @@ from tierspayant.audit.selectors import (
     insurer_beneficiaries_by_identity,
 )
 from tierspayant.audit.services import RequestContext, record_disclosure
+from tierspayant.crypto.blind_index import blind_index_candidates
 from tierspayant.crypto.keys import Keyring
+from tierspayant.eligibility.engagements import (
+    VALID_DAYS,
+    domain_rules,
+    engagement_digest,
+    expiry,
+    new_engagement_number,
+)
+from tierspayant.eligibility.models import Engagement
 from tierspayant.guard.policy import DEFAULT_POLICY, GuardPolicy
 from tierspayant.guard.quotas import QuotaCounts
 from tierspayant.guard.services import (
@@ -55,15 +66,21 @@ from tierspayant.registry.choices import Domain
 from tierspayant.registry.models import Beneficiary, Insurer
 from tierspayant.registry.nir import InvalidNIR, normalize_nir
 from tierspayant.registry.selectors import beneficiaries_by_identity
+from tierspayant.registry.services import MEMBER_NUMBER_PURPOSE
 
 #: Fields a positive answer discloses (names of fields, recorded in the log).
 FIELDS_COVERED = ["coverage_status", "rights_period", "tiers_payant_domains", "amc_number"]
 FIELDS_NOT_COVERED = ["coverage_status", "rights_period", "amc_number"]
+#: What a positive rights check v2 (IDB) discloses besides :data:`FIELDS_COVERED`.
+FIELDS_ENGAGED = ["domain_rules", "engagement"]
+#: What a calculation (CLC) discloses besides: the AMC amount of the lines.
+FIELDS_CALCULATED = ["amc_amount"]
 
 
 class InvalidRightsCheck(ValueError):
     """Bad input; ``field`` names it (``nir``, ``rang``, ``birth_date``, ``amc_number``,
-    ``care_date``) and ``message`` says why in French, without echoing the value."""
+    ``care_date``; v2: ``member_number``, ``convention_type``, ``routing_criterion``,
+    ``domain``) and ``message`` says why in French, without echoing the value."""
 
     def __init__(self, field: str, message: str) -> None:
         super().__init__(f"{field}: {message}")
@@ -74,13 +91,22 @@ class InvalidRightsCheck(ValueError):
 @dataclass(frozen=True)
 class RightsCheckInput:
     """What the caller knows, as received. ``birth_date`` and ``care_date`` may be ISO strings
-    or dates; ``care_date`` None means ``today``; ``rang`` None means "any"."""
+    or dates; ``care_date`` None means ``today``; ``rang`` None means "any".
+
+    Version 2 (IDB, as read from the tiers payant attestation): ``member_number`` given
+    makes the check a v2 one, which also needs ``amc_number`` and ``domain`` (a
+    ``registry.choices.Domain`` value); ``convention_type`` and ``routing_criterion`` are
+    compared when given. A covered v2 answer carries the domain's rules and an engagement."""
 
     nir: str
     birth_date: str | datetime.date
     rang: int | str | None = None
     amc_number: str | None = None
     care_date: str | datetime.date | None = None
+    member_number: str | None = None
+    convention_type: str | None = None
+    routing_criterion: str | None = None
+    domain: str | None = None
 
 
 @dataclass(frozen=True)
@@ -97,6 +123,18 @@ class RightsCheckResult:
     rights_end: datetime.date | None = None
     amc_number: str | None = None
     domains: list[Domain] = field(default_factory=list)
+    domain_rules: list[dict[str, object]] = field(default_factory=list)
+    engagement: str | None = None
+    engagement_expires_at: datetime.datetime | None = None
+    engagement_domain: str | None = None
+
+
+@dataclass(frozen=True)
+class _V2Keys:
+    member_number: str
+    convention_type: str | None
+    routing_criterion: str | None
+    domain: Domain
 
 
 @dataclass(frozen=True)
@@ -106,6 +144,7 @@ class _Parsed:
     rang: int | None
     amc_number: str | None
     care_date: datetime.date
+    v2: _V2Keys | None = None
 
 
 def _parse_date(value: str | datetime.date | None, name: str, label: str) -> datetime.date:
@@ -143,17 +182,79 @@ def _parse(raw: RightsCheckInput, today: datetime.date) -> _Parsed:
     )
     if care_date < birth_date:
         raise InvalidRightsCheck("care_date", "la date de soins précède la date de naissance")
-    return _Parsed(nir, birth_date, rang, amc, care_date)
+    return _Parsed(nir, birth_date, rang, amc, care_date, _parse_v2(raw, amc))
 
 
-def _select(candidates: list[Beneficiary], parsed: _Parsed) -> tuple[Outcome, Beneficiary | None]:
-    """Pick the beneficiary: filter by AMC number and rang, then prefer a record with rights
-    on the care date, then the latest rights. Several rangs left -> ambiguous."""
+def _code(value: str | None, name: str, label: str, longest: int) -> str | None:
+    text = (value or "").strip().upper()
+    if not text:
+        return None
+    if len(text) > longest or not text.isalnum() or not text.isascii():
+        raise InvalidRightsCheck(name, f"{label} : {longest} lettres ou chiffres au plus")
+    return text
+
+
+def _parse_v2(raw: RightsCheckInput, amc: str | None) -> _V2Keys | None:
+    member_number = _code(raw.member_number, "member_number", "numéro d'adhérent", 20)
+    if member_number is None:
+        if raw.domain not in (None, ""):
+            raise InvalidRightsCheck("member_number", "le numéro d'adhérent est requis (v2)")
+        return None
+    if amc is None:
+        raise InvalidRightsCheck("amc_number", "le numéro AMC est requis avec le numéro d'adhérent")
+    try:
+        domain = Domain(str(raw.domain or "").strip())
+    except ValueError:
+        raise InvalidRightsCheck(
+            "domain", "domaine inconnu (" + ", ".join(d.value for d in Domain) + ")"
+        ) from None
+    return _V2Keys(
+        member_number=member_number,
+        convention_type=_code(raw.convention_type, "convention_type", "type de convention", 4),
+        routing_criterion=_code(
+            raw.routing_criterion, "routing_criterion", "critère secondaire de routage", 10
+        ),
+        domain=domain,
+    )
+
+
+def _member_number_matches(keyring: Keyring, parsed: _Parsed) -> Callable[[Beneficiary], bool]:
+    """A filter keeping the beneficiaries whose attestation keys are those read (v2); every
+    blind-index candidate is computed first, whatever the register holds (same work for a
+    wrong member number as for a wrong NIR)."""
+    v2 = parsed.v2
+    if v2 is None:
+        return lambda b: True
+    assert parsed.amc_number is not None  # _parse_v2 requires it
+    indexes = frozenset(
+        blind_index_candidates(
+            keyring.index, parsed.amc_number, v2.member_number, purpose=MEMBER_NUMBER_PURPOSE
+        )
+    )
+    return lambda b: (
+        b.member_number_index in indexes
+        and (v2.convention_type is None or b.contract.convention_type.upper() == v2.convention_type)
+        and (
+            v2.routing_criterion is None
+            or b.contract.routing_criterion.upper() == v2.routing_criterion
+        )
+    )
+
+
+def _select(
+    candidates: list[Beneficiary],
+    parsed: _Parsed,
+    keys_match: Callable[[Beneficiary], bool] = lambda b: True,
+) -> tuple[Outcome, Beneficiary | None]:
+    """Pick the beneficiary: filter by AMC number, rang and (v2) the attestation's keys,
+    then prefer a record with rights on the care date, then the latest rights. Several
+    rangs left -> ambiguous."""
     matching = [
         b
         for b in candidates
         if (parsed.amc_number is None or b.contract.insurer.amc_number == parsed.amc_number)
         and (parsed.rang is None or b.rang == parsed.rang)
+        and keys_match(b)
     ]
     if not matching:
         return Outcome.NO_MATCH, None
@@ -192,6 +293,8 @@ def check_rights(
     policy: GuardPolicy | None = None,
     step_up_verified_at: datetime.datetime | None = None,
     purpose: Purpose = Purpose.RIGHTS_CHECK,
+    tables_dir: Path | None = None,
+    engagement_days: int = VALID_DAYS,
 ) -> RightsCheckResult:
     """Answer a rights check and log it (one row, always).
 
@@ -201,6 +304,13 @@ def check_rights(
     profession (None: the profession's quota alone); ``step_up_verified_at`` is when the
     caller's session last proved a second factor (portal; None elsewhere); ``purpose`` is
     why the check is made, as logged (a prior approval's or a claim's identification).
+
+    A v2 check (``query.member_number`` given) matches the attestation's keys too; covered
+    with the domain open to tiers payant, it stores an :class:`Engagement` (valid
+    ``engagement_days`` days, bound to the professional, the beneficiary, the domain and
+    the care date) and answers its number with the domain's rules (from the contract's
+    guarantee table in ``tables_dir``); the log row names those fields (and
+    ``amc_amount`` when ``purpose`` is a calculation).
 
     Raises, after logging the refusal with its reason: :class:`InvalidRightsCheck` (bad
     input), ``guard.PortalLocked`` (lockdown, portal only; at the restricted level only when
@@ -287,10 +397,12 @@ def check_rights(
         log(Outcome.INVALID_INPUT, reason=exc.field)
         observe(counts, miss=True, canary=False, nir=None)
         raise
+    keys_match = _member_number_matches(keyring, parsed)
     with transaction.atomic():
         outcome, beneficiary = _select(
             beneficiaries_by_identity(keyring, nir=parsed.nir, birth_date=parsed.birth_date),
             parsed,
+            keys_match,
         )
         if beneficiary is None:
             result = RightsCheckResult(
@@ -298,8 +410,39 @@ def check_rights(
             )
         else:
             covered = outcome is Outcome.COVERED
+            domains = beneficiary.contract.domains() if covered else []
+            engaged = parsed.v2 is not None and parsed.v2.domain in domains
             fields = FIELDS_COVERED if covered else FIELDS_NOT_COVERED
+            if engaged:
+                fields = fields + FIELDS_ENGAGED
+                if purpose == Purpose.CALCULATION:
+                    fields = fields + FIELDS_CALCULATED
             log_id = log(outcome, beneficiary=beneficiary, fields_disclosed=fields)
+            number: str | None = None
+            expires_at: datetime.datetime | None = None
+            rules: list[dict[str, object]] = []
+            if engaged:
+                assert parsed.v2 is not None
+                number, expires_at = new_engagement_number(), expiry(now, engagement_days)
+                # Prepared on PostgreSQL, no query compiler: the ORM's create() cost the v2
+                # check a third more than v1 (bench/rights_check.py --v2).
+                hot_sql.insert(
+                    Engagement,
+                    {
+                        "number_digest": engagement_digest(number),
+                        "professional_id": professional.pk,
+                        "beneficiary_id": beneficiary.pk,
+                        "domain": parsed.v2.domain.value,
+                        "care_date": parsed.care_date,
+                        "issued_at": now,
+                        "expires_at": expires_at,
+                        "disclosure_id": log_id,
+                        "lines_digest": "",
+                    },
+                )
+                rules = domain_rules(
+                    beneficiary.contract, parsed.v2.domain, parsed.care_date, tables_dir
+                )
             result = RightsCheckResult(
                 outcome=outcome,
                 care_date=parsed.care_date,
@@ -307,7 +450,11 @@ def check_rights(
                 rights_start=beneficiary.rights_start,
                 rights_end=beneficiary.rights_end,
                 amc_number=beneficiary.contract.insurer.amc_number,
-                domains=beneficiary.contract.domains() if covered else [],
+                domains=domains,
+                domain_rules=rules,
+                engagement=number,
+                engagement_expires_at=expires_at,
+                engagement_domain=parsed.v2.domain.value if engaged and parsed.v2 else None,
             )
     observe(
         counts,

@@ -73,6 +73,7 @@ class InvoiceReason(StrEnum):
     PRESCRIBER_INVALID = "PRESCRIBER_INVALID"
     PRESCRIPTION_AFTER_CARE = "PRESCRIPTION_AFTER_CARE"
     FAMILY_NOT_ALLOWED = "FAMILY_NOT_ALLOWED"
+    ENGAGEMENT_REFUSED = "ENGAGEMENT_REFUSED"
 
     @property
     def label(self) -> str:
@@ -112,4 +113,5 @@ _LABELS: dict[InvoiceReason, str] = {
     InvoiceReason.FAMILY_NOT_ALLOWED: (
         "la profession du professionnel ne permet pas de facturer cette famille de prestations"
     ),
+    InvoiceReason.ENGAGEMENT_REFUSED: "engagement de paiement refusé",
 }

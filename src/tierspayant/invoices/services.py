@@ -33,6 +33,7 @@ from tierspayant.coverage import (
     History,
     compute,
 )
+from tierspayant.invoices import engagements
 from tierspayant.invoices.choices import CodeSystem, InvoiceReason, InvoiceStatus
 from tierspayant.invoices.choices import ReferenceTableName as T
 from tierspayant.invoices.inputs import InvoiceInput, LineInput
@@ -443,19 +444,37 @@ def record_invoice(
     history: History,
     now: dt.datetime,
     nomenclatures: Nomenclatures | None = None,
+    engagement: str | None = None,
 ) -> Invoice:
     """Check, price and store ``invoice`` in one transaction: accepted with each line's
     AMC and remaining cost, or rejected with its reason codes (AMC and RAC 0: nothing is
     paid on it). The beneficiary is
     already identified (the lot's identification step, through the gate, comes next).
-    Raises django IntegrityError when the professional already sent that invoice number."""
+    ``engagement``: the engagement number the invoice quotes, honoured or refused by
+    ``invoices.engagements`` (refused: rejected ``ENGAGEMENT_REFUSED``; honoured: paid at
+    least its engaged AMC amount, and used up).
+    Raises django IntegrityError when the professional already sent that invoice number,
+    ``engagements.EngagementRefused`` when a concurrent invoice used the engagement first."""
     specialty, establishment = professional_specialty(professional)
     check = validate_invoice(
         invoice, specialty=specialty, establishment=establishment, nomenclatures=nomenclatures
     )
     problems = [problem.to_dict() for problem in check.problems]
     result: CoverageResult | None = None
-    if check.valid:
+    honoured: engagements.Honoured | None = None
+    if engagement is not None:
+        try:
+            honoured = engagements.honour(
+                engagement,
+                professional=professional,
+                beneficiary=beneficiary,
+                invoice=invoice,
+                families=check.families,
+                now=now,
+            )
+        except engagements.EngagementRefused as refusal:
+            problems.append(refusal.problem(invoice.invoice_number))
+    if check.valid and (engagement is None or honoured is not None):
         try:
             result = price_invoice(
                 invoice, check, table=table, beneficiary_age=beneficiary_age, history=history
@@ -470,6 +489,9 @@ def record_invoice(
                     f"{InvoiceReason.INVALID_VALUE.label}.",
                 }
             )
+    amc, rac = ZERO, ZERO
+    if result is not None:
+        amc, rac = engagements.paid(result.totals.amc, result.totals.rac, honoured)
     with transaction.atomic():
         row = Invoice.objects.create(
             professional=professional,
@@ -488,10 +510,12 @@ def record_invoice(
             table_id=table.id if result else "",
             total_billed=invoice.total_billed,
             total_amo=invoice.total_amo,
-            total_amc=result.totals.amc if result else ZERO,
-            total_rac=result.totals.rac if result else ZERO,
+            total_amc=amc,
+            total_rac=rac,
             received_at=now,
         )
+        if honoured is not None and result is not None:
+            engagements.consume(honoured, invoice_id=row.pk, now=now)
         InvoiceLine.objects.bulk_create(
             InvoiceLine(
                 invoice=row,

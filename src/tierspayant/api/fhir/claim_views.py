@@ -10,6 +10,8 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from tierspayant.api.auth import professional_from_request
+from tierspayant.api.fhir.calculation import is_predetermination
+from tierspayant.api.fhir.calculation_views import predetermination
 from tierspayant.api.fhir.claim import (
     claim_response,
     parse_claim,
@@ -63,7 +65,10 @@ def _expression(field: str) -> str:
 @require_POST
 def claim(request: HttpRequest) -> HttpResponse:
     """POST a Claim (preauthorization or claim); answer a ClaimResponse, or an
-    OperationOutcome (400/401/403/404/422/429/503) naming the problem."""
+    OperationOutcome (400/401/403/404/422/429/503) naming the problem. A Claim of use
+    ``predetermination`` is a calculation (CLC): ``calculation_views.predetermination``."""
+    if is_predetermination(request.body):
+        return predetermination(request)
     professional = professional_from_request(request, Scope.CLAIMS_SUBMIT)
     if professional is None:
         return outcome_response(

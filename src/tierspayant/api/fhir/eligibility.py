@@ -10,6 +10,13 @@ Shape accepted (docs/fhir.md): the patient is a *contained* Patient (``patient.r
 insurer is a logical reference whose ``identifier.value`` is the AMC number; ``servicedDate``
 (or ``servicedPeriod.start``) is the date of care, default today; ``provider``, if present,
 must identify the token's owner (idNatPs or RPPS).
+
+Rights check v2 (IDB, issue 17): ``insurance[0].coverage.reference = "#id"`` names a
+contained Coverage whose ``subscriberId`` is the attestation's member number and whose
+``class`` entries (type system ``{base}/CodeSystem/attestation-key``, codes
+``convention-type`` and ``routing-criterion``) carry those keys; ``item[0].category`` (our
+domain system) names the domain. A covered answer then carries the engagement number in
+``preAuthRef`` (its expiry in an extension) and the domain's rules as ``insurance.item``.
 """
 
 from __future__ import annotations
@@ -170,6 +177,44 @@ def _care_date(model: CoverageEligibilityRequest) -> datetime.date | None:
     return None
 
 
+def _coverage_keys(model: CoverageEligibilityRequest, base: str) -> dict[str, str | None]:
+    """The v2 keys (member number, convention type, routing criterion, domain) of the
+    request, all None for a v1 request."""
+    keys: dict[str, str | None] = dict.fromkeys(
+        ("member_number", "convention_type", "routing_criterion", "domain")
+    )
+    for item in model.item or []:
+        for coding in (item.category.coding or []) if item.category else []:
+            if coding.system == systems.domain_system(base) and coding.code:
+                keys["domain"] = str(coding.code)
+    insurance = model.insurance[0] if model.insurance else None
+    reference = (insurance.coverage.reference or "") if insurance and insurance.coverage else ""
+    if not reference:
+        return keys
+    coverage: Any = next(
+        (
+            r
+            for r in model.contained or []
+            if r.get_resource_type() == "Coverage" and "#" + str(r.id) == reference
+        ),
+        None,
+    )
+    if coverage is None:
+        raise FhirError(
+            422,
+            "required",
+            "insurance.coverage.reference ne désigne aucune Coverage contenue dans la requête.",
+            "CoverageEligibilityRequest.insurance.coverage",
+        )
+    keys["member_number"] = str(coverage.subscriberId or "") or None
+    names = {"convention-type": "convention_type", "routing-criterion": "routing_criterion"}
+    for entry in coverage.class_fhir or []:
+        for coding in entry.type.coding or []:
+            if coding.system == systems.attestation_key_system(base) and coding.code in names:
+                keys[names[str(coding.code)]] = str(entry.value or "") or None
+    return keys
+
+
 def parse_eligibility_request(body: bytes, *, base: str) -> ParsedEligibilityRequest:
     """Parse and validate a request body. Raises :class:`FhirError` (4xx) naming the element."""
     try:
@@ -213,6 +258,7 @@ def parse_eligibility_request(body: bytes, *, base: str) -> ParsedEligibilityReq
             rang=rang_of(patient, base),
             amc_number=_amc_number(model),
             care_date=_care_date(model),
+            **_coverage_keys(model, base),
         ),
         purpose=[str(p) for p in (model.purpose or ["validation"])],
         provider_ids=provider_ids,
@@ -227,6 +273,11 @@ def provider_matches(provider_ids: tuple[str, ...], professional: Professional) 
     own = {professional.national_id, professional.rpps, professional.adeli, professional.finess}
     own.discard("")
     return all(pid in own for pid in provider_ids)
+
+
+def _rule_domain(result: RightsCheckResult) -> str:
+    """The domain the rules of a v2 answer belong to (the engagement's)."""
+    return result.engagement_domain or ""
 
 
 _ERROR_TEXT = {
@@ -297,6 +348,17 @@ def eligibility_response(
             "inforce": covered,
             "benefitPeriod": period,
         }
+        if covered and result.engagement:
+            resource["preAuthRef"] = result.engagement
+            assert result.engagement_expires_at is not None
+            resource["extension"] = [
+                {
+                    "url": systems.engagement_expiry_extension_url(base),
+                    "valueDateTime": result.engagement_expires_at.astimezone(datetime.UTC)
+                    .isoformat()
+                    .replace("+00:00", "Z"),
+                }
+            ]
         if covered:
             insurance["item"] = [
                 {
@@ -312,6 +374,16 @@ def eligibility_response(
                     "description": "Tiers payant ouvert",
                 }
                 for domain in result.domains
+            ] + [
+                {
+                    "category": {
+                        "coding": [{"system": systems.domain_system(base), "code": domain}]
+                    },
+                    "name": str(rule["label"]),
+                    "description": str(rule["benefit"]),
+                }
+                for rule in result.domain_rules
+                for domain in [_rule_domain(result)]
             ]
         resource["insurance"] = [insurance]
     return resource

@@ -36,3 +36,15 @@ def eligibility_error_system(base: str) -> str:
 def request_id_system(base: str) -> str:
     """Identifier system of the platform's request ids (tie an answer to its log row)."""
     return f"{base}/NamingSystem/request-id"
+
+
+def attestation_key_system(base: str) -> str:
+    """Code system of the attestation keys carried as ``Coverage.class`` in a rights check
+    v2: ``convention-type``, ``routing-criterion``."""
+    return f"{base}/CodeSystem/attestation-key"
+
+
+def engagement_expiry_extension_url(base: str) -> str:
+    """Extension on a CoverageEligibilityResponse: when its engagement (``preAuthRef``)
+    expires (valueDateTime, UTC)."""
+    return f"{base}/StructureDefinition/engagement-expires"

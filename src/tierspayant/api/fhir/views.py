@@ -35,6 +35,10 @@ _FIELD_EXPRESSION = {
     "rang": "Patient.extension",
     "amc_number": "CoverageEligibilityRequest.insurer.identifier",
     "care_date": "CoverageEligibilityRequest.servicedDate",
+    "member_number": "Coverage.subscriberId",
+    "convention_type": "Coverage.class",
+    "routing_criterion": "Coverage.class",
+    "domain": "CoverageEligibilityRequest.item.category",
 }
 
 
@@ -67,6 +71,7 @@ def coverage_eligibility_request(request: HttpRequest) -> HttpResponse:
             quota_storage_uri=settings.TIERSPAYANT_QUOTA_STORAGE_URI,
             daily_quota=settings.TIERSPAYANT_RIGHTS_CHECK_DAILY_QUOTA,
             policy=settings.TIERSPAYANT_GUARD_POLICY,
+            tables_dir=settings.TIERSPAYANT_GUARANTEE_TABLES_DIR,
         )
     except FhirError as exc:
         return outcome_response(exc)
