@@ -49,7 +49,9 @@ def test_v2_file_stores_the_keys_and_the_encrypted_member_number(
     path = write_file(
         [
             v2_row(NIR_A, formulas="optical=OPT2 | pharmacy=100 % BR", suspended=""),
-            v2_row(NIR_A, first_name="Tom", birth="2015-03-01", quality="child", start="2015-03-01"),
+            v2_row(
+                NIR_A, first_name="Tom", birth="2015-03-01", quality="child", start="2015-03-01"
+            ),
         ],
         header=HEADER_V2,
     )
@@ -77,9 +79,7 @@ def test_v2_over_v1_then_v1_again_keeps_the_v2_fields(run_import, write_file, ke
     run_import(write_file([member_row(NIR_A)]))
     row = Beneficiary.objects.get()
     assert (row.member_number(keyring.encryption), row.member_number_index) == ("", "")
-    summary, errors = run_import(
-        write_file([v2_row(NIR_A, suspended="O")], header=HEADER_V2)
-    )
+    summary, errors = run_import(write_file([v2_row(NIR_A, suspended="O")], header=HEADER_V2))
     assert (errors, summary.updated, summary.created) == ([], 1, 0)
     row = Beneficiary.objects.get()
     # The ciphertext is bound to the updated row (not to the line's unused new id).
@@ -106,23 +106,33 @@ BAD_LINES = [
     ("type_convention", dict(convention="ZZ"), "type de convention inconnu (attendu : CC, RS, TP)"),
     ("critere_routage", dict(routing="R/1"), "10 lettres ou chiffres au plus (ou vide)"),
     ("formules", dict(formulas="pharmacy"), "« domaine=formule » attendu, lu « pharmacy »"),
-    ("formules", dict(formulas="pharmacy=cent pour cent"), "formule illisible pour pharmacy "
-     "(taux « 100% » ou code « PH7 » attendu)"),
+    (
+        "formules",
+        dict(formulas="pharmacy=cent pour cent"),
+        "formule illisible pour pharmacy (taux « 100% » ou code « PH7 » attendu)",
+    ),
     ("formules", dict(formulas="pharmacy=100%|pharmacy=OPT2"), "domaine pharmacy en double"),
     ("formules", dict(formulas="veterinary=100%"), "domaine inconnu : veterinary"),
-    ("formules", dict(formulas="optical=OPT2", domains="pharmacy"),
-     "domaine optical absent de « domaines »"),
+    (
+        "formules",
+        dict(formulas="optical=OPT2", domains="pharmacy"),
+        "domaine optical absent de « domaines »",
+    ),
     ("regime_amo", dict(regime="1"), "2 chiffres attendus (ou vide)"),
     ("caisse_amo", dict(fund="75A"), "3 chiffres attendus (ou vide)"),
     ("suspension_tp", dict(suspended="X"), "« O » ou « N » attendu (ou vide)"),
 ]
 
 
-@pytest.mark.parametrize(("field", "change", "reason"), BAD_LINES, ids=[b[0] + str(i) for i, b in enumerate(BAD_LINES)])
+@pytest.mark.parametrize(
+    ("field", "change", "reason"), BAD_LINES, ids=[b[0] + str(i) for i, b in enumerate(BAD_LINES)]
+)
 def test_a_bad_v2_line_is_rejected_naming_line_and_field(
     run_import, write_file, field, change, reason
 ) -> None:
-    path = write_file([v2_row(NIR_B, birth="1978-05-14"), v2_row(NIR_A, **change)], header=HEADER_V2)
+    path = write_file(
+        [v2_row(NIR_B, birth="1978-05-14"), v2_row(NIR_A, **change)], header=HEADER_V2
+    )
     summary, errors = run_import(path, all_or_nothing=True)
     assert errors == [LineError(3, field, reason)]
     assert (summary.imported, Beneficiary.objects.count()) == (False, 0)
@@ -143,8 +153,13 @@ def test_a_member_number_of_another_family_is_refused(run_import, write_file) ->
             header=HEADER_V2,
         )
     )
-    reason = "numéro d'adhérent déjà utilisé par une autre famille de l'organisme (un autre contrat)"
-    assert errors == [LineError(2, "numero_adherent", reason), LineError(4, "numero_adherent", reason)]
+    reason = (
+        "numéro d'adhérent déjà utilisé par une autre famille de l'organisme (un autre contrat)"
+    )
+    assert errors == [
+        LineError(2, "numero_adherent", reason),
+        LineError(4, "numero_adherent", reason),
+    ]
     assert (summary.created, summary.rejected) == (1, 2)
     assert Beneficiary.objects.count() == 2
 
@@ -153,15 +168,18 @@ def test_a_line_whose_keys_differ_from_the_contracts_is_refused(run_import, writ
     run_import(write_file([v2_row(NIR_A)], header=HEADER_V2))
     _, errors = run_import(
         write_file(
-            [v2_row(NIR_B, birth="1978-05-14", convention="RS"),
-             v2_row(NIR_C, birth="1978-05-20", routing="R2")],
+            [
+                v2_row(NIR_B, birth="1978-05-14", convention="RS"),
+                v2_row(NIR_C, birth="1978-05-20", routing="R2"),
+            ],
             header=HEADER_V2,
         )
     )
     assert errors == [
         LineError(2, "type_convention", "ne correspond pas au type de convention du contrat"),
-        LineError(3, "critere_routage",
-                  "ne correspond pas au critère secondaire de routage du contrat"),
+        LineError(
+            3, "critere_routage", "ne correspond pas au critère secondaire de routage du contrat"
+        ),
     ]
 
 

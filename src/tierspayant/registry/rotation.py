@@ -101,9 +101,7 @@ def key_usage(keyring: Keyring | None = None) -> dict[str, dict[str, int]]:
     for label, model, attr, separator in targets:
         rows = (
             model._default_manager.exclude(**{attr: ""})
-            .annotate(
-                kid=Left(F(attr), StrIndex(F(attr), Value(separator)) - 1)
-            )
+            .annotate(kid=Left(F(attr), StrIndex(F(attr), Value(separator)) - 1))
             .values_list("kid")
             .annotate(n=Count("pk"))
             .order_by()

@@ -266,8 +266,12 @@ def _version_2(
         return LineError(number, "numero_adherent", MEMBER_NUMBER_RULE)
     if convention not in CONVENTION_TYPES:
         known = ", ".join(sorted(CONVENTION_TYPES))
-        return LineError(number, "type_convention", f"type de convention inconnu (attendu : {known})")
-    if len(routing) > MAX_ROUTING_CRITERION or not (routing.isascii() and routing.isalnum() or not routing):
+        return LineError(
+            number, "type_convention", f"type de convention inconnu (attendu : {known})"
+        )
+    if len(routing) > MAX_ROUTING_CRITERION or not (
+        (routing.isascii() and routing.isalnum()) or not routing
+    ):
         return LineError(
             number,
             "critere_routage",

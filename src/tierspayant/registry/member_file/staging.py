@@ -214,10 +214,11 @@ class Staging:
                 "nir_ct text NOT NULL, birth_ct text NOT NULL, "
                 "last_name varchar(100) NOT NULL, first_name varchar(100) NOT NULL, "
                 "quality varchar(10) NOT NULL, rights_start date NOT NULL, rights_end date, "
-                "version smallint NOT NULL, member_ct text NOT NULL, "
-                "member_idx varchar(90) NOT NULL, formulas varchar(300) NOT NULL, "
-                "amo_regime varchar(2) NOT NULL, amo_fund varchar(3) NOT NULL, "
-                "suspended smallint NOT NULL)"
+                "version smallint NOT NULL DEFAULT 1, member_ct text NOT NULL DEFAULT '', "
+                "member_idx varchar(90) NOT NULL DEFAULT '', "
+                "formulas varchar(300) NOT NULL DEFAULT '', "
+                "amo_regime varchar(2) NOT NULL DEFAULT '', "
+                "amo_fund varchar(3) NOT NULL DEFAULT '', suspended smallint NOT NULL DEFAULT 0)"
             )
             cursor.execute(
                 f"CREATE TEMPORARY TABLE {REBOUND} (target_id {uuid_type} NOT NULL, "
