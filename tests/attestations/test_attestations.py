@@ -49,7 +49,9 @@ def family(*, amc="70900009", convention="TP", routing="R7", member="ADH4242", *
         insurer=insurer, convention_type=convention, routing_criterion=routing, **contract
     )
     people = [
-        make_beneficiary(contract=made, member_number=member, formulas="pharmacy=100%|optical=OPT2"),
+        make_beneficiary(
+            contract=made, member_number=member, formulas="pharmacy=100%|optical=OPT2"
+        ),
         make_beneficiary(
             contract=made,
             member_number=member,
@@ -114,7 +116,7 @@ def test_the_datamatrix_decodes_to_exactly_the_printed_block(routing, member) ->
 
 
 def test_json_for_member_apps_holds_the_same_block() -> None:
-    insurer, _, people = family()
+    insurer, _, _people = family()
     [members] = list(insurer_families(insurer, year=YEAR))
     attestation = build_attestation(KEYS, members, year=YEAR)
     assert attestation is not None
@@ -127,9 +129,16 @@ def test_json_for_member_apps_holds_the_same_block() -> None:
         "valid_from": "01/01/2026",
         "valid_to": "31/12/2026",
     }
-    assert data["datamatrix"] == "ATP1|AMC:70900009|TC:TP|CSR:R7|ADH:ADH4242|DEB:01/01/2026|FIN:31/12/2026"
+    assert (
+        data["datamatrix"]
+        == "ATP1|AMC:70900009|TC:TP|CSR:R7|ADH:ADH4242|DEB:01/01/2026|FIN:31/12/2026"
+    )
     assert [b["quality"] for b in data["beneficiaries"]] == ["insured", "spouse", "child"]
-    assert data["beneficiaries"][0]["formulas"] == {"pharmacy": "100%", "optical": "OPT2", "audio": "TP"}
+    assert data["beneficiaries"][0]["formulas"] == {
+        "pharmacy": "100%",
+        "optical": "OPT2",
+        "audio": "TP",
+    }
     assert data["responsible_contract"] is True
 
 
@@ -207,7 +216,7 @@ def staff_client(insurer, *, permission: bool = True):
 
 def test_insurer_staff_download_their_own_members_attestation_only() -> None:
     alpha, _, people = family()
-    beta, _, others = family(amc="70800008", member="ADH9999")
+    _beta, _, others = family(amc="70800008", member="ADH9999")
     canary = make_beneficiary(contract=people[0].contract)
     type(canary).objects.filter(pk=canary.pk).update(is_canary=True)
     client, user = staff_client(alpha)
@@ -288,7 +297,9 @@ def test_directory_lists_service_addresses_per_routing_keys(capsys) -> None:
     assert all(line.split(";")[4].startswith("https://tp.example.fr/") for line in lines[1:])
     call_command("write_directory", base_url="https://tp.example.fr", format="json")
     data = json.loads(capsys.readouterr().out)
-    assert [(r["amc_number"], r["convention_type"], r["routing_criterion"]) for r in data["routes"]] == [
+    assert [
+        (r["amc_number"], r["convention_type"], r["routing_criterion"]) for r in data["routes"]
+    ] == [
         ("70800008", "RS", ""),
         ("70900009", "TP", "R7"),
     ]

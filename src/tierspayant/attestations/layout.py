@@ -57,19 +57,37 @@ RESPONSIBLE_LABEL = "Contrat responsable"
 RESPONSIBLE_VALUES = {True: "oui", False: "non"}
 BENEFICIARY_COLUMNS = ("Nom", "Prénom", "Né(e) le", "Rang", "Validité")
 
-#: Positions (mm): title, block (first line, line height), DataMatrix (x, y, side), table.
-PAGE = {
-    "title": (15.0, 20.0),
-    "insurer": (15.0, 28.0),
-    "block": (15.0, 40.0, 6.0),
-    "block_value_x": 75.0,
-    "datamatrix": (150.0, 34.0, 40.0),
-    "responsible": (15.0, 82.0),
-    "table": (15.0, 96.0, 6.0),
-    "table_widths": (30.0, 28.0, 22.0, 10.0, 42.0),
-    "domain_width": 8.5,
-    "footer": (15.0, 280.0),
-}
+
+class Page(NamedTuple):
+    """Positions on the page (mm): (x, y) of the title, the insurer's name, the
+    responsible-contract mark and the footer; the block's first line (x, y, line height) and
+    the x of its values; the DataMatrix (x, y, side); the beneficiaries' table (x, y, row
+    height), its column widths, and the width of each domain's column."""
+
+    title: tuple[float, float]
+    insurer: tuple[float, float]
+    block: tuple[float, float, float]
+    block_value_x: float
+    datamatrix: tuple[float, float, float]
+    responsible: tuple[float, float]
+    table: tuple[float, float, float]
+    table_widths: tuple[float, ...]
+    domain_width: float
+    footer: tuple[float, float]
+
+
+PAGE = Page(
+    title=(15.0, 20.0),
+    insurer=(15.0, 28.0),
+    block=(15.0, 40.0, 6.0),
+    block_value_x=75.0,
+    datamatrix=(150.0, 34.0, 40.0),
+    responsible=(15.0, 82.0),
+    table=(15.0, 96.0, 6.0),
+    table_widths=(30.0, 28.0, 22.0, 10.0, 42.0),
+    domain_width=8.5,
+    footer=(15.0, 280.0),
+)
 FOOTER = (
     "Présentez cette attestation avec votre carte Vitale. Le professionnel lit le code "
     "DataMatrix ou saisit les champs ci-dessus."

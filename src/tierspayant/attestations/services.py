@@ -199,23 +199,23 @@ def attestation_pdf(attestation: Attestation) -> bytes:
     pdf.set_creation_date(datetime.datetime(attestation.year, 1, 1, tzinfo=datetime.UTC))
     pdf.add_page()
     pdf.set_font("Helvetica", "B", 14)
-    pdf.text(*page["title"], _latin1(layout.TITLE.format(year=attestation.year)))
+    pdf.text(*page.title, _latin1(layout.TITLE.format(year=attestation.year)))
     pdf.set_font("Helvetica", "", 10)
-    pdf.text(*page["insurer"], _latin1(attestation.insurer_name))
-    x, y, step = page["block"]
+    pdf.text(*page.insurer, _latin1(attestation.insurer_name))
+    x, y, step = page.block
     values = asdict(attestation.block)
     for n, spec in enumerate(layout.BLOCK):
         pdf.set_font("Helvetica", "", 10)
         pdf.text(x, y + n * step, _latin1(f"{spec.label} :"))
         pdf.set_font("Helvetica", "B", 10)
-        pdf.text(page["block_value_x"], y + n * step, _latin1(values[spec.key]))
-    dm_x, dm_y, side = page["datamatrix"]
+        pdf.text(page.block_value_x, y + n * step, _latin1(values[spec.key]))
+    dm_x, dm_y, side = page.datamatrix
     pdf.image(datamatrix_image(attestation.datamatrix), x=dm_x, y=dm_y, w=side, h=side)
     pdf.set_font("Helvetica", "", 10)
     mark = layout.RESPONSIBLE_VALUES[attestation.responsible]
-    pdf.text(*page["responsible"], _latin1(f"{layout.RESPONSIBLE_LABEL} : {mark}"))
-    tx, ty, row = page["table"]
-    widths = list(page["table_widths"]) + [page["domain_width"]] * len(attestation.domains)
+    pdf.text(*page.responsible, _latin1(f"{layout.RESPONSIBLE_LABEL} : {mark}"))
+    tx, ty, row = page.table
+    widths = list(page.table_widths) + [page.domain_width] * len(attestation.domains)
     headings = list(layout.BENEFICIARY_COLUMNS) + [
         layout.DOMAIN_HEADINGS[d] for d in attestation.domains
     ]
@@ -233,7 +233,7 @@ def attestation_pdf(attestation: Attestation) -> bytes:
         _row(pdf, tx, ty + n * row, widths, cells)
     pdf.line(tx, ty + 1.5, tx + sum(widths), ty + 1.5)
     pdf.set_font("Helvetica", "", 7)
-    pdf.text(*page["footer"], _latin1(layout.FOOTER))
+    pdf.text(*page.footer, _latin1(layout.FOOTER))
     return bytes(pdf.output())
 
 

@@ -232,7 +232,7 @@ def parse_line(
         if flag not in ("", "O", "N"):
             return LineError(number, "responsable", "« O » ou « N » attendu")
         responsible = flag != "N"
-    v2: tuple[str, ...] | LineError = ()
+    v2: tuple[int, str, str, str, str, str, str, bool] | tuple[()] | LineError = ()
     if columns.pick_v2 is not None:
         v2 = _version_2(number, tuple(map(str.strip, columns.pick_v2(values))), domains)
         if isinstance(v2, LineError):
