@@ -270,18 +270,19 @@ class Staging:
         """Delete and return (in line order) the staged lines whose member number another
         family of the insurer holds: a register row of another contract with the same member
         number index (the index is keyed by the AMC number, so only the insurer's rows can
-        match), or an earlier staged line of another contract. Run it in the chunk's
-        transaction, before :meth:`match`."""
-        with self.connection.cursor() as cursor:
+        match), or a line of the chunk that gave it first, on another contract. Run it in the
+        chunk's transaction, before :meth:`match`. Set-based: one probe of the register's
+        member number index per staged line, one sort of the chunk."""
+        with self.connection.cursor() as cursor, self._probing(cursor):
             cursor.execute(
-                f"SELECT s.line_no FROM {TABLE} s WHERE s.member_idx <> '' AND ("  # noqa: S608
-                f"EXISTS (SELECT 1 FROM {_TARGET} b WHERE b.member_number_index = s.member_idx "
+                f"SELECT s.line_no FROM {TABLE} s WHERE s.member_idx <> '' AND EXISTS ("  # noqa: S608
+                f"SELECT 1 FROM {_TARGET} b WHERE b.member_number_index = s.member_idx "
                 "AND b.contract_id <> s.contract_id) "
-                f"OR EXISTS (SELECT 1 FROM {TABLE} t WHERE t.member_idx = s.member_idx "
-                "AND t.contract_id <> s.contract_id AND t.line_no < s.line_no)) "
-                "ORDER BY s.line_no"
+                "UNION SELECT line_no FROM (SELECT line_no, contract_id, FIRST_VALUE(contract_id) "
+                "OVER (PARTITION BY member_idx ORDER BY line_no) AS first_contract "
+                f"FROM {TABLE} WHERE member_idx <> '') f WHERE contract_id <> first_contract"
             )
-            lines = [int(line) for (line,) in cursor.fetchall()]
+            lines = sorted(int(line) for (line,) in cursor.fetchall())
             self._delete(cursor, [(line, 0) for line in lines])
         return lines
 
