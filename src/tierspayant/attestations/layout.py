@@ -60,19 +60,18 @@ BENEFICIARY_COLUMNS = ("Nom", "Prénom", "Né(e) le", "Rang", "Validité")
 
 class Page(NamedTuple):
     """Positions on the page (mm): (x, y) of the title, the insurer's name, the
-    responsible-contract mark and the footer; the block's first line (x, y, line height) and
-    the x of its values; the DataMatrix (x, y, side); the beneficiaries' table (x, y, row
-    height), its column widths, and the width of each domain's column."""
+    responsible-contract mark and the footer; the block's first line (x, y, line height);
+    the DataMatrix (x, y, side); the beneficiaries' table (x, y, row height), its columns'
+    widths and each domain column's width in characters (Courier 8 pt)."""
 
     title: tuple[float, float]
     insurer: tuple[float, float]
     block: tuple[float, float, float]
-    block_value_x: float
     datamatrix: tuple[float, float, float]
     responsible: tuple[float, float]
     table: tuple[float, float, float]
-    table_widths: tuple[float, ...]
-    domain_width: float
+    table_columns: tuple[int, ...]
+    domain_column: int
     footer: tuple[float, float]
 
 
@@ -80,14 +79,16 @@ PAGE = Page(
     title=(15.0, 20.0),
     insurer=(15.0, 28.0),
     block=(15.0, 40.0, 6.0),
-    block_value_x=75.0,
     datamatrix=(150.0, 34.0, 40.0),
     responsible=(15.0, 82.0),
     table=(15.0, 96.0, 6.0),
-    table_widths=(30.0, 28.0, 22.0, 10.0, 42.0),
-    domain_width=8.5,
+    table_columns=(18, 16, 11, 5, 24),
+    domain_column=5,
     footer=(15.0, 280.0),
 )
+#: Width of a character of Courier 8 pt, in mm (0.6 em).
+COURIER_8_MM = 0.6 * 8 * 25.4 / 72
+
 FOOTER = (
     "Présentez cette attestation avec votre carte Vitale. Le professionnel lit le code "
     "DataMatrix ou saisit les champs ci-dessus."

@@ -207,43 +207,41 @@ def attestation_pdf(attestation: Attestation) -> bytes:
     pdf.text(*page.insurer, _latin1(attestation.insurer_name))
     x, y, step = page.block
     values = asdict(attestation.block)
-    for n, spec in enumerate(layout.BLOCK):
-        pdf.set_font("Helvetica", "", 10)
-        pdf.text(x, y + n * step, _latin1(f"{spec.label} :"))
-        pdf.set_font("Helvetica", "B", 10)
-        pdf.text(page.block_value_x, y + n * step, _latin1(values[spec.key]))
+    for n, spec in enumerate(layout.BLOCK):  # one text run a line: the cost is per run
+        pdf.text(x, y + n * step, _latin1(f"{spec.label} : {values[spec.key]}"))
     dm_x, dm_y, side = page.datamatrix
     pdf.image(datamatrix_image(attestation.datamatrix), x=dm_x, y=dm_y, w=side, h=side)
-    pdf.set_font("Helvetica", "", 10)
     mark = layout.RESPONSIBLE_VALUES[attestation.responsible]
     pdf.text(*page.responsible, _latin1(f"{layout.RESPONSIBLE_LABEL} : {mark}"))
+    # The table in a fixed-width font, one text run a row (columns padded to their width).
     tx, ty, row = page.table
-    widths = list(page.table_widths) + [page.domain_width] * len(attestation.domains)
+    widths = list(page.table_columns) + [page.domain_column] * len(attestation.domains)
     headings = list(layout.BENEFICIARY_COLUMNS) + [
         layout.DOMAIN_HEADINGS[d] for d in attestation.domains
     ]
-    pdf.set_font("Helvetica", "B", 8)
-    _row(pdf, tx, ty, widths, headings)
-    pdf.set_font("Helvetica", "", 8)
+    pdf.set_font("Courier", "B", 8)
+    pdf.text(tx, ty, _latin1(_padded(widths, headings)))
+    pdf.set_font("Courier", "", 8)
     for n, m in enumerate(attestation.members, 1):
         cells = [
-            m.last_name[:22],
-            m.first_name[:20],
+            m.last_name,
+            m.first_name,
             m.birth_date,
             str(m.rang),
             f"{m.valid_from} - {m.valid_to}",
         ] + [m.formulas.get(d, layout.CLOSED) for d in attestation.domains]
-        _row(pdf, tx, ty + n * row, widths, cells)
-    pdf.line(tx, ty + 1.5, tx + sum(widths), ty + 1.5)
+        pdf.text(tx, ty + n * row, _latin1(_padded(widths, cells)))
+    pdf.line(tx, ty + 1.5, tx + sum(widths) * layout.COURIER_8_MM, ty + 1.5)
     pdf.set_font("Helvetica", "", 7)
     pdf.text(*page.footer, _latin1(layout.FOOTER))
     return bytes(pdf.output())
 
 
-def _row(pdf: FPDF, x: float, y: float, widths: list[float], cells: list[str]) -> None:
-    for width, text in zip(widths, cells, strict=True):
-        pdf.text(x, y, _latin1(text))
-        x += width
+def _padded(widths: list[int], cells: list[str]) -> str:
+    """The cells of a row, each cut to its width less one and padded to it (characters)."""
+    return "".join(
+        text[: width - 1].ljust(width) for width, text in zip(widths, cells, strict=True)
+    )
 
 
 def attestation_json(attestation: Attestation) -> dict[str, Any]:
