@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -67,6 +68,27 @@ def v2_file(count: int, env: dict[str, str]) -> Path:
     return path
 
 
+#: Rendering alone (PDF with its DataMatrix), one process, no database: the CPU cost of one
+#: attestation, which bounds what N cores can issue.
+RENDER = """
+import time, django
+django.setup()
+from tierspayant.attestations.services import Attestation, Block, Member, attestation_pdf
+from tierspayant.attestations.services import datamatrix_text
+block = Block("70100001", "TP", "701", "A000000001", "01/01/2026", "31/12/2026")
+formulas = {"pharmacy": "100%", "optical": "OPT2", "audio": "AUD1", "dental": "300%"}
+member = Member("Lambert", "Louise", "08/08/1966", 1, "insured", "01/01/2026", "31/12/2026",
+                formulas)
+made = Attestation("x", 2026, "Mutuelle", block, True, list(formulas), [member] * 3, "01",
+                   "751", datamatrix_text(block))
+attestation_pdf(made)
+started = time.process_time()
+for _ in range(300):
+    attestation_pdf(made)
+print(round((time.process_time() - started) / 300 * 1000, 2))
+"""
+
+
 def imported(path: Path, env: dict[str, str]) -> dict[str, object]:
     done = run([TIERSPAYANT, "import-members", str(path), "--json"], env)
     data = json.loads(done.stdout)
@@ -102,11 +124,16 @@ def main() -> None:
     ]
     if args.workers is not None:
         command += ["--workers", str(args.workers)]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     child = subprocess.run(  # noqa: S603 - our own command, fixed arguments
         command, env=env, text=True, capture_output=True, check=True
     )
     wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    # CPU seconds of the command and its worker processes (reaped by it): what the work
+    # costs whatever else runs on the machine.
+    cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
     summary = json.loads(child.stdout)
     issued = summary["issued"]
     per_s = issued / wall if wall else 0.0
@@ -116,9 +143,16 @@ def main() -> None:
         "files_mb": round(sum(p.stat().st_size for p in out.iterdir()) / 2**20, 1),
         "seconds_for_100000": round(TARGET_ATTESTATIONS / per_s, 1) if per_s else None,
         "target_met": bool(per_s) and TARGET_ATTESTATIONS / per_s < TARGET_SECONDS,
+        "cpu_seconds": round(cpu, 1),
+        "cpu_ms_per_attestation": round(cpu / issued * 1000, 2) if issued else None,
+        "cpu_seconds_for_100000": round(cpu / issued * TARGET_ATTESTATIONS, 1) if issued else None,
         "workers": args.workers if args.workers is not None else "default",
         "cpu_count": os.cpu_count(),
     }
+    render = run([sys.executable, "-c", RENDER], env)
+    cpu_ms = float(render.stdout.strip())
+    result["render_cpu_ms_per_attestation"] = cpu_ms
+    result["render_only_seconds_for_100000_per_core"] = round(cpu_ms * 100, 1)
     emit(result)
 
 

@@ -367,7 +367,9 @@ def issue_attestations(
     return summary
 
 
-DEFAULT_WORKERS = max(0, min(4, (os.cpu_count() or 1) - 1))
+#: Rendering (PDF, DataMatrix) is about three quarters of the work: one worker per core (the
+#: reading process mostly waits on them), at most 8.
+DEFAULT_WORKERS = min(8, os.cpu_count() or 1)
 
 
 # -- the back-office download: counted and logged ------------------------------------------
