@@ -65,8 +65,12 @@ def make_beneficiary(
     rights_start: datetime.date = datetime.date(2024, 1, 1),
     rights_end: datetime.date | None = None,
     quality: Quality = Quality.INSURED,
+    member_number: str = "",
+    formulas: str = "",
+    tiers_payant_suspended: bool = False,
 ) -> Beneficiary:
-    """Register a beneficiary through ``registry.services`` (encrypted, indexed)."""
+    """Register a beneficiary through ``registry.services`` (encrypted, indexed); the
+    member-file version 2 fields (member number, formulas, suspension) are optional."""
     return register_beneficiary(
         settings.TIERSPAYANT_KEYRING,
         contract=contract or ContractFactory(),
@@ -78,6 +82,9 @@ def make_beneficiary(
         quality=quality,
         rights_start=rights_start,
         rights_end=rights_end,
+        member_number=member_number,
+        formulas=formulas,
+        tiers_payant_suspended=tiers_payant_suspended,
     )
 
 

@@ -40,6 +40,10 @@ def test_demo_command_seeds_and_writes_credentials(settings, tmp_path, keyring) 
     assert Professional.objects.count() == 20
     assert len({p.profession for p in Professional.objects.all()}) == 6
     assert (tmp_path / "demo-coverageeligibilityrequest.json").exists()
+    # One attestation written beside the credentials (issue 17): its block is the family's.
+    assert (tmp_path / "demo-attestation.pdf").read_bytes().startswith(b"%PDF")
+    block = json.loads((tmp_path / "demo-attestation.json").read_text())["block"]
+    assert (block["convention_type"], block["member_number"][0]) == ("TP", "D")
     pro = Professional.objects.get(user__username=data["professional"]["username"])
     assert pro.user.check_password(data["professional"]["password"])
     assert len(data["professional"]["totp_secret"]) == 32

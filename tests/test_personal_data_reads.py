@@ -102,6 +102,12 @@ BACKOFFICE_PERSONAL_DATA_READS: dict[str, tuple[str, str, str]] = {
         "read_history_as_staff",
         "tests/audit/test_access_history.py::test_staff_history_reads_count_against_the_staff_members_quota",
     ),
+    # A family's tiers payant attestation (names, birth dates, member number).
+    "admin/attestations/beneficiaire/<uuid:beneficiary_id>/": (
+        "attestations/admin.py",
+        "read_attestation_as_staff",
+        "tests/attestations/test_attestations.py::test_staff_downloads_count_against_their_read_quota",
+    ),
 }
 
 #: The views Django's admin generates (per model, and the site's own frame): not listed here.
@@ -223,6 +229,10 @@ GATES: dict[str, tuple[str, tuple[str, ...]]] = {
     "submit_claim": ("claims/services.py", ("identify",)),
     "identify": ("priorauth/gate.py", ("check_rights",)),
     "calculate": ("calculations/services.py", ("check_rights",)),
+    "read_attestation_as_staff": (
+        "attestations/services.py",
+        ("consume_read_quota", "record_disclosure"),
+    ),
 }
 
 

@@ -159,6 +159,7 @@ INSTALLED_APPS = [
     "tierspayant.guard",
     "tierspayant.eligibility",
     "tierspayant.calculations",
+    "tierspayant.attestations",
     "tierspayant.priorauth",
     "tierspayant.claims",
     "tierspayant.invoices",
@@ -385,6 +386,13 @@ WHITENOISE_USE_FINDERS = True  # serve app static files without a collectstatic 
 # Base of the platform's own FHIR identifier and code systems (docs/fhir.md).
 TIERSPAYANT_FHIR_BASE_URL: str = (
     env_str("TIERSPAYANT_FHIR_BASE_URL") or "https://tierspayant.example/fhir"
+)
+
+# attestations
+# - TIERSPAYANT_SERVICE_BASE_URL (default https://tierspayant.example): the platform's public
+#   address, written in the directory file practice software reads (docs/attestations.md).
+TIERSPAYANT_SERVICE_BASE_URL: str = (
+    env_str("TIERSPAYANT_SERVICE_BASE_URL") or "https://tierspayant.example"
 )
 
 # audit

@@ -6,6 +6,7 @@ from django.urls import include, path
 
 from tierspayant.accounts.backoffice import BackOfficeSite
 from tierspayant.api.urls import fhir_urlpatterns, json_urlpatterns
+from tierspayant.attestations.admin import backoffice_urlpatterns as attestation_urlpatterns
 from tierspayant.portal import views_history, views_staff_history
 
 admin.site.__class__ = BackOfficeSite
@@ -13,7 +14,11 @@ admin.site.__class__ = BackOfficeSite
 # live in portal and join the admin's URLs and namespace (``admin:audit_history...``).
 _admin_patterns, _admin_app, _admin_namespace = admin.site.urls
 _backoffice = (
-    [*views_staff_history.backoffice_urlpatterns(admin.site), *_admin_patterns],
+    [
+        *views_staff_history.backoffice_urlpatterns(admin.site),
+        *attestation_urlpatterns(admin.site),
+        *_admin_patterns,
+    ],
     _admin_app,
     _admin_namespace,
 )

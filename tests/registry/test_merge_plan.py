@@ -42,7 +42,9 @@ def chunk_against_register() -> Staging:
         cursor.execute(
             f"INSERT INTO {Beneficiary._meta.db_table} (id, contract_id, nir_ciphertext, "
             "birth_date_ciphertext, identity_index, rang, last_name, first_name, quality, "
-            "rights_start, rights_end, is_canary) " + ROWS.format(extra=", false"),
+            "rights_start, rights_end, is_canary, member_number_ciphertext, "
+            "member_number_index, formulas, amo_regime, amo_fund, tiers_payant_suspended) "
+            + ROWS.format(extra=", false, '', '', '', '', '', false"),
             [contract.pk, 20_000],
         )
         cursor.execute(f"ANALYZE {Beneficiary._meta.db_table}")

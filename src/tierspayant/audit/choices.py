@@ -24,6 +24,7 @@ class Purpose(models.TextChoices):
     INVOICE = "invoice", "Facture reçue en lot"
     CALCULATION = "calculation", "Calcul de la part complémentaire (CLC)"
     ACCESS_HISTORY = "access_history", "Consultation de l'historique des accès"
+    ATTESTATION = "attestation", "Attestation de tiers payant"
 
 
 class Outcome(models.TextChoices):
@@ -40,6 +41,7 @@ class Outcome(models.TextChoices):
     REFUSED_STEP_UP = "refused_step_up", "Refus : second facteur récent exigé"
     REFUSED_LOCKDOWN = "refused_lockdown", "Refus : portail fermé (confinement)"
     HISTORY_SHOWN = "history_shown", "Historique des accès communiqué"
+    ATTESTATION_ISSUED = "attestation_issued", "Attestation délivrée"
 
 
 #: Outcomes whose row names a beneficiary and lists the fields disclosed about them.

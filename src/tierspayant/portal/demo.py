@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import base64
 import datetime
+import json
 import random
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -20,7 +22,13 @@ from django.db import transaction
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from faker import Faker
 
-from tierspayant.crypto.keys import Keyring
+from tierspayant.attestations.selectors import family_of
+from tierspayant.attestations.services import (
+    attestation_json,
+    attestation_pdf,
+    build_attestation,
+)
+from tierspayant.crypto.keys import Keyring, KeySet
 from tierspayant.providers.choices import Profession, Scope
 from tierspayant.providers.services import create_professional, issue_api_token
 from tierspayant.providers.synthetic import synthetic_finess, synthetic_rpps
@@ -138,6 +146,8 @@ def seed_demo(
                     valid_to=None,
                     domains=domains,
                     guarantee_table=table,
+                    convention_type="TP",
+                    routing_criterion=amc[:3],
                 )
             )
     samples: list[dict[str, Any]] = []
@@ -149,6 +159,7 @@ def seed_demo(
         ended = rng.random() < 0.08
         rights_end = today - datetime.timedelta(days=rng.randint(30, 400)) if ended else None
         family = synthetic_family(rng, faker, as_of=today)
+        member_number = f"D{len(samples)}{written + len(batch):08d}"  # one per family
         for person in family:
             batch.append(
                 build_beneficiary(
@@ -162,6 +173,8 @@ def seed_demo(
                     quality=person.quality,
                     rights_start=start,
                     rights_end=rights_end,
+                    member_number=member_number,
+                    formulas="pharmacy=100%|optical=OPT2",
                 )
             )
         insured = family[0]
@@ -235,6 +248,29 @@ def seed_demo(
         api_token=token.secret,
         patients=[*samples, ended_sample],
     )
+
+
+def write_demo_attestation(keys: KeySet, directory: Path, *, year: int) -> Path | None:
+    """Write the first covered family's attestation for ``year`` (``demo-attestation.pdf``
+    and ``.json`` in ``directory``); return the PDF's path (None: no family to show)."""
+    first = (
+        Beneficiary.objects.filter(is_canary=False, rights_end__isnull=True)
+        .exclude(member_number_index="")
+        .select_related("contract", "contract__insurer")
+        .order_by("id")
+        .first()
+    )
+    if first is None:
+        return None
+    made = build_attestation(keys, family_of(first, year=year), year=year)
+    if made is None:
+        return None
+    pdf = directory / "demo-attestation.pdf"
+    pdf.write_bytes(attestation_pdf(made))
+    pdf.with_suffix(".json").write_text(
+        json.dumps(attestation_json(made), indent=2, ensure_ascii=False), encoding="utf-8"
+    )
+    return pdf
 
 
 def fhir_example(patient: dict[str, Any]) -> dict[str, Any]:

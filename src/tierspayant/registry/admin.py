@@ -6,6 +6,8 @@ from typing import Any
 
 from django.contrib import admin
 from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html
 
 from tierspayant.accounts.backoffice import ScopedAdmin, staff_insurer_id
 from tierspayant.registry.models import Beneficiary, Contract, Insurer
@@ -44,8 +46,23 @@ class BeneficiaryAdmin(ScopedAdmin):
     security_fields = ["is_canary"]
     list_display = ["id", "contract", "quality", "rights_start", "rights_end", "is_canary"]
     list_filter = ["quality", "contract__insurer", "is_canary"]
-    exclude = ["nir_ciphertext", "birth_date_ciphertext", "identity_index"]
-    readonly_fields = ["id"]
+    exclude = [
+        "nir_ciphertext",
+        "birth_date_ciphertext",
+        "identity_index",
+        "member_number_ciphertext",
+        "member_number_index",
+    ]
+    readonly_fields = ["id", "attestation"]
+
+    @admin.display(description="attestation de tiers payant")
+    def attestation(self, obj: Beneficiary) -> str:
+        """A link to the family's attestation for this year (``attestations.admin``: counted
+        and logged when followed)."""
+        if obj.pk is None or obj.is_canary:
+            return "-"
+        url = reverse("admin:attestations_download", args=[obj.pk])
+        return format_html('<a href="{}">Télécharger l\'attestation (PDF)</a>', url)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         """Members arrive through the member file (``registry.services``: NIR encrypted and

@@ -27,3 +27,13 @@ class Domain(models.TextChoices):
     DENTAL = "dental", "Dentaire"
     HOSPITAL = "hospital", "Hospitalisation"
     CONSULTATION = "consultation", "Consultations"
+
+
+#: Convention types (type de convention) a contract may carry, code -> label. The inter-AMC
+#: standard's own list could not be checked in public sources (docs/attestations.md): this is
+#: data, extended here when an insurer signs another convention with the platform.
+CONVENTION_TYPES: dict[str, str] = {
+    "TP": "Convention générale de tiers payant",
+    "RS": "Réseau de soins conventionné",
+    "CC": "Contrat collectif (convention d'entreprise)",
+}

@@ -120,6 +120,21 @@ class Beneficiary(models.Model):
         editable=False,
         db_index=True,
     )
+    formulas = models.CharField(
+        "formules par domaine",
+        max_length=300,
+        blank=True,
+        default="",
+        help_text="Formule ou taux imprimé sur l'attestation pour chaque domaine, "
+        "« domaine=valeur » séparés par « | » (fichier adhérents version 2).",
+    )
+    amo_regime = models.CharField("régime AMO", max_length=2, blank=True, default="")
+    amo_fund = models.CharField("caisse AMO", max_length=3, blank=True, default="")
+    tiers_payant_suspended = models.BooleanField(
+        "tiers payant suspendu",
+        default=False,
+        help_text="Suspendu par l'organisme (fichier adhérents version 2) : pas d'attestation.",
+    )
     last_name = models.CharField("nom", max_length=100)
     first_name = models.CharField("prénom", max_length=100)
     quality = models.CharField("qualité", max_length=10, choices=Quality.choices)
@@ -166,6 +181,25 @@ class Beneficiary(models.Model):
                 row_id=str(self.id),
             )
         )
+
+    def member_number(self, keys: KeySet) -> str:
+        """Decrypt the family's member number (numéro d'adhérent); "" when the member file
+        gave none (version 1). Raises ``crypto.fields.DecryptionError``."""
+        if not self.member_number_ciphertext:
+            return ""
+        return decrypt_field(
+            keys,
+            self.member_number_ciphertext,
+            table=self.TABLE,
+            column="member_number",
+            row_id=str(self.id),
+        )
+
+    def formulas_by_domain(self) -> dict[str, str]:
+        """The ``formulas`` as {domain value: formula}, in the stored (Domain) order."""
+        if not self.formulas:
+            return {}
+        return dict(part.split("=", 1) for part in self.formulas.split("|"))
 
     def has_rights_on(self, day: datetime.date) -> bool:
         """True if ``day`` falls within the rights period and the contract's validity."""

@@ -32,7 +32,7 @@ from tierspayant.crypto.blind_index import blind_index
 from tierspayant.crypto.fields import DecryptionError, encrypt_field
 from tierspayant.crypto.keys import Keyring
 from tierspayant.registry.models import Beneficiary
-from tierspayant.registry.services import IDENTITY_PURPOSE, identity_parts
+from tierspayant.registry.services import IDENTITY_PURPOSE, identity_parts, member_number_index
 
 SUFFIX = "_ciphertext"
 
@@ -70,9 +70,12 @@ def _stale(model: type[models.Model], columns: list[EncryptedColumn], keyring: K
     active = keyring.encryption.active_id
     condition = Q(pk__in=[])
     for column in columns:
-        condition |= ~Q(**{f"{column.attr}__startswith": f"{active}:"})
+        # An empty ciphertext is no value (a beneficiary without a member number): not stale.
+        condition |= ~Q(**{f"{column.attr}__startswith": f"{active}:"}) & ~Q(**{column.attr: ""})
     if model is Beneficiary:
-        condition |= ~Q(identity_index__startswith=f"{keyring.index.active_id}$")
+        index = keyring.index.active_id
+        condition |= ~Q(identity_index__startswith=f"{index}$")
+        condition |= ~Q(member_number_index__startswith=f"{index}$") & ~Q(member_number_index="")
     return condition
 
 
@@ -92,11 +95,13 @@ def key_usage(keyring: Keyring | None = None) -> dict[str, dict[str, int]]:
         (c.label, c.model, c.attr, ":") for c in encrypted_columns()
     ]
     targets.append(("registry.Beneficiary.identity_index", Beneficiary, "identity_index", "$"))
+    targets.append(
+        ("registry.Beneficiary.member_number_index", Beneficiary, "member_number_index", "$")
+    )
     for label, model, attr, separator in targets:
         rows = (
-            model._default_manager.annotate(
-                kid=Left(F(attr), StrIndex(F(attr), Value(separator)) - 1)
-            )
+            model._default_manager.exclude(**{attr: ""})
+            .annotate(kid=Left(F(attr), StrIndex(F(attr), Value(separator)) - 1))
             .values_list("kid")
             .annotate(n=Count("pk"))
             .order_by()
@@ -132,10 +137,11 @@ def _rewrite(obj: Any, columns: list[EncryptedColumn], keyring: Keyring) -> list
     table = type(obj).TABLE
     plaintexts = {}
     for column in columns:
-        plaintexts[column.column] = _plain(getattr(obj, column.column)(keyring.encryption))
+        if getattr(obj, column.attr):
+            plaintexts[column.column] = _plain(getattr(obj, column.column)(keyring.encryption))
     for column in columns:
         token = getattr(obj, column.attr)
-        if not token.startswith(f"{keyring.encryption.active_id}:"):
+        if token and not token.startswith(f"{keyring.encryption.active_id}:"):
             setattr(
                 obj,
                 column.attr,
@@ -156,6 +162,15 @@ def _rewrite(obj: Any, columns: list[EncryptedColumn], keyring: Keyring) -> list
             keyring.index, *identity_parts(plaintexts["nir"], born), purpose=IDENTITY_PURPOSE
         )
         changed.append("identity_index")
+    if (
+        isinstance(obj, Beneficiary)
+        and obj.member_number_index
+        and not obj.member_number_index.startswith(f"{keyring.index.active_id}$")
+    ):
+        obj.member_number_index = member_number_index(
+            keyring.index, obj.contract.insurer.amc_number, plaintexts["member_number"]
+        )
+        changed.append("member_number_index")
     return changed
 
 

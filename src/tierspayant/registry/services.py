@@ -27,6 +27,17 @@ class InvalidRegisterEntry(ValueError):
         self.reason = reason
 
 
+#: A member number: 1 to 20 ASCII letters or digits (the attestation's field; the
+#: standard's exact size could not be checked in public sources: docs/attestations.md).
+MEMBER_NUMBER_RULE = "1 à 20 lettres ou chiffres attendus"
+MAX_MEMBER_NUMBER = 20
+
+
+def is_member_number(value: str) -> bool:
+    """True for a well-formed member number (see :data:`MEMBER_NUMBER_RULE`)."""
+    return 1 <= len(value) <= MAX_MEMBER_NUMBER and value.isascii() and value.isalnum()
+
+
 def identity_parts(nir: str, birth_date: datetime.date) -> tuple[str, str]:
     """The normalised values the identity blind index covers: (15-char NIR, ISO birth date)."""
     return (nir, birth_date.isoformat())
@@ -56,6 +67,8 @@ def create_contract(
     valid_to: datetime.date | None,
     domains: list[Domain],
     guarantee_table: str = "",
+    convention_type: str = "",
+    routing_criterion: str = "",
 ) -> Contract:
     """Create a contract; ``domains`` are the kinds of care open to tiers payant and
     ``guarantee_table`` names the coverage engine's table (``fixtures/guarantee-tables/<id>``).
@@ -73,6 +86,8 @@ def create_contract(
         valid_to=valid_to,
         tiers_payant_domains=[Domain(d).value for d in domains],
         guarantee_table=guarantee_table,
+        convention_type=convention_type,
+        routing_criterion=routing_criterion,
     )
 
 
@@ -88,12 +103,24 @@ def build_beneficiary(
     quality: Quality,
     rights_start: datetime.date,
     rights_end: datetime.date | None,
+    member_number: str = "",
+    formulas: str = "",
+    amo_regime: str = "",
+    amo_fund: str = "",
+    tiers_payant_suspended: bool = False,
 ) -> Beneficiary:
     """An unsaved, fully encrypted :class:`Beneficiary` (for ``bulk_create`` by importers).
 
-    Raises :class:`InvalidRegisterEntry` (field ``nir``, ``rang`` or ``rights_end``) on bad input;
-    ``registry.nir.InvalidNIR`` reasons are carried without the number.
+    ``member_number`` (the family's numéro d'adhérent, "" for none) is stored encrypted with
+    its blind index (:func:`member_number_index`, keyed by the contract's insurer's AMC
+    number); ``formulas`` is ``Beneficiary.formulas``' text (``domain=formula|...``).
+    Raises :class:`InvalidRegisterEntry` (field ``nir``, ``rang``, ``rights_end`` or
+    ``member_number``) on bad input; ``registry.nir.InvalidNIR`` reasons are carried without
+    the number.
     """
+    member_number = member_number.strip()
+    if member_number and not is_member_number(member_number):
+        raise InvalidRegisterEntry("member_number", MEMBER_NUMBER_RULE)
     try:
         nir = normalize_nir(nir)
     except InvalidNIR as exc:
@@ -121,6 +148,24 @@ def build_beneficiary(
             keyring.index, *identity_parts(nir, birth_date), purpose=IDENTITY_PURPOSE
         ),
         rang=rang,
+        member_number_ciphertext=encrypt_field(
+            keyring.encryption,
+            member_number,
+            table=table,
+            column="member_number",
+            row_id=str(row_id),
+        )
+        if member_number
+        else "",
+        member_number_index=member_number_index(
+            keyring.index, contract.insurer.amc_number, member_number
+        )
+        if member_number
+        else "",
+        formulas=formulas,
+        amo_regime=amo_regime,
+        amo_fund=amo_fund,
+        tiers_payant_suspended=tiers_payant_suspended,
         last_name=last_name,
         first_name=first_name,
         quality=Quality(quality),

@@ -32,7 +32,25 @@ COLUMNS: tuple[str, ...] = (
 #: is created from the file (``--create-contracts``).
 OPTIONAL_COLUMNS: tuple[str, ...] = ("responsable",)
 
+#: Version 2 columns (docs/member-file.md): a file whose header holds any of them is a
+#: version 2 file and must hold them all. Per line: the family's member number, the contract's
+#: convention type and secondary routing criterion, the formulas per domain as printed on
+#: the attestation, the AMO regime and fund, the tiers payant suspension flag.
+V2_COLUMNS: tuple[str, ...] = (
+    "numero_adherent",
+    "type_convention",
+    "critere_routage",
+    "formules",
+    "regime_amo",
+    "caisse_amo",
+    "suspension_tp",
+)
+
 HEADER = SEPARATOR.join(COLUMNS)
+HEADER_V2 = SEPARATOR.join(COLUMNS + V2_COLUMNS)
+#: Separator between a domain and its formula in ``formules`` (``pharmacy=100%|optical=OPT2``).
+FORMULA_SEPARATOR = "="
+MAX_ROUTING_CRITERION = 10
 
 #: Longest accepted values (the register's column sizes).
 MAX_NAME = 100

@@ -31,6 +31,14 @@ class _Known:
     domains: tuple[str, ...]
     valid_from: datetime.date
     earliest_start: datetime.date | None = None
+    convention_type: str = ""
+    routing_criterion: str = ""
+
+
+def _unset_keys(known: _Known, line: MemberLine) -> bool:
+    """A version 2 line names the convention type of a contract that has none yet (set up
+    before version 2): the book records the line's keys on the contract."""
+    return line.version == 2 and not known.convention_type
 
 
 def _match(known: _Known, line: MemberLine) -> int | LineError:
@@ -38,6 +46,17 @@ def _match(known: _Known, line: MemberLine) -> int | LineError:
         return LineError(line.line, "type_contrat", "ne correspond pas au type du contrat")
     if known.domains != line.domains:
         return LineError(line.line, "domaines", "ne correspondent pas à ceux du contrat")
+    if line.version == 2:
+        if known.convention_type != line.convention_type:
+            return LineError(
+                line.line, "type_convention", "ne correspond pas au type de convention du contrat"
+            )
+        if known.routing_criterion != line.routing_criterion:
+            return LineError(
+                line.line,
+                "critere_routage",
+                "ne correspond pas au critère secondaire de routage du contrat",
+            )
     return known.id
 
 
@@ -59,16 +78,25 @@ class ContractIndex:
             "contract_type",
             "tiers_payant_domains",
             "valid_from",
+            "convention_type",
+            "routing_criterion",
             "insurer__amc_number",
         ):
             domains = tuple(sorted(set(c.tiers_payant_domains), key=lambda d: order.get(d, 99)))
             self.contracts[(c.insurer.amc_number, c.number)] = _Known(
-                c.id, c.contract_type, domains, c.valid_from
+                c.id,
+                c.contract_type,
+                domains,
+                c.valid_from,
+                convention_type=c.convention_type,
+                routing_criterion=c.routing_criterion,
             )
 
     def resolve(self, line: MemberLine) -> int | LineError | None:
         """The contract id for ``line``, the :class:`LineError` rejecting it, or None when the
-        contract is unknown and ``create_missing`` (the book creates it)."""
+        book must act: the contract is unknown and ``create_missing`` (the book creates it), or
+        a version 2 line gives the keys of a contract that has none yet (the book records
+        them)."""
         if line.amc_number not in self.insurers:
             return LineError(line.line, "numero_amc", "organisme complémentaire inconnu")
         known = self.contracts.get((line.amc_number, line.contract_number))
@@ -76,6 +104,8 @@ class ContractIndex:
             if self.create_missing:
                 return None
             return LineError(line.line, "numero_contrat", "contrat inconnu pour cet organisme")
+        if _unset_keys(known, line) and _match(known, line._replace(version=1)) == known.id:
+            return None
         return _match(known, line)
 
 
@@ -99,6 +129,16 @@ class ContractBook:
         if found is not None:
             return found
         key = (line.amc_number, line.contract_number)
+        known = self.index.contracts.get(key)
+        if known is not None:  # a known contract without keys yet: the first line sets them
+            if _unset_keys(known, line):
+                Contract.objects.filter(id=known.id).update(
+                    convention_type=line.convention_type,
+                    routing_criterion=line.routing_criterion,
+                )
+                known.convention_type = line.convention_type
+                known.routing_criterion = line.routing_criterion
+            return _match(known, line)
         known = self.made.get(key)
         if known is None:
             contract = create_contract(
@@ -109,9 +149,16 @@ class ContractBook:
                 valid_from=line.rights_start,
                 valid_to=None,
                 domains=[Domain(d) for d in line.domains],
+                convention_type=line.convention_type,
+                routing_criterion=line.routing_criterion,
             )
             known = self.made[key] = _Known(
-                contract.id, line.contract_type, line.domains, line.rights_start
+                contract.id,
+                line.contract_type,
+                line.domains,
+                line.rights_start,
+                convention_type=line.convention_type,
+                routing_criterion=line.routing_criterion,
             )
         found = _match(known, line)
         if not isinstance(found, LineError) and line.rights_start < (

@@ -151,7 +151,9 @@ def import_members(
     try:
         with _maybe_atomic(all_or_nothing):
             book = ContractBook(create_missing=create_contracts)
-            staging = Staging(connection, key_count=len(keyring.index.keys))
+            staging = Staging(
+                connection, key_count=len(keyring.index.keys), encryption=keyring.encryption
+            )
             try:
                 _run(
                     stream,
@@ -212,6 +214,15 @@ def _run(
     def merge_chunk() -> None:
         nonlocal merged
         with transaction.atomic():
+            for line in staging.member_number_conflicts():
+                reject(
+                    LineError(
+                        line,
+                        "numero_adherent",
+                        "numéro d'adhérent déjà utilisé par une autre famille de l'organisme "
+                        "(un autre contrat)",
+                    )
+                )
             for line, earlier in staging.match():
                 reject(
                     LineError(

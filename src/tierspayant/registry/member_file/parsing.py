@@ -18,22 +18,31 @@ from operator import itemgetter
 from pathlib import Path
 from typing import BinaryIO, NamedTuple
 
-from tierspayant.registry.choices import ContractType, Domain, Quality
+from tierspayant.registry.choices import CONVENTION_TYPES, ContractType, Domain, Quality
 from tierspayant.registry.member_file.columns import (
     COLUMNS,
     DOMAIN_SEPARATOR,
+    FORMULA_SEPARATOR,
     MAX_CONTRACT_NUMBER,
     MAX_NAME,
+    MAX_ROUTING_CRITERION,
     OPTIONAL_COLUMNS,
     SEPARATOR,
+    V2_COLUMNS,
 )
 from tierspayant.registry.nir import InvalidNIR, normalize_nir
+from tierspayant.registry.services import MEMBER_NUMBER_RULE, is_member_number
 from tierspayant.text import CONTROL
 
 _DOMAIN_ORDER = {d.value: i for i, d in enumerate(Domain)}
 _CONTRACT_TYPES = {c.value for c in ContractType}
 _QUALITIES = {q.value for q in Quality}
 _FAST_NIR = re.compile(r"[1278][0-9]{4}(?:[0-9]{2}|2A|2B)[0-9]{8}")
+#: A formula as printed on an attestation: a rate of the BR (``100%``, ``300%BR``, ``100 % BR``:
+#: 0 to 9999 %, written ``NNN%``) or a formula code (``PH7``, ``OPT2``: an upper-case letter then
+#: up to 9 upper-case letters or digits).
+_RATE = re.compile(r"([0-9]{1,4}) ?% ?(?:BR)?")
+_CODE = re.compile(r"[A-Z][A-Z0-9]{0,9}")
 
 
 class MemberFileError(ValueError):
@@ -74,6 +83,15 @@ class MemberLine(NamedTuple):
     rights_end: datetime.date | None
     domains: tuple[str, ...]
     responsible: bool
+    # Version 2 (empty / False on a version 1 line, which leaves these as the register has them).
+    version: int = 1
+    member_number: str = ""
+    convention_type: str = ""
+    routing_criterion: str = ""
+    formulas: str = ""
+    amo_regime: str = ""
+    amo_fund: str = ""
+    suspended: bool = False
 
 
 def fast_normalize_nir(raw: str) -> str:
@@ -116,6 +134,11 @@ class Columns:
         #: Picks the required columns, in :data:`columns.COLUMNS` order, from a split line.
         self.pick = itemgetter(*(self.index[name] for name in COLUMNS))
         self.responsible = self.index.get("responsable")
+        #: Version 2 file: picks the :data:`columns.V2_COLUMNS` in order (None: version 1).
+        self.version = 2 if "numero_adherent" in self.index else 1
+        self.pick_v2 = (
+            itemgetter(*(self.index[name] for name in V2_COLUMNS)) if self.version == 2 else None
+        )
 
 
 def parse_header(text: str) -> Columns:
@@ -127,8 +150,9 @@ def parse_header(text: str) -> Columns:
         hint = f" (« {found} » trouvé)" if found else ""
         raise MemberFileError(1, f"en-tête : séparateur « ; » attendu{hint}")
     names = [name.strip().lower() for name in text.split(SEPARATOR)]
-    missing = [c for c in COLUMNS if c not in names]
-    unknown = [n for n in names if n not in COLUMNS and n not in OPTIONAL_COLUMNS]
+    required = COLUMNS + V2_COLUMNS if any(c in names for c in V2_COLUMNS) else COLUMNS
+    missing = [c for c in required if c not in names]
+    unknown = [n for n in names if n not in required and n not in OPTIONAL_COLUMNS]
     repeated = sorted({n for n in names if names.count(n) > 1})
     problems = []
     if missing:
@@ -208,6 +232,11 @@ def parse_line(
         if flag not in ("", "O", "N"):
             return LineError(number, "responsable", "« O » ou « N » attendu")
         responsible = flag != "N"
+    v2: tuple[int, str, str, str, str, str, str, bool] | tuple[()] | LineError = ()
+    if columns.pick_v2 is not None:
+        v2 = _version_2(number, tuple(map(str.strip, columns.pick_v2(values))), domains)
+        if isinstance(v2, LineError):
+            return v2
     return MemberLine(
         number,
         amc,
@@ -223,7 +252,74 @@ def parse_line(
         rights_end,
         domains,
         responsible,
+        *v2,
     )
+
+
+def _version_2(
+    number: int, values: tuple[str, ...], domains: tuple[str, ...]
+) -> tuple[int, str, str, str, str, str, str, bool] | LineError:
+    """Check a version 2 line's extra fields (``values`` in :data:`V2_COLUMNS` order); the
+    :class:`MemberLine` fields from ``version`` on, or the error naming the column."""
+    member, convention, routing, formula_text, regime, fund, suspension = values
+    if not is_member_number(member):
+        return LineError(number, "numero_adherent", MEMBER_NUMBER_RULE)
+    if convention not in CONVENTION_TYPES:
+        known = ", ".join(sorted(CONVENTION_TYPES))
+        return LineError(
+            number, "type_convention", f"type de convention inconnu (attendu : {known})"
+        )
+    if len(routing) > MAX_ROUTING_CRITERION or not (
+        (routing.isascii() and routing.isalnum()) or not routing
+    ):
+        return LineError(
+            number,
+            "critere_routage",
+            f"{MAX_ROUTING_CRITERION} lettres ou chiffres au plus (ou vide)",
+        )
+    formulas = _formulas(formula_text, domains)
+    if isinstance(formulas, LineError):
+        return formulas._replace(line=number)
+    if regime and not (len(regime) == 2 and regime.isascii() and regime.isdigit()):
+        return LineError(number, "regime_amo", "2 chiffres attendus (ou vide)")
+    if fund and not (len(fund) == 3 and fund.isascii() and fund.isdigit()):
+        return LineError(number, "caisse_amo", "3 chiffres attendus (ou vide)")
+    flag = suspension.upper()
+    if flag not in ("", "O", "N"):
+        return LineError(number, "suspension_tp", "« O » ou « N » attendu (ou vide)")
+    return (2, member, convention, routing, formulas, regime, fund, flag == "O")
+
+
+@functools.lru_cache(maxsize=1024)
+def _formulas(text: str, domains: tuple[str, ...]) -> str | LineError:
+    """The ``formules`` value normalised (``domain=formula`` in :class:`Domain` order, joined
+    by ``|``; rates written ``NNN%``), or the error (line number 0, set by the caller). Each
+    domain must be one of the line's ``domaines``, at most once. Cached: a file repeats a few."""
+    if not text:
+        return ""
+    found: dict[str, str] = {}
+    for part in text.split(DOMAIN_SEPARATOR):
+        domain, sep, value = (p.strip() for p in part.partition(FORMULA_SEPARATOR))
+        if not sep or not value:
+            return LineError(0, "formules", f"« domaine=formule » attendu, lu « {part[:20]} »")
+        if domain not in _DOMAIN_ORDER:
+            return LineError(0, "formules", f"domaine inconnu : {domain[:20]}")
+        if domain not in domains:
+            return LineError(0, "formules", f"domaine {domain} absent de « domaines »")
+        if domain in found:
+            return LineError(0, "formules", f"domaine {domain} en double")
+        rate = _RATE.fullmatch(value)
+        if rate:
+            value = f"{int(rate.group(1))}%"
+        elif not _CODE.fullmatch(value):
+            return LineError(
+                0,
+                "formules",
+                f"formule illisible pour {domain} (taux « 100% » ou code « PH7 » attendu)",
+            )
+        found[domain] = value
+    ordered = sorted(found, key=_DOMAIN_ORDER.__getitem__)
+    return DOMAIN_SEPARATOR.join(f"{d}{FORMULA_SEPARATOR}{found[d]}" for d in ordered)
 
 
 @functools.lru_cache(maxsize=1024)

@@ -27,7 +27,7 @@ from tierspayant.crypto.keys import Keyring
 from tierspayant.registry.member_file.parsing import MemberLine
 from tierspayant.registry.models import Beneficiary
 from tierspayant.registry.row_ids import new_row_id_texts
-from tierspayant.registry.services import IDENTITY_PURPOSE
+from tierspayant.registry.services import IDENTITY_PURPOSE, MEMBER_NUMBER_PURPOSE
 
 _UNIT_SEPARATOR = "\x1f"  # as crypto.blind_index
 
@@ -41,6 +41,10 @@ class SealedLine(NamedTuple):
     nir_ciphertext: str
     birth_date_ciphertext: str
     identity_indexes: tuple[str, ...]
+    #: Version 2: the member number's ciphertext bound to ``row_id`` and its blind index
+    #: (``registry.services.member_number_index``, active key); "" when the line has none.
+    member_number_ciphertext: str = ""
+    member_number_index: str = ""
 
 
 def seal_lines(keyring: Keyring, lines: Sequence[MemberLine]) -> list[SealedLine]:
@@ -56,12 +60,15 @@ def seal_lines(keyring: Keyring, lines: Sequence[MemberLine]) -> list[SealedLine
     macs = [(f"{key_id}$", HMAC(key, SHA256())) for key_id, key in keyring.index.keys.items()]
     nir_aad = f"{Beneficiary.TABLE}|nir|"
     birth_aad = f"{Beneficiary.TABLE}|birth_date|"
-    nonces = os.urandom(len(lines) * 2 * NONCE_BYTES)
+    member_aad = f"{Beneficiary.TABLE}|member_number|"
+    member_mac = HMAC(keyring.index.active, SHA256())
+    member_prefix = f"{keyring.index.active_id}$"
+    nonces = os.urandom(len(lines) * 3 * NONCE_BYTES)
     ids = new_row_id_texts(len(lines))
     sealed = []
     for n, line in enumerate(lines):
         rid = ids[n]
-        at = 2 * NONCE_BYTES * n
+        at = 3 * NONCE_BYTES * n
         nonce_nir = nonces[at : at + NONCE_BYTES]
         nonce_birth = nonces[at + NONCE_BYTES : at + 2 * NONCE_BYTES]
         birth = line.birth_date.isoformat()
@@ -72,6 +79,19 @@ def seal_lines(keyring: Keyring, lines: Sequence[MemberLine]) -> list[SealedLine
             keyed = mac.copy()
             keyed.update(message)
             indexes.append(key_id + keyed.finalize().hex())
+        member_ct = member_index = ""
+        if line.member_number:
+            nonce_member = nonces[at + 2 * NONCE_BYTES : at + 3 * NONCE_BYTES]
+            member = line.member_number.encode()
+            member_ct = prefix + _urlsafe_b64(
+                nonce_member + encrypt(nonce_member, member, (member_aad + rid).encode())
+            )
+            keyed = member_mac.copy()
+            keyed.update(
+                f"{MEMBER_NUMBER_PURPOSE}{_UNIT_SEPARATOR}{line.amc_number}"
+                f"{_UNIT_SEPARATOR}{line.member_number}".encode()
+            )
+            member_index = member_prefix + keyed.finalize().hex()
         sealed.append(
             SealedLine(
                 rid,
@@ -84,6 +104,8 @@ def seal_lines(keyring: Keyring, lines: Sequence[MemberLine]) -> list[SealedLine
                     nonce_birth + encrypt(nonce_birth, birth.encode(), (birth_aad + rid).encode())
                 ),
                 tuple(indexes),
+                member_ct,
+                member_index,
             )
         )
     return sealed

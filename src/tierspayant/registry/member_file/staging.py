@@ -16,12 +16,15 @@ and column names (``# noqa: S608``); every value is a bound parameter.
 from __future__ import annotations
 
 import contextlib
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from django.db.backends.base.base import BaseDatabaseWrapper
 
+from tierspayant.crypto.fields import decrypt_field, encrypt_field
+from tierspayant.crypto.keys import KeySet
 from tierspayant.registry.member_file.parsing import MemberLine
 from tierspayant.registry.member_file.sealing import SealedLine
 from tierspayant.registry.models import Beneficiary
@@ -45,8 +48,25 @@ _WRITTEN = {
     "quality",
     "rights_start",
     "rights_end",
+    "member_number_ciphertext",
+    "member_number_index",
+    "formulas",
+    "amo_regime",
+    "amo_fund",
+    "tiers_payant_suspended",
 }
 _PAYLOAD = ("last_name", "first_name", "quality", "rights_start", "rights_end")
+#: Version 2 fields: (register column, staged expression); a version 1 line leaves them as the
+#: register has them. The member number's ciphertext is written apart (bound to the row:
+#: :meth:`Staging._rebind_member_numbers`).
+_PAYLOAD_V2 = (
+    ("member_number_index", "s.member_idx"),
+    ("formulas", "s.formulas"),
+    ("amo_regime", "s.amo_regime"),
+    ("amo_fund", "s.amo_fund"),
+    ("tiers_payant_suspended", "(s.suspended = 1)"),
+)
+REBOUND = "member_import_rebound"
 #: A matched line ends rights: an end date where the register had none, or an earlier one.
 _ENDING = "(s.rights_end IS NOT NULL AND (b.rights_end IS NULL OR s.rights_end < b.rights_end))"
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\r": "\\r", "\n": "\\n"})
@@ -97,6 +117,13 @@ def staged_row(line: MemberLine, sealed: SealedLine) -> str:
             line.quality,
             line.rights_start.isoformat(),
             end.isoformat() if end else _NULL,
+            str(line.version),
+            sealed.member_number_ciphertext,
+            sealed.member_number_index,
+            line.formulas,
+            line.amo_regime,
+            line.amo_fund,
+            "1" if line.suspended else "0",
         )
     )
 
@@ -122,6 +149,11 @@ def _unescape(value: str) -> str | None:
     return "".join(out)
 
 
+def _uuid_text(value: Any) -> str:
+    """A row id as read back (PostgreSQL ``uuid``, SQLite 32 hex digits) in canonical form."""
+    return str(value if isinstance(value, uuid.UUID) else uuid.UUID(str(value)))
+
+
 class Staging:
     """The temporary tables on ``connection`` for one import run.
 
@@ -131,14 +163,19 @@ class Staging:
     :meth:`merge`, then :meth:`clear` before the next chunk.
     """
 
-    def __init__(self, connection: BaseDatabaseWrapper, *, key_count: int) -> None:
+    def __init__(
+        self, connection: BaseDatabaseWrapper, *, key_count: int, encryption: KeySet | None = None
+    ) -> None:
         self.connection = connection
+        self.encryption = encryption
         self.postgres = connection.vendor == "postgresql"
         differs = "IS DISTINCT FROM" if self.postgres else "IS NOT"
+        v2_changed = " OR ".join(f"b.{column} <> {staged}" for column, staged in _PAYLOAD_V2)
         self._changed = (
             "(b.last_name <> s.last_name OR b.first_name <> s.first_name "
             "OR b.quality <> s.quality OR b.rights_start <> s.rights_start "
-            f"OR b.rights_end {differs} s.rights_end)"
+            f"OR b.rights_end {differs} s.rights_end "
+            f"OR (s.version = 2 AND ({v2_changed})))"
         )
         self.lookups = [f"lookup_{k}" for k in range(key_count)]
         # SQLite plans joins with indexes only. On PostgreSQL the staging and claims tables have
@@ -160,6 +197,13 @@ class Staging:
             "quality",
             "rights_start",
             "rights_end",
+            "version",
+            "member_ct",
+            "member_idx",
+            "formulas",
+            "amo_regime",
+            "amo_fund",
+            "suspended",
         ]
         self.drop()
         with connection.cursor() as cursor:
@@ -169,7 +213,16 @@ class Staging:
                 f"{lookup_columns}, rang smallint NOT NULL, new_id {uuid_type} NOT NULL, "
                 "nir_ct text NOT NULL, birth_ct text NOT NULL, "
                 "last_name varchar(100) NOT NULL, first_name varchar(100) NOT NULL, "
-                "quality varchar(10) NOT NULL, rights_start date NOT NULL, rights_end date)"
+                "quality varchar(10) NOT NULL, rights_start date NOT NULL, rights_end date, "
+                "version smallint NOT NULL DEFAULT 1, member_ct text NOT NULL DEFAULT '', "
+                "member_idx varchar(90) NOT NULL DEFAULT '', "
+                "formulas varchar(300) NOT NULL DEFAULT '', "
+                "amo_regime varchar(2) NOT NULL DEFAULT '', "
+                "amo_fund varchar(3) NOT NULL DEFAULT '', suspended smallint NOT NULL DEFAULT 0)"
+            )
+            cursor.execute(
+                f"CREATE TEMPORARY TABLE {REBOUND} (target_id {uuid_type} NOT NULL, "
+                "member_ct text NOT NULL)"
             )
             cursor.execute(
                 f"CREATE TEMPORARY TABLE {CLAIMS} (target_id {uuid_type} NOT NULL, "
@@ -180,6 +233,7 @@ class Staging:
                     f"CREATE INDEX {TABLE}_key ON {TABLE} (lookup_0, contract_id, rang, line_no)"
                 )
                 cursor.execute(f"CREATE INDEX {CLAIMS}_target ON {CLAIMS} (target_id)")
+                cursor.execute(f"CREATE INDEX {TABLE}_member ON {TABLE} (member_idx)")
             cursor.execute(
                 f"CREATE TEMPORARY TABLE {MATCHES} (line_no {line_no} NOT NULL, "
                 f"target_id {uuid_type} NOT NULL, changed boolean NOT NULL, "
@@ -193,7 +247,7 @@ class Staging:
     def drop(self) -> None:
         """Remove the temporary tables (they would go with the connection anyway)."""
         with self.connection.cursor() as cursor:
-            for table in (TABLE, CLAIMS, MATCHES):
+            for table in (TABLE, CLAIMS, MATCHES, REBOUND):
                 cursor.execute(f"DROP TABLE IF EXISTS {table}")
 
     def load(self, rows: str) -> None:
@@ -211,6 +265,26 @@ class Staging:
         sql = f"INSERT INTO {TABLE} ({', '.join(self._columns)}) VALUES ({marks})"  # noqa: S608
         with self.connection.cursor() as cursor:
             cursor.executemany(sql, values)
+
+    def member_number_conflicts(self) -> list[int]:
+        """Delete and return (in line order) the staged lines whose member number another
+        family of the insurer holds: a register row of another contract with the same member
+        number index (the index is keyed by the AMC number, so only the insurer's rows can
+        match), or a line of the chunk that gave it first, on another contract. Run it in the
+        chunk's transaction, before :meth:`match`. Set-based: one probe of the register's
+        member number index per staged line, one sort of the chunk."""
+        with self.connection.cursor() as cursor, self._probing(cursor):
+            cursor.execute(
+                f"SELECT s.line_no FROM {TABLE} s WHERE s.member_idx <> '' AND EXISTS ("  # noqa: S608
+                f"SELECT 1 FROM {_TARGET} b WHERE b.member_number_index = s.member_idx "
+                "AND b.contract_id <> s.contract_id) "
+                "UNION SELECT line_no FROM (SELECT line_no, contract_id, FIRST_VALUE(contract_id) "
+                "OVER (PARTITION BY member_idx ORDER BY line_no) AS first_contract "
+                f"FROM {TABLE} WHERE member_idx <> '') f WHERE contract_id <> first_contract"
+            )
+            lines = sorted(int(line) for (line,) in cursor.fetchall())
+            self._delete(cursor, [(line, 0) for line in lines])
+        return lines
 
     def match(self) -> list[tuple[int, int]]:
         """Match the staged lines with the register (under every index key) and delete those
@@ -316,23 +390,38 @@ class Staging:
             )
             staged, matched, terminated, updated = (int(v) for v in cursor.fetchone())
             if terminated or updated:
-                assignments = ", ".join(f"{c} = s.{c}" for c in _PAYLOAD)
+                self._rebind_member_numbers(cursor)
+                assignments = ", ".join(
+                    [f"{c} = s.{c}" for c in _PAYLOAD]
+                    + [
+                        f"{c} = CASE WHEN s.version = 2 THEN {staged} ELSE b.{c} END"
+                        for c, staged in _PAYLOAD_V2
+                    ]
+                )
                 cursor.execute(
                     f"UPDATE {_TARGET} AS b SET {assignments} "  # noqa: S608
                     f"FROM {MATCHES} m JOIN {TABLE} s ON s.line_no = m.line_no "
                     "WHERE m.changed AND b.id = m.target_id"
                 )
+                cursor.execute(
+                    f"UPDATE {_TARGET} AS b SET member_number_ciphertext = r.member_ct "  # noqa: S608
+                    f"FROM {REBOUND} r WHERE b.id = r.target_id"
+                )
             if staged > matched:
                 extra_columns, extra_values = self._defaults()
                 columns = (
                     "id, contract_id, nir_ciphertext, birth_date_ciphertext, identity_index, "
-                    "rang, last_name, first_name, quality, rights_start, rights_end"
+                    "rang, last_name, first_name, quality, rights_start, rights_end, "
+                    "member_number_ciphertext, member_number_index, formulas, amo_regime, "
+                    "amo_fund, tiers_payant_suspended"
                 )
                 marks = "".join(", %s" for _ in extra_values)
                 cursor.execute(
                     f"INSERT INTO {_TARGET} ({columns}{extra_columns}) "  # noqa: S608
                     "SELECT new_id, contract_id, nir_ct, birth_ct, lookup_0, rang, last_name, "
-                    f"first_name, quality, rights_start, rights_end{marks} FROM {TABLE} s "
+                    "first_name, quality, rights_start, rights_end, member_ct, member_idx, "
+                    "formulas, amo_regime, amo_fund, (suspended = 1)"
+                    f"{marks} FROM {TABLE} s "
                     f"WHERE {UNMATCHED} ORDER BY lookup_0",
                     extra_values,
                 )
@@ -348,10 +437,43 @@ class Staging:
             unchanged=matched - updated - terminated,
         )
 
+    def _rebind_member_numbers(self, cursor: Any) -> None:
+        """Stage, in :data:`REBOUND`, the member number ciphertexts of the matched version 2
+        lines that change it, re-encrypted for the register row they update (a staged
+        ciphertext is bound to the line's new row id, which an update does not use). Only
+        changed member numbers: a re-run, or a file repeating the register, re-encrypts none."""
+        cursor.execute(
+            f"SELECT m.target_id, s.new_id, s.member_ct FROM {MATCHES} m "  # noqa: S608
+            f"JOIN {TABLE} s ON s.line_no = m.line_no JOIN {_TARGET} b ON b.id = m.target_id "
+            "WHERE m.changed AND s.version = 2 AND b.member_number_index <> s.member_idx"
+        )
+        found = cursor.fetchall()
+        if not found:
+            return
+        if self.encryption is None:
+            raise RuntimeError("Staging needs the encryption keys to rebind member numbers")
+        rows = []
+        for target, new_id, token in found:
+            target_id, staged_id = _uuid_text(target), _uuid_text(new_id)
+            plain = decrypt_field(
+                self.encryption, token, table=_TARGET, column="member_number", row_id=staged_id
+            )
+            bound = encrypt_field(
+                self.encryption, plain, table=_TARGET, column="member_number", row_id=target_id
+            )
+            rows.append((target_id if self.postgres else target_id.replace("-", ""), bound))
+        sql = f"INSERT INTO {REBOUND} (target_id, member_ct) VALUES (%s, %s)"  # noqa: S608
+        if self.postgres:
+            with cursor.copy(f"COPY {REBOUND} (target_id, member_ct) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        else:
+            cursor.executemany(sql, rows)
+
     def clear(self) -> None:
         """Empty the chunk's tables (the claims stay, for duplicates in the next chunks)."""
         with self.connection.cursor() as cursor:
-            for table in (TABLE, MATCHES):
+            for table in (TABLE, MATCHES, REBOUND):
                 cursor.execute(
                     f"TRUNCATE {table}" if self.postgres else f"DELETE FROM {table}"  # noqa: S608
                 )

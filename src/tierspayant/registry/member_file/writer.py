@@ -9,7 +9,13 @@ from typing import Protocol
 
 from faker import Faker
 
-from tierspayant.registry.member_file.columns import DOMAIN_SEPARATOR, HEADER, SEPARATOR
+from tierspayant.registry.choices import ContractType, Quality
+from tierspayant.registry.member_file.columns import (
+    DOMAIN_SEPARATOR,
+    HEADER,
+    HEADER_V2,
+    SEPARATOR,
+)
 from tierspayant.registry.synthetic import NamePool, SyntheticMember, synthetic_members
 
 
@@ -40,6 +46,36 @@ def member_line(member: SyntheticMember) -> str:
     )
 
 
+#: Synthetic formulas per domain (version 2 files), for the domains a contract opens.
+SYNTHETIC_FORMULAS = {"pharmacy": "100%", "optical": "OPT2", "dental": "300%", "audio": "AUD1"}
+
+
+def member_line_v2(member: SyntheticMember, family: int) -> str:
+    """A version 2 line: :func:`member_line` then the member number (``A`` + the family's
+    number, unique in the file), the contract's keys (convention ``CC`` for a collective
+    contract, else ``TP``; routing criterion: the contract number's first 3 characters), the
+    formulas of its domains, AMO regime 01 and fund 751, not suspended."""
+    c = member.contract
+    formulas = DOMAIN_SEPARATOR.join(
+        f"{d.value}={SYNTHETIC_FORMULAS[d.value]}"
+        for d in c.domains
+        if d.value in SYNTHETIC_FORMULAS
+    )
+    convention = "CC" if c.contract_type == ContractType.COLLECTIVE else "TP"
+    return SEPARATOR.join(
+        (
+            member_line(member),
+            f"A{family:09d}",
+            convention,
+            c.number[:3],
+            formulas,
+            "01",
+            "751",
+            "N",
+        )
+    )
+
+
 def write_synthetic_member_file(
     out: Writable,
     *,
@@ -47,18 +83,24 @@ def write_synthetic_member_file(
     seed: int,
     as_of: datetime.date,
     progress: Callable[[int], None] | None = None,
+    version: int = 1,
 ) -> int:
     """Write a header and ``count`` synthetic lines to ``out``; the same ``seed`` and ``as_of``
-    give the same file. ``progress`` receives the number of lines written per 10,000.
-    Returns ``count``."""
+    give the same file (``version`` 2 adds the version 2 columns, same people).
+    ``progress`` receives the number of lines written per 10,000. Returns ``count``."""
     rng = random.Random(seed)  # noqa: S311 - synthetic data, reproducible on purpose
     faker = Faker("fr_FR")
     faker.seed_instance(seed)
     names = NamePool(rng, faker)
-    out.write(HEADER + "\n")
+    out.write((HEADER_V2 if version == 2 else HEADER) + "\n")
     buffer: list[str] = []
+    family = 0
     for member in synthetic_members(rng, names, count=count, as_of=as_of):
-        buffer.append(member_line(member))
+        if version == 2:
+            family += member.person.quality == Quality.INSURED
+            buffer.append(member_line_v2(member, family))
+        else:
+            buffer.append(member_line(member))
         if len(buffer) == 10_000:
             out.write("\n".join(buffer) + "\n")
             buffer.clear()

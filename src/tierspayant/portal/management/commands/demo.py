@@ -11,7 +11,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 from tqdm import tqdm
 
-from tierspayant.portal.demo import fhir_example, seed_demo
+from tierspayant.portal.demo import fhir_example, seed_demo, write_demo_attestation
 from tierspayant.portal.demo_care import seed_care_demo
 from tierspayant.registry.models import Insurer
 
@@ -57,6 +57,9 @@ class Command(BaseCommand):
         data = json.loads(path.read_text())
         example = path.parent / "demo-coverageeligibilityrequest.json"
         example.write_text(json.dumps(fhir_example(data["patients"][0]), indent=2))
+        attestation = write_demo_attestation(
+            settings.TIERSPAYANT_KEYRING.encryption, path.parent, year=timezone.localdate().year
+        )
         pro = data["professional"]
         self.stdout.write(
             "\nPortail : http://127.0.0.1:8000/  (identifiant "
@@ -68,4 +71,5 @@ class Command(BaseCommand):
             "API FHIR : curl -H 'Authorization: Bearer <api_token>' -H 'Content-Type: "
             "application/fhir+json' --data @var/demo-coverageeligibilityrequest.json "
             "http://127.0.0.1:8000/fhir/r4/CoverageEligibilityRequest\n"
+            + (f"Attestation de tiers payant (exemple) : {attestation}\n" if attestation else "")
         )

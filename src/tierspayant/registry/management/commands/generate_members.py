@@ -29,6 +29,13 @@ class Command(BaseCommand):
         parser.add_argument("--out", default="-", help="output file (default: standard output)")
         parser.add_argument("--seed", type=int, default=20240205)
         parser.add_argument(
+            "--format-version",
+            type=int,
+            choices=[1, 2],
+            default=1,
+            help="file format version (2: member number, contract keys, formulas...)",
+        )
+        parser.add_argument(
             "--as-of", default=None, help="reference date AAAA-MM-JJ (default: today)"
         )
         parser.add_argument(
@@ -57,12 +64,21 @@ class Command(BaseCommand):
         with tqdm(total=count, unit=" lignes", desc="Génération", disable=not show_bar) as bar:
             if to_stdout:
                 write_synthetic_member_file(
-                    self.stdout, count=count, seed=options["seed"], as_of=as_of
+                    self.stdout,
+                    count=count,
+                    seed=options["seed"],
+                    as_of=as_of,
+                    version=options["format_version"],
                 )
                 return
             path = Path(options["out"])
             with path.open("w", encoding="utf-8", newline="\n") as out:
                 write_synthetic_member_file(
-                    out, count=count, seed=options["seed"], as_of=as_of, progress=bar.update
+                    out,
+                    count=count,
+                    seed=options["seed"],
+                    as_of=as_of,
+                    progress=bar.update,
+                    version=options["format_version"],
                 )
         self.stderr.write(f"{count} lignes écrites dans {path}.")
