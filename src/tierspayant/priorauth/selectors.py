@@ -3,10 +3,27 @@ professional's id is simply not found: a 404, never a 403)."""
 
 from __future__ import annotations
 
+import datetime as dt
+import unicodedata
+from datetime import date
+from pathlib import Path
+
+from django.conf import settings
 from django.db.models import QuerySet
 
+from tierspayant.invoices.choices import ReferenceTableName as T
+from tierspayant.invoices.models import ReferenceCode, ReferenceTable
+from tierspayant.invoices.nomenclatures import SPECS_BY_NAME
+from tierspayant.priorauth.catalogue import (
+    ADULT_FROM_AGE,
+    KIND_LABELS,
+    CatalogueEntry,
+    classify,
+    priced,
+)
 from tierspayant.priorauth.models import PriorApproval
 from tierspayant.providers.models import Professional
+from tierspayant.registry.choices import Domain
 
 
 def approvals_of(professional: Professional) -> QuerySet[PriorApproval]:
@@ -23,3 +40,93 @@ def approval_of(
     if pk is not None:
         return rows.get(pk=pk)
     return rows.get(number=str(number or "").strip().upper())
+
+
+# --- the optical and audio catalogue (LPP title II, chapters 2 and 3) -------------------
+
+_CHAPTERS = ("2", "3")  # LPP_ARB_SC1 under title (LPP_ARB_CHA) 2: optics, hearing aids
+_CATALOGUES: dict[tuple[str, str], dict[str, CatalogueEntry]] = {}
+
+
+def _catalogue_rows() -> tuple[tuple[str, str], list[tuple[str, str, str, str, dt.date | None]]]:
+    """(source key, rows) of the LPP list: the loaded table NT_LPP when there is one, else
+    the public file itself read in place (the same reader as the loader)."""
+    table = ReferenceTable.objects.filter(name=T.NT_LPP.value).first()
+    if table is not None:
+        key = ("db", f"{table.pk}:{table.source_sha256}:{table.loaded_at.isoformat()}")
+        if key in _CATALOGUES:
+            return key, []
+        codes = ReferenceCode.objects.filter(
+            table=table, data__title="2", data__chapter__in=_CHAPTERS
+        ).values_list("code", "label", "data", "valid_to")
+        return key, [
+            (code, label, data["chapter"], data.get("max_age", ""), valid_to)
+            for code, label, data, valid_to in codes
+        ]
+    directory = Path(settings.TIERSPAYANT_NOMENCLATURES_DIR)
+    spec = SPECS_BY_NAME[T.NT_LPP]
+    path = directory / spec.file
+    key = ("file", f"{path}:{path.stat().st_mtime_ns if path.exists() else 0}")
+    if key in _CATALOGUES:
+        return key, []
+    rows = [
+        (row.code, row.label, (row.data or {})["chapter"], (row.data or {})["max_age"], row.valid_to)
+        for row in spec.rows(directory)
+        if (row.data or {}).get("title") == "2" and (row.data or {}).get("chapter") in _CHAPTERS
+    ]
+    return key, rows
+
+
+def catalogue() -> dict[str, CatalogueEntry]:
+    """Every optical and audio LPP code by code (open or ended; figures unset: see
+    :func:`catalogue_entry`). Built once per loaded version of the list."""
+    key, rows = _catalogue_rows()
+    if key not in _CATALOGUES:
+        _CATALOGUES.clear()
+        _CATALOGUES[key] = {
+            code: classify(code, label, chapter, max_age, valid_to)
+            for code, label, chapter, max_age, valid_to in rows
+        }
+    return _CATALOGUES[key]
+
+
+def catalogue_entry(code: str, *, care_date: dt.date, age: int) -> CatalogueEntry | None:
+    """The entry of ``code`` priced for ``care_date`` and ``age`` (BR, PLV, sources), or
+    None when the code is not an optical or audio LPP code. Validity and age limits are
+    the caller's to check (they give distinct errors)."""
+    entry = catalogue().get(code)
+    return priced(entry, care_date=care_date, age=age) if entry is not None else None
+
+
+def search_catalogue(
+    words: str, *, care_date: date, domain: Domain | None = None, limit: int = 20
+) -> list[CatalogueEntry]:
+    """Codes valid on ``care_date`` whose code, label, kind, class or band match every word
+    of ``words`` (case and accents ignored; ``classe a``, ``progressif``, ``enfant``,
+    ``-4``...), optionally within one ``domain``; at most ``limit`` (1-100), by code.
+    Entries carry the figures in force for an adult (hearing aids: over 20) on that date;
+    the quote prices them for the patient's age."""
+    limit = max(1, min(int(limit), 100))
+    tokens = [_fold(word) for word in str(words or "").split() if word.strip()][:8]
+    found: list[CatalogueEntry] = []
+    entries = catalogue()
+    for code in sorted(entries):
+        entry = entries[code]
+        if not entry.valid_on(care_date) or (domain is not None and entry.domain != domain):
+            continue
+        haystack = _fold(
+            f"{entry.code} {entry.label} {KIND_LABELS[entry.kind]} classe {entry.sante_class} "
+            f"{entry.band_label} {entry.lens_complexity or ''} {entry.lens_type or ''}"
+        )
+        if all(token in haystack for token in tokens):
+            item = priced(entry, care_date=care_date, age=ADULT_FROM_AGE + 30)
+            if item is not None:
+                found.append(item)
+                if len(found) >= limit:
+                    break
+    return found
+
+
+def _fold(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text.lower())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
