@@ -335,6 +335,7 @@ def _check_renewal(draft: _Draft, ctx: _Context, table_months: int | None) -> No
     if regulated is not None and renewal_due(last, ctx.care_date, regulated) is not None:
         draft.amo_refused = True
         draft.amo = ZERO
+        draft.note(ReasonCode.RENEWAL_PERIOD_NOT_REACHED)
     due = renewal_due(last, ctx.care_date, max(months)) if months else None
     if due is not None:
         draft.eligible = False
@@ -449,7 +450,7 @@ def _settle(draft: _Draft, ctx: _Context, ledger: _Ledger) -> None:
             if ceiling.count is not None:
                 used_count = ledger.counts.get(key, 0)
                 ledger.counts[key] = used_count + min(quantity, ceiling.count - used_count)
-    if draft.tracked and draft.eligible:
+    if draft.tracked and draft.eligible and not draft.amo_refused:
         line = draft.line
         ledger.purchases.append(PreviousEquipment(line.family, ctx.care_date, line.side))
 
