@@ -4,6 +4,7 @@ professional's id is simply not found: a 404, never a 403)."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 import unicodedata
 from datetime import date
 from pathlib import Path
@@ -107,7 +108,7 @@ def search_catalogue(
     Entries carry the figures in force for an adult (hearing aids: over 20) on that date;
     the quote prices them for the patient's age."""
     limit = max(1, min(int(limit), 100))
-    tokens = [_fold(word) for word in str(words or "").split() if word.strip()][:8]
+    patterns = _patterns(str(words or ""))
     found: list[CatalogueEntry] = []
     entries = catalogue()
     for code in sorted(entries):
@@ -118,13 +119,28 @@ def search_catalogue(
             f"{entry.code} {entry.label} {KIND_LABELS[entry.kind]} classe {entry.sante_class} "
             f"{entry.band_label} {entry.lens_complexity or ''} {entry.lens_type or ''}"
         )
-        if all(token in haystack for token in tokens):
+        if all(pattern.search(haystack) for pattern in patterns):
             item = priced(entry, care_date=care_date, age=ADULT_FROM_AGE + 30)
             if item is not None:
                 found.append(item)
                 if len(found) >= limit:
                     break
     return found
+
+
+def _patterns(words: str) -> list[re.Pattern[str]]:
+    """One pattern per word (at most 8), matched at the start of a word of the entry;
+    ``classe a`` is one phrase, and a word of one or two characters must be whole."""
+    tokens: list[str] = []
+    for word in _fold(words).split():
+        if tokens and tokens[-1] == "classe":
+            tokens[-1] = f"classe {word}"
+        else:
+            tokens.append(word)
+    return [
+        re.compile(r"(?<!\w)" + re.escape(token) + (r"(?!\w)" if len(token.split()[-1]) <= 2 else ""))
+        for token in tokens[:8]
+    ]
 
 
 def _fold(text: str) -> str:
