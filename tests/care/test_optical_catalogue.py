@@ -73,11 +73,19 @@ def glasses(frame: str, frame_price: str, lens: str, lens_price: str) -> list[Li
 def test_every_optical_and_audio_code_valid_on_the_care_date_can_be_quoted(lpp: None) -> None:
     """Walk the catalogue: each code open on 14 March 2025 parses at an age it allows and
     goes through the engine; the counts are those of the published list."""
-    table = guarantee_table(make_patient().beneficiary.contract, CareConfig.from_settings(settings).tables_dir)
+    table = guarantee_table(
+        make_patient().beneficiary.contract, CareConfig.from_settings(settings).tables_dir
+    )
     entries = [e for e in catalogue().values() if e.valid_on(TODAY)]
     kinds: Counter[tuple[str, str]] = Counter()
     for entry in entries:
-        age = entry.min_age if entry.min_age is not None else entry.max_age if entry.max_age is not None else 42
+        age = (
+            entry.min_age
+            if entry.min_age is not None
+            else entry.max_age
+            if entry.max_age is not None
+            else 42
+        )
         line = LineInput(
             code=entry.code,
             billed="25.00",
@@ -170,14 +178,18 @@ def test_mixed_equipment_each_element_by_its_class(config: CareConfig, lpp: None
     class B frame under the contract, class A lenses in full."""
     patient = make_patient()
     optician = _optician()
-    a_frame = approve(config, optician, patient, glasses(ADULT_FRAME_A, "30.00", LENS_B_SIMPLE, "120.00"))
+    a_frame = approve(
+        config, optician, patient, glasses(ADULT_FRAME_A, "30.00", LENS_B_SIMPLE, "120.00")
+    )
     assert split(a_frame) == [
         (ADULT_FRAME_A, "5.40", "24.60", "0.00"),
         (LENS_B_SIMPLE, "0.03", "119.97", "0.00"),
         (LENS_B_SIMPLE, "0.03", "80.03", "39.94"),
     ]
     other = make_patient()
-    b_frame = approve(config, optician, other, glasses(ADULT_FRAME_B, "150.00", LENS_A_SIMPLE, "60.00"))
+    b_frame = approve(
+        config, optician, other, glasses(ADULT_FRAME_B, "150.00", LENS_A_SIMPLE, "60.00")
+    )
     assert split(b_frame) == [
         (ADULT_FRAME_B, "0.03", "99.97", "50.00"),
         (LENS_A_SIMPLE, "10.80", "49.20", "0.00"),
@@ -192,7 +204,10 @@ def test_hearing_aids_for_a_patient_under_20(config: CareConfig, lpp: None) -> N
         config,
         _optician(),
         patient,
-        [LineInput(code=AID_I_YOUNG[0], billed="1400.00"), LineInput(code=AID_I_YOUNG[1], billed="1400.00")],
+        [
+            LineInput(code=AID_I_YOUNG[0], billed="1400.00"),
+            LineInput(code=AID_I_YOUNG[1], billed="1400.00"),
+        ],
     )
     assert split(approval) == [
         (AID_I_YOUNG[0], "840.00", "560.00", "0.00"),
@@ -221,7 +236,11 @@ def test_a_renewal_not_reached_is_refused_by_amo_and_amc(config: CareConfig, lpp
         (LENS_A_SIMPLE, "0.00", "0.00", "60.00"),
         (LENS_A_SIMPLE, "0.00", "0.00", "60.00"),
     ]
-    assert (again.decision, again.total_amo, again.total_rac) == ("refused", Decimal("0.00"), Decimal("150.00"))
+    assert (again.decision, again.total_amo, again.total_rac) == (
+        "refused",
+        Decimal("0.00"),
+        Decimal("150.00"),
+    )
 
 
 PRESCRIPTION = {
@@ -235,40 +254,104 @@ PRESCRIPTION = {
 @pytest.mark.parametrize(
     ("age", "lines", "prescription", "field", "words"),
     [
-        pytest.param(42, [LineInput(code="2200393", billed="20.00", side="right")], None,
-                     "lines[0].code", "fermé le 01/01/2020", id="code-ended"),
-        pytest.param(42, [LineInput(code=CHILD_FRAME_A, billed="30.00")], None,
-                     "lines[0].code", "15 ans et moins", id="child-frame-for-an-adult"),
-        pytest.param(15, [LineInput(code=ADULT_FRAME_A, billed="30.00")], None,
-                     "lines[0].code", "16 ans et plus", id="adult-frame-for-a-child"),
-        pytest.param(21, [LineInput(code=AID_I_YOUNG[0], billed="1400.00")], None,
-                     "lines[0].code", "20 ans et moins", id="young-aid-at-21"),
-        pytest.param(42, glasses(ADULT_FRAME_A, "30", LENS_A_SIMPLE, "60"),
-                     {**PRESCRIPTION, "right": {"sphere": "-2.50", "cylinder": "0"}},
-                     "lines[1].code", "hors de sa bande", id="lens-outside-its-band"),
-        pytest.param(42, glasses(ADULT_FRAME_A, "30", LENS_A_SIMPLE, "60"),
-                     {**PRESCRIPTION, "right": None, "left": None},
-                     "prescription.right", "au moins un œil", id="no-correction"),
-        pytest.param(42, glasses(ADULT_FRAME_A, "30", LENS_A_SIMPLE, "60"),
-                     {**PRESCRIPTION, "prescriber_rpps": "10000000000"},
-                     "prescription.prescriber_rpps", "RPPS", id="bad-rpps"),
-        pytest.param(42, glasses(ADULT_FRAME_A, "30", LENS_A_SIMPLE, "60"),
-                     {**PRESCRIPTION, "right": {"sphere": "+1.60"}},
-                     "prescription.right.sphere", "0,25", id="sphere-not-a-quarter"),
-        pytest.param(42, glasses(ADULT_FRAME_A, "30", LENS_A_SIMPLE, "60"),
-                     {**PRESCRIPTION, "right": {"sphere": "+1.50", "cylinder": "0.75"}},
-                     "prescription.right.axis", "axe obligatoire", id="cylinder-without-axis"),
-        pytest.param(42, glasses(ADULT_FRAME_A, "30", LENS_A_SIMPLE, "60"),
-                     {**PRESCRIPTION, "prescribed_on": "2025-04-01"},
-                     "prescription.prescribed_on", "postérieure", id="prescribed-after-care"),
-        pytest.param(72, [LineInput(code="2351057", billed="950.00")],
-                     {"prescriber_rpps": RPPS, "prescribed_on": "2025-02-20"},
-                     "prescription.audiogram_on", "audiogramme", id="aid-without-audiogram"),
+        pytest.param(
+            42,
+            [LineInput(code="2200393", billed="20.00", side="right")],
+            None,
+            "lines[0].code",
+            "fermé le 01/01/2020",
+            id="code-ended",
+        ),
+        pytest.param(
+            42,
+            [LineInput(code=CHILD_FRAME_A, billed="30.00")],
+            None,
+            "lines[0].code",
+            "15 ans et moins",
+            id="child-frame-for-an-adult",
+        ),
+        pytest.param(
+            15,
+            [LineInput(code=ADULT_FRAME_A, billed="30.00")],
+            None,
+            "lines[0].code",
+            "16 ans et plus",
+            id="adult-frame-for-a-child",
+        ),
+        pytest.param(
+            21,
+            [LineInput(code=AID_I_YOUNG[0], billed="1400.00")],
+            None,
+            "lines[0].code",
+            "20 ans et moins",
+            id="young-aid-at-21",
+        ),
+        pytest.param(
+            42,
+            glasses(ADULT_FRAME_A, "30", LENS_A_SIMPLE, "60"),
+            {**PRESCRIPTION, "right": {"sphere": "-2.50", "cylinder": "0"}},
+            "lines[1].code",
+            "hors de sa bande",
+            id="lens-outside-its-band",
+        ),
+        pytest.param(
+            42,
+            glasses(ADULT_FRAME_A, "30", LENS_A_SIMPLE, "60"),
+            {**PRESCRIPTION, "right": None, "left": None},
+            "prescription.right",
+            "au moins un œil",
+            id="no-correction",
+        ),
+        pytest.param(
+            42,
+            glasses(ADULT_FRAME_A, "30", LENS_A_SIMPLE, "60"),
+            {**PRESCRIPTION, "prescriber_rpps": "10000000000"},
+            "prescription.prescriber_rpps",
+            "RPPS",
+            id="bad-rpps",
+        ),
+        pytest.param(
+            42,
+            glasses(ADULT_FRAME_A, "30", LENS_A_SIMPLE, "60"),
+            {**PRESCRIPTION, "right": {"sphere": "+1.60"}},
+            "prescription.right.sphere",
+            "0,25",
+            id="sphere-not-a-quarter",
+        ),
+        pytest.param(
+            42,
+            glasses(ADULT_FRAME_A, "30", LENS_A_SIMPLE, "60"),
+            {**PRESCRIPTION, "right": {"sphere": "+1.50", "cylinder": "0.75"}},
+            "prescription.right.axis",
+            "axe obligatoire",
+            id="cylinder-without-axis",
+        ),
+        pytest.param(
+            42,
+            glasses(ADULT_FRAME_A, "30", LENS_A_SIMPLE, "60"),
+            {**PRESCRIPTION, "prescribed_on": "2025-04-01"},
+            "prescription.prescribed_on",
+            "postérieure",
+            id="prescribed-after-care",
+        ),
+        pytest.param(
+            72,
+            [LineInput(code="2351057", billed="950.00")],
+            {"prescriber_rpps": RPPS, "prescribed_on": "2025-02-20"},
+            "prescription.audiogram_on",
+            "audiogramme",
+            id="aid-without-audiogram",
+        ),
     ],
 )
 def test_bad_input_is_refused_naming_the_field(
-    config: CareConfig, lpp: None, age: int, lines: list[LineInput],
-    prescription: dict[str, object] | None, field: str, words: str,
+    config: CareConfig,
+    lpp: None,
+    age: int,
+    lines: list[LineInput],
+    prescription: dict[str, object] | None,
+    field: str,
+    words: str,
 ) -> None:
     patient = make_patient(born=dt.date(TODAY.year - age, 1, 10))
     before = PriorApproval.objects.count()
@@ -300,11 +383,20 @@ def test_a_correction_change_in_the_prescription_opens_early_renewal_of_the_lens
     correction, the frame is not (AMO and AMC nothing)."""
     patient = make_patient()
     first_day = TODAY - dt.timedelta(days=396)
-    invoice(config, _optician(), patient, "F-2024-1",
-            glasses(ADULT_FRAME_A, "30.00", LENS_A_SIMPLE, "60.00"), care_date=first_day,
-            today=first_day, now=dt.datetime.combine(first_day, dt.time(9), tzinfo=dt.UTC))
+    invoice(
+        config,
+        _optician(),
+        patient,
+        "F-2024-1",
+        glasses(ADULT_FRAME_A, "30.00", LENS_A_SIMPLE, "60.00"),
+        care_date=first_day,
+        today=first_day,
+        now=dt.datetime.combine(first_day, dt.time(9), tzinfo=dt.UTC),
+    )
     approval = _request(
-        config, patient, glasses(ADULT_FRAME_A, "30.00", LENS_A_SIMPLE, "60.00"),
+        config,
+        patient,
+        glasses(ADULT_FRAME_A, "30.00", LENS_A_SIMPLE, "60.00"),
         {**PRESCRIPTION, "renewal_reason": "correction_change"},
     )
     assert split(approval) == [
@@ -321,7 +413,10 @@ def _optician() -> Professional:
 
 
 def _request(
-    config: CareConfig, patient: Patient, lines: list[LineInput], prescription: dict[str, object] | None
+    config: CareConfig,
+    patient: Patient,
+    lines: list[LineInput],
+    prescription: dict[str, object] | None,
 ) -> PriorApproval:
     return request_prior_approval(
         config,

@@ -59,9 +59,12 @@ AGE_BOUNDARIES = [
 def test_lens_renewal_at_the_age_16_boundary(
     tables_dir: Path, age: int, last: str, covered: bool
 ) -> None:
-    [line] = run(tables_dir, [lens("B", "simple", "right", "120.00")], age, [
-        eq("optical_lens", "right", last)
-    ])
+    [line] = run(
+        tables_dir,
+        [lens("B", "simple", "right", "120.00")],
+        age,
+        [eq("optical_lens", "right", last)],
+    )
     if covered:
         assert (line["amo"], line["amc"], line["rac"]) == ("0.03", "100.00", "19.97")
     else:

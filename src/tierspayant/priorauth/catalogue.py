@@ -84,7 +84,9 @@ class Band:
     high_closed: bool = True
 
     def holds(self, value: Decimal) -> bool:
-        if self.low is not None and (value < self.low or (value == self.low and not self.low_closed)):
+        if self.low is not None and (
+            value < self.low or (value == self.low and not self.low_closed)
+        ):
             return False
         return not (
             self.high is not None
@@ -93,7 +95,9 @@ class Band:
 
     def within(self, low: Decimal, high: Decimal) -> bool:
         """True when the whole band lies in [low, high]."""
-        return self.low is not None and self.high is not None and low <= self.low and self.high <= high
+        return (
+            self.low is not None and self.high is not None and low <= self.low and self.high <= high
+        )
 
     def describe(self) -> str:
         def fmt(value: Decimal) -> str:
@@ -179,7 +183,9 @@ class CatalogueEntry:
 _NUMBER = r"([+-]?\s*\d+(?:,\d+)?)"
 _INTERVAL = re.compile(r"([\[\]])\s*" + _NUMBER + r"\s*A\s*" + _NUMBER + r"\s*([\[\]])?")
 _COMPARE = re.compile(r"(<\s*=|>\s*=|<|>)\s*" + _NUMBER)
-_CLASS_LENS = re.compile(r"VERRE\b.*?\b(?:CLASSE|UNIFOC\.?|UNIFOCAL|PROG|MF|NEUTRE DE CLASSE)\s+([AB])\b")
+_CLASS_LENS = re.compile(
+    r"VERRE\b.*?\b(?:CLASSE|UNIFOC\.?|UNIFOCAL|PROG|MF|NEUTRE DE CLASSE)\s+([AB])\b"
+)
 _CLASS_OPTIC = re.compile(r"CLASSE\s+([AB])\b|\(DE CLASSE ([AB])\)|\(([AB])\)")
 _SUPPLEMENT = r"SUPPL|PRISME|FILTRE|APPAIRAGE|ADAPTATION|PRESTATION|TEINT|ANTIPTOSIS|ISEICONIQUE"
 _CLASS_AUDIO = re.compile(r"CLASSE\s+(II|I)\b")
@@ -214,7 +220,9 @@ def _lens_bands(label: str) -> tuple[Band | None, bool, Band | None]:
     text = label.split(",", 1)[1] if "," in label else label
     cyl_at = re.search(r"\bCYL(?:INDRE)?\b", text)
     sph_text = text[: cyl_at.start()] if cyl_at else text
-    cylinder = _band(text[cyl_at.end() :]) if cyl_at else Band(Decimal(0), Decimal("0.25"), True, False)
+    cylinder = (
+        _band(text[cyl_at.end() :]) if cyl_at else Band(Decimal(0), Decimal("0.25"), True, False)
+    )
     is_sum = bool(re.search(r"\bS\s*(ENTRE|<|>)", sph_text))
     if is_sum:
         sph_text = sph_text[re.search(r"\bS\s*(ENTRE|<|>)", sph_text).start() + 1 :]  # type: ignore[union-attr]
@@ -240,7 +248,9 @@ def _complexity(lens_type: str, sphere: Band | None, is_sum: bool, cylinder: Ban
     """Lens complexity of R871-2 CSS from the band (see the module docstring)."""
     if lens_type == "neutral":
         return "simple"
-    spherical = cylinder is not None and cylinder.high == Decimal("0.25") and not cylinder.high_closed
+    spherical = (
+        cylinder is not None and cylinder.high == Decimal("0.25") and not cylinder.high_closed
+    )
     cyl_ok = cylinder is None or (cylinder.high is not None and cylinder.high <= 4)
     if lens_type == "unifocal":
         limit = Decimal(6)
@@ -288,7 +298,9 @@ def classify(
     elif domain is Domain.OPTICAL and re.search(r"\bVERRES?\b", text):
         kind = Kind.LENS
         lens_type = _lens_type(text)
-        sphere, is_sum, cylinder = _lens_bands(text) if lens_type != "neutral" else (None, False, None)
+        sphere, is_sum, cylinder = (
+            _lens_bands(text) if lens_type != "neutral" else (None, False, None)
+        )
         complexity = _complexity(lens_type, sphere, is_sum, cylinder)
     elif "LENTILLE" in text:
         kind = Kind.CONTACT_LENS
@@ -334,18 +346,19 @@ def classify(
 @cache
 def _price_versions() -> list[tuple[dt.date, dict[str, dict[str, Any]]]]:
     data = json.loads(PRICES.read_text(encoding="utf-8"))
-    versions = [
-        (dt.date.fromisoformat(v["effective_from"]), v["prices"]) for v in data["versions"]
-    ]
+    versions = [(dt.date.fromisoformat(v["effective_from"]), v["prices"]) for v in data["versions"]]
     return sorted(versions, key=lambda item: item[0])
 
 
 def figures_key(entry: CatalogueEntry, age: int) -> list[str]:
     """Keys of ``lpp-prices.json`` tried for ``entry`` at ``age``, most precise first."""
     if entry.kind == Kind.FRAME:
-        group = "adult" if (entry.min_age or 0) >= ADULT_FROM_AGE or (
-            entry.max_age is None and age >= ADULT_FROM_AGE
-        ) else "child"
+        group = (
+            "adult"
+            if (entry.min_age or 0) >= ADULT_FROM_AGE
+            or (entry.max_age is None and age >= ADULT_FROM_AGE)
+            else "child"
+        )
     elif entry.kind == Kind.HEARING_AID:
         group = "child" if age <= HEARING_YOUNG_MAX_AGE else "adult"
     else:

@@ -43,10 +43,10 @@ DOMAIN_OF_FAMILY: dict[Family, Domain] = {
 }
 
 
-def lpp_codes() -> dict[str, CatalogueEntry]:
+def lpp_codes(today: dt.date) -> dict[str, CatalogueEntry]:
     """The generic optical and audio LPP codes (not the per-product 7xxxxxx codes) valid
-    today, by code, for a short list in the portal (the full list: ``search_catalogue``)."""
-    today = dt.date.today()
+    on ``today``, by code, for a short list in the portal (the full list:
+    ``selectors.search_catalogue``)."""
     return {
         code: entry
         for code, entry in catalogue().items()

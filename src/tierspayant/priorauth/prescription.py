@@ -15,7 +15,8 @@ Shapes (JSON or form)::
     {"prescriber_rpps": "10003456789", "prescribed_on": "2025-02-20",
      "audiogram_on": "2025-02-18"}
 
-Rules: dioptres in steps of 0.25, sphere -30 to +30, cylinder 0 to +10, axis 0-180
+Rules: dioptres in steps of 0.25, sphere -30 to +30, cylinder -10 to +10 (a negative
+cylinder is transposed: sphere + cylinder, -cylinder, axis + 90 modulo 180), axis 0-180
 degrees (whole), addition +0.50 to +4.00 (progressive and multifocal lenses); dates not
 after the care date. Sources: LPP title II chapter 2 (bands of the lens codes, arrêté of
 3 December 2018); RPPS 11 digits with a Luhn key (REFERENCE.md "Identifiers").
@@ -76,7 +77,8 @@ class Prescription:
         eye = self.eyes.get(side)
         if eye is None:
             raise InvalidCareRequest(
-                f"prescription.{side}", f"correction de l'œil {EYES[side]} absente de la prescription"
+                f"prescription.{side}",
+                f"correction de l'œil {EYES[side]} absente de la prescription",
             )
         if not entry.holds(eye.sphere, eye.cylinder):
             raise InvalidCareRequest(
@@ -147,7 +149,7 @@ def _eye(data: object, field: str) -> EyeCorrection:
     if data.get("sphere") in (None, ""):
         raise InvalidCareRequest(f"{field}.sphere", "sphère obligatoire")
     sphere = _dioptre(data["sphere"], f"{field}.sphere", Decimal(-30), Decimal(30))
-    cylinder = _dioptre(data.get("cylinder") or 0, f"{field}.cylinder", Decimal(0), Decimal(10))
+    cylinder = _dioptre(data.get("cylinder") or 0, f"{field}.cylinder", Decimal(-10), Decimal(10))
     raw_axis = data.get("axis")
     if raw_axis in (None, ""):
         if cylinder:
@@ -159,6 +161,8 @@ def _eye(data: object, field: str) -> EyeCorrection:
         raise InvalidCareRequest(f"{field}.axis", "axe en degrés entiers (0 à 180)") from None
     if not 0 <= axis <= 180:
         raise InvalidCareRequest(f"{field}.axis", "axe en degrés entiers (0 à 180)")
+    if cylinder < 0:  # negative-cylinder notation: transpose (the LPP bands are positive)
+        sphere, cylinder, axis = sphere + cylinder, -cylinder, (axis + 90) % 180
     addition = None
     if data.get("addition") not in (None, ""):
         addition = _dioptre(data["addition"], f"{field}.addition", Decimal("0.5"), Decimal(4))
@@ -199,7 +203,10 @@ def parse_prescription(
     audiogram = None
     if hearing or data.get("audiogram_on"):
         audiogram = _date(
-            data.get("audiogram_on"), "prescription.audiogram_on", "date de l'audiogramme", care_date
+            data.get("audiogram_on"),
+            "prescription.audiogram_on",
+            "date de l'audiogramme",
+            care_date,
         )
     reason = None
     if data.get("renewal_reason") not in (None, ""):

@@ -71,7 +71,13 @@ def _catalogue_rows() -> tuple[tuple[str, str], list[tuple[str, str, str, str, d
     if key in _CATALOGUES:
         return key, []
     rows = [
-        (row.code, row.label, (row.data or {})["chapter"], (row.data or {})["max_age"], row.valid_to)
+        (
+            row.code,
+            row.label,
+            (row.data or {})["chapter"],
+            (row.data or {})["max_age"],
+            row.valid_to,
+        )
         for row in spec.rows(directory)
         if (row.data or {}).get("title") == "2" and (row.data or {}).get("chapter") in _CHAPTERS
     ]
@@ -138,7 +144,9 @@ def _patterns(words: str) -> list[re.Pattern[str]]:
         else:
             tokens.append(word)
     return [
-        re.compile(r"(?<!\w)" + re.escape(token) + (r"(?!\w)" if len(token.split()[-1]) <= 2 else ""))
+        re.compile(
+            r"(?<!\w)" + re.escape(token) + (r"(?!\w)" if len(token.split()[-1]) <= 2 else "")
+        )
         for token in tokens[:8]
     ]
 
