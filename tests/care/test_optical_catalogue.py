@@ -371,8 +371,8 @@ def test_the_prescription_drives_the_bands_and_is_stored(config: CareConfig, lpp
     assert approval.prescription == {
         "prescriber_rpps": RPPS,
         "prescribed_on": "2025-02-20",
-        "right": {"sphere": "1.50", "cylinder": "0", "axis": 0, "addition": None},
-        "left": {"sphere": "1.75", "cylinder": "0", "axis": 0, "addition": None},
+        "right": {"sphere": "1.50", "cylinder": "0.00", "axis": 0, "addition": None},
+        "left": {"sphere": "1.75", "cylinder": "0.00", "axis": 0, "addition": None},
     }
 
 

@@ -140,7 +140,7 @@ def _dioptre(value: object, field: str, low: Decimal, high: Decimal) -> Decimal:
         raise InvalidCareRequest(field, f"doit être entre {low} et {high} dioptries")
     if number % QUARTER:
         raise InvalidCareRequest(field, "par pas de 0,25 dioptrie")
-    return number
+    return number.quantize(Decimal("0.01"))
 
 
 def _eye(data: object, field: str) -> EyeCorrection:
