@@ -107,7 +107,13 @@ def test_fhir_vision_prescription_in_negative_cylinder_is_transposed() -> None:
             "dateWritten": "2024-12-02",
             "prescriber": {"reference": "#dr"},
             "lensSpecification": [
-                {"product": {"text": "lens"}, "eye": eye, "sphere": -0.5, "cylinder": -0.5, "axis": 180}
+                {
+                    "product": {"text": "lens"},
+                    "eye": eye,
+                    "sphere": -0.5,
+                    "cylinder": -0.5,
+                    "axis": 180,
+                }
                 for eye in ("right", "left")
             ],
         },

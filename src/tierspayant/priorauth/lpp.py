@@ -116,8 +116,10 @@ def parse_lines(
         raise InvalidCareRequest("lines", "au moins une ligne est nécessaire")
     if len(lines) > MAX_LINES:
         raise InvalidCareRequest("lines", f"au plus {MAX_LINES} lignes")
+    entries = catalogue()
     parsed = [
-        _parse_line(index, line, age, care_date, prescription) for index, line in enumerate(lines)
+        _parse_line(index, line, age, care_date, prescription, entries)
+        for index, line in enumerate(lines)
     ]
     domains = {p.ref.domain for p in parsed}
     if len(domains) > 1:
@@ -128,13 +130,18 @@ def parse_lines(
 
 
 def _parse_line(
-    index: int, line: LineInput, age: int, care_date: dt.date, prescription: Prescription | None
+    index: int,
+    line: LineInput,
+    age: int,
+    care_date: dt.date,
+    prescription: Prescription | None,
+    entries: dict[str, CatalogueEntry],
 ) -> ParsedLine:
     where = f"lines[{index}]"
     code = str(line.code or "").strip()
     if not code:
         raise InvalidCareRequest(f"{where}.code", "code LPP obligatoire")
-    ref = catalogue_entry(code, care_date=care_date, age=age)
+    ref = catalogue_entry(code, care_date=care_date, age=age, entries=entries)
     if ref is None:
         raise InvalidCareRequest(
             f"{where}.code", "code LPP inconnu ou non accepté en tiers payant optique/audio"

@@ -97,11 +97,18 @@ def catalogue() -> dict[str, CatalogueEntry]:
     return _CATALOGUES[key]
 
 
-def catalogue_entry(code: str, *, care_date: dt.date, age: int) -> CatalogueEntry | None:
+def catalogue_entry(
+    code: str,
+    *,
+    care_date: dt.date,
+    age: int,
+    entries: dict[str, CatalogueEntry] | None = None,
+) -> CatalogueEntry | None:
     """The entry of ``code`` priced for ``care_date`` and ``age`` (BR, PLV, sources), or
     None when the code is not an optical or audio LPP code. Validity and age limits are
-    the caller's to check (they give distinct errors)."""
-    entry = catalogue().get(code)
+    the caller's to check (they give distinct errors). ``entries``: the catalogue already
+    read by the caller (one lookup of the loaded list per request)."""
+    entry = (catalogue() if entries is None else entries).get(code)
     return priced(entry, care_date=care_date, age=age) if entry is not None else None
 
 
