@@ -9,8 +9,8 @@ import json
 import pytest
 from django.test import Client
 
-from tests.care.test_care_interfaces import _french_claim, _identity_post, _token
 from tests.care.conftest import make_patient
+from tests.care.test_care_interfaces import _french_claim, _identity_post, _token
 from tests.factories import make_professional
 from tierspayant.priorauth.models import PriorApproval
 from tierspayant.providers.choices import Scope
