@@ -84,7 +84,7 @@ class PriorApproval(models.Model):
     cancelled_at = models.DateTimeField("annulé le", null=True, blank=True)
     used_at = models.DateTimeField("utilisé le", null=True, blank=True)
     prescription = models.JSONField(
-        "prescription",
+        "ordonnance",
         default=dict,
         blank=True,
         help_text="Prescripteur (RPPS), date, correction par œil ou date de l'audiogramme.",
