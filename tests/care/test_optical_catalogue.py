@@ -429,3 +429,19 @@ def _request(
         today=TODAY,
         prescription=prescription,
     )
+
+
+def test_a_class_a_lens_above_its_price_limit_is_flagged_and_priced(
+    config: CareConfig, lpp: None
+) -> None:
+    """70 EUR for a 60 EUR class A lens: the AMC stops at the limit, the 10 EUR above it
+    stay with the patient (the regulation's price, not a refusal)."""
+    approval = approve(
+        config, _optician(), make_patient(), glasses(ADULT_FRAME_A, "30.00", LENS_A_SIMPLE, "70.00")
+    )
+    assert split(approval) == [
+        (ADULT_FRAME_A, "5.40", "24.60", "0.00"),
+        (LENS_A_SIMPLE, "10.80", "49.20", "10.00"),
+        (LENS_A_SIMPLE, "10.80", "49.20", "10.00"),
+    ]
+    assert "PRICE_ABOVE_REGULATED_LIMIT" in approval.lines.get(position=2).reasons
