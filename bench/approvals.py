@@ -8,7 +8,9 @@ Usage, from the project root:
 
 Quotes alternate class A glasses for an adult (with a prescription), mixed A/B glasses and
 class I hearing aids for a 17-year-old; one quote per professional and patient so no quota
-or renewal period is reached. The first call (catalogue built from the loaded list) is
+or renewal period is reached; then the same decisions without the rights check and the
+writes (prescription, catalogue, engine), and ``search_catalogue`` for four searches of the
+picker. The first call (catalogue built from the loaded list) is
 reported apart as ``first_call_ms``. SQLite under ``var/bench/`` with the test settings'
 synthetic keys, rebuilt each run. Prints one JSON object; nothing here asserts a time.
 """
@@ -141,6 +143,14 @@ def main() -> None:
         parsed = parse_lines(lines, age=age, care_date=today, prescription=checked)
         compute_lines(parsed, table=table, age=age, care_date=today, history=History())
         compute_ms.append((time.perf_counter() - started) * 1000)
+    from tierspayant.priorauth.selectors import search_catalogue
+
+    search_ms = []
+    for words in ("verre unifocal classe a", "monture enfant", "aide auditive classe ii", "2229"):
+        for _ in range(10):
+            started = time.perf_counter()
+            search_catalogue(words, care_date=today, limit=20)
+            search_ms.append((time.perf_counter() - started) * 1000)
     emit(
         {
             "bench": "approvals",
@@ -150,6 +160,7 @@ def main() -> None:
             "decision_median_ms": round(statistics.median(rest), 2),
             "decision_p95_ms": round(rest[int(len(rest) * 0.95) - 1], 2),
             "catalogue_and_engine_median_ms": round(statistics.median(compute_ms), 3),
+            "search_catalogue_median_ms": round(statistics.median(search_ms), 2),
             "machine": machine_facts(),
         }
     )

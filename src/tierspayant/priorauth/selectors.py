@@ -47,6 +47,7 @@ def approval_of(
 
 _CHAPTERS = ("2", "3")  # LPP_ARB_SC1 under title (LPP_ARB_CHA) 2: optics, hearing aids
 _CATALOGUES: dict[tuple[str, str], dict[str, CatalogueEntry]] = {}
+_SEARCH: dict[int, list[tuple[CatalogueEntry, str]]] = {}  # id(catalogue) -> (entry, words)
 
 
 def _catalogue_rows() -> tuple[tuple[str, str], list[tuple[str, str, str, str, dt.date | None]]]:
@@ -90,6 +91,7 @@ def catalogue() -> dict[str, CatalogueEntry]:
     key, rows = _catalogue_rows()
     if key not in _CATALOGUES:
         _CATALOGUES.clear()
+        _SEARCH.clear()
         _CATALOGUES[key] = {
             code: classify(code, label, chapter, max_age, valid_to)
             for code, label, chapter, max_age, valid_to in rows
@@ -123,15 +125,9 @@ def search_catalogue(
     limit = max(1, min(int(limit), 100))
     patterns = _patterns(str(words or ""))
     found: list[CatalogueEntry] = []
-    entries = catalogue()
-    for code in sorted(entries):
-        entry = entries[code]
+    for entry, haystack in _search_index(catalogue()):
         if not entry.valid_on(care_date) or (domain is not None and entry.domain != domain):
             continue
-        haystack = _fold(
-            f"{entry.code} {entry.label} {KIND_LABELS[entry.kind]} classe {entry.sante_class} "
-            f"{entry.band_label} {entry.lens_complexity or ''} {entry.lens_type or ''}"
-        )
         if all(pattern.search(haystack) for pattern in patterns):
             item = priced(entry, care_date=care_date, age=ADULT_FROM_AGE + 30)
             if item is not None:
@@ -139,6 +135,26 @@ def search_catalogue(
                 if len(found) >= limit:
                     break
     return found
+
+
+def _search_index(entries: dict[str, CatalogueEntry]) -> list[tuple[CatalogueEntry, str]]:
+    """Entries by code with the folded words a search matches (built once per catalogue)."""
+    index = _SEARCH.get(id(entries))
+    if index is None:
+        index = [
+            (
+                entry,
+                _fold(
+                    f"{entry.code} {entry.label} {KIND_LABELS[entry.kind]} "
+                    f"classe {entry.sante_class} {entry.band_label} "
+                    f"{entry.lens_complexity or ''} {entry.lens_type or ''}"
+                ),
+            )
+            for _, entry in sorted(entries.items())
+        ]
+        _SEARCH.clear()
+        _SEARCH[id(entries)] = index
+    return index
 
 
 def _patterns(words: str) -> list[re.Pattern[str]]:
