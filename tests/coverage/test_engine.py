@@ -291,12 +291,17 @@ def test_non_responsible_table_skips_the_regulation() -> None:
     )
     class_a_lens = lens("A", "simple", "right", "50", br="9")
     result = run(free, [frame("B", "300"), class_a_lens], history=history)
-    assert [(line.amc, line.rac) for line in result.lines] == [
-        (Decimal("299.97"), Decimal("0.00")),
-        (Decimal("44.60"), Decimal("0.00")),
+    # The frame's LPP renewal period has not run: the AMO refuses it (whatever the
+    # contract), and this non-responsible table pays the whole price; the lens is new.
+    assert [(line.amo, line.amc, line.rac) for line in result.lines] == [
+        (Decimal("0.00"), Decimal("300.00"), Decimal("0.00")),
+        (Decimal("5.40"), Decimal("44.60"), Decimal("0.00")),
     ]
-    assert [line.reasons for line in result.lines] == [(), ()]
-    assert result.history_after.previous_equipment == history.previous_equipment
+    assert [line.reasons for line in result.lines] == [(ReasonCode.RENEWAL_PERIOD_NOT_REACHED,), ()]
+    assert result.history_after.previous_equipment == (
+        *history.previous_equipment,
+        PreviousEquipment(Family.OPTICAL_LENS, CARE, "right"),
+    )
 
 
 def test_optical_setting_of_the_table_overrides_the_reference(

@@ -149,7 +149,7 @@ def test_no_floor_when_the_renewal_period_has_not_run(tables_dir: Path) -> None:
         "lines": [lens("B", "simple", "right", "60.00")],
     }
     out = compute_case(case, tables_dir)["lines"][0]
-    assert (out["amc"], out["rac"]) == ("0.00", "59.97")
+    assert (out["amo"], out["amc"], out["rac"]) == ("0.00", "0.00", "60.00")
     assert {r["code"] for r in out["reasons"]} == {
         "RENEWAL_PERIOD_NOT_REACHED",
         "NO_MATCHING_GUARANTEE",

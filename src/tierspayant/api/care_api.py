@@ -79,6 +79,28 @@ class LineIn(Schema):
     sante_class: str | None = Field(default=None, description="Checked against the code")
 
 
+class EyeIn(Schema):
+    """One eye's correction, dioptres in steps of 0.25 (cylinder in positive notation)."""
+
+    sphere: str | None = Field(default=None, description='e.g. "-2.25" (-30 to +30)')
+    cylinder: str | None = Field(default=None, description='e.g. "0.50" (0 to +10)')
+    axis: str | None = Field(default=None, description="Degrees, 0 to 180 (with a cylinder)")
+    addition: str | None = Field(default=None, description='e.g. "1.50" (+0.50 to +4.00)')
+
+
+class PrescriptionIn(Schema):
+    """The prescription: prescriber's RPPS and date; glasses: correction per eye (drives
+    the lens-band checks); hearing aids: audiogram date; renewal_reason: correction_change,
+    frame_unfit or medical_case."""
+
+    prescriber_rpps: str | None = Field(default=None, description="11 digits, Luhn key")
+    prescribed_on: str | None = Field(default=None, description="YYYY-MM-DD")
+    right: EyeIn | None = None
+    left: EyeIn | None = None
+    audiogram_on: str | None = Field(default=None, description="YYYY-MM-DD (hearing aids)")
+    renewal_reason: str | None = None
+
+
 class ApprovalIn(Schema):
     """A quote to decide."""
 
@@ -86,6 +108,7 @@ class ApprovalIn(Schema):
     planned_date: str = Field(description="Planned date of the equipment, YYYY-MM-DD")
     quote_reference: str = ""
     lines: list[LineIn]
+    prescription: PrescriptionIn | None = None
 
 
 class ClaimIn(Schema):
@@ -284,6 +307,9 @@ def create_prior_approval(request: HttpRequest, payload: ApprovalIn):  # type: i
             context=request_context(request, Channel.API),
             now=timezone.now(),
             today=timezone.localdate(),
+            prescription=(
+                payload.prescription.model_dump(exclude_none=True) if payload.prescription else None
+            ),
         )
     except (InvalidCareRequest, BeneficiaryNotFound, GuaranteeTableMissing) as exc:
         return _care_error(exc)

@@ -149,7 +149,7 @@ def submit_claim(
     born = parse_birth_date(identity.birth_date, today)
     if day < born:
         raise InvalidCareRequest("care_date", "la date des soins précède la date de naissance")
-    parsed = parse_lines(lines, age=age_on(born, day))
+    parsed = parse_lines(lines, age=age_on(born, day), care_date=day)
     approval_ref = str(approval_number or "").strip().upper()
     content_hash = _content_hash(day, parsed, approval_ref)
     existing = Claim.objects.filter(professional=professional, invoice_number=number).first()

@@ -44,6 +44,7 @@ from tierspayant.coverage.vocab import (
     OPTICAL_FAMILIES,
     Family,
     LensPair,
+    RenewalReason,
     SanteClass,
 )
 
@@ -79,6 +80,7 @@ class _Context:
     regulated: bool
     includes_amo: bool
     pair: LensPair | None
+    frame_unfit: bool = False  # a line of the optical equipment says the frame no longer fits
 
 
 @dataclass(slots=True)
@@ -93,6 +95,7 @@ class _Draft:
     rule: AppliedRule | None = None
     ceilings: tuple[Ceiling, ...] = ()
     eligible: bool = True
+    amo_refused: bool = False  # the regulated (LPP) renewal period has not run: no AMO either
     tracked: bool = False
     caps: list[CapApplied] = field(default_factory=list)
     reasons: list[ReasonCode] = field(default_factory=list)
@@ -170,6 +173,11 @@ def compute(
         regulated=table.responsible,
         includes_amo=includes_amo,
         pair=lens_pair(line for line in lines if line.family is Family.OPTICAL_LENS),
+        frame_unfit=any(
+            line.renewal_reason is RenewalReason.FRAME_UNFIT
+            for line in lines
+            if line.family in OPTICAL_FAMILIES
+        ),
     )
     drafts = [_assess(index, line, ctx) for index, line in enumerate(lines)]
     _optical_minimum(drafts, ctx)
@@ -308,15 +316,27 @@ def _price_limit(draft: _Draft, limit: Decimal) -> None:
 
 def _check_renewal(draft: _Draft, ctx: _Context, table_months: int | None) -> None:
     """Mark the line not eligible when the renewal period has not run since the
-    previous purchase of the same device (regulated period and the table's, the longer)."""
+    previous purchase of the same device (regulated period and the table's, the longer).
+
+    The regulated period is the LPP's own (arrêté of 3 December 2018, LPP title II
+    chapters 2 and 3; R871-2 CSS repeats it for responsible contracts): when it has not
+    run, the AMO refuses the line too (AMO 0, AMC 0, the patient pays the price), whatever
+    the contract. A period of the table alone only stops the AMC. The reason of one line
+    of the optical equipment (a young child's frame that no longer fits) opens renewal of
+    the whole equipment."""
     line = draft.line
-    periods = [table_months, renewal_months(line, ctx.age, ctx.ref) if ctx.regulated else None]
+    regulated = renewal_months(line, ctx.age, ctx.ref, frame_unfit=ctx.frame_unfit)
+    periods = [table_months, regulated if ctx.regulated else None]
     months = [period for period in periods if period is not None]
-    if not months:
+    if regulated is None and not months:
         return
     draft.tracked = True
     last = ctx.history.last_purchase(line.family, line.side)
-    due = renewal_due(last, ctx.care_date, max(months))
+    if regulated is not None and renewal_due(last, ctx.care_date, regulated) is not None:
+        draft.amo_refused = True
+        draft.amo = ZERO
+        draft.note(ReasonCode.RENEWAL_PERIOD_NOT_REACHED)
+    due = renewal_due(last, ctx.care_date, max(months)) if months else None
     if due is not None:
         draft.eligible = False
         draft.caps.append(CapApplied(ReasonCode.RENEWAL_PERIOD_NOT_REACHED, ZERO, due.isoformat()))
@@ -430,13 +450,14 @@ def _settle(draft: _Draft, ctx: _Context, ledger: _Ledger) -> None:
             if ceiling.count is not None:
                 used_count = ledger.counts.get(key, 0)
                 ledger.counts[key] = used_count + min(quantity, ceiling.count - used_count)
-    if draft.tracked and draft.eligible:
+    if draft.tracked and draft.eligible and not draft.amo_refused:
         line = draft.line
         ledger.purchases.append(PreviousEquipment(line.family, ctx.care_date, line.side))
 
 
 def _result(draft: _Draft) -> LineResult:
     line = draft.line
+    amo = ZERO if draft.amo_refused else line.amo_net
     return LineResult(
         line_id=line.line_id,
         family=line.family,
@@ -444,9 +465,9 @@ def _result(draft: _Draft) -> LineResult:
         sante_class=line.sante_class,
         billed=line.billed,
         br=line.br,
-        amo=line.amo_net,
+        amo=amo,
         amc=draft.amount,
-        rac=line.billed - line.amo_net - draft.amount,
+        rac=line.billed - amo - draft.amount,
         participation_forfaitaire=line.participation_forfaitaire,
         franchise=line.franchise,
         rule=draft.rule,

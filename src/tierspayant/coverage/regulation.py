@@ -33,15 +33,22 @@ def add_months(day: dt.date, months: int) -> dt.date:
     )
 
 
-def renewal_months(line: ActLine, age: int, ref: RegulatedVersion) -> int | None:
+def renewal_months(
+    line: ActLine, age: int, ref: RegulatedVersion, *, frame_unfit: bool = False
+) -> int | None:
     """Minimum months between two covered purchases of the same device, or None when
     the regulation sets none for this family.
 
-    Optics (R871-2 CSS, REFERENCE.md "Optical renewal"), per frame and per lens (eye):
-    24 months from age 16, 12 under 16; 6 months under 6 when the frame no longer fits;
-    lenses only: 12 months for adults (none under 16) on a documented change of
-    correction, none in the listed medical cases. Hearing aids: 48 months per ear.
-    Ages are in years at the care date; figures come from ``ref``.
+    Optics (LPP title II chapter 2, arrêté of 3 December 2018; R871-2 CSS; REFERENCE.md
+    "Optical renewal"), per frame and per lens (eye): 24 months from age 16, 12 under 16;
+    6 months under 6 when the frame no longer fits, for the whole equipment (``frame_unfit``:
+    any line of the equipment carries that reason); lenses only: 12 months for adults
+    (none under 16) on a documented change of correction, none in the listed medical
+    cases. Hearing aids: 48 months per ear.
+
+    Ages are whole years at the care date: "à partir de 16 ans" is age >= 16; "moins de
+    16 ans" is age <= 15; "jusqu'à 6 ans" is read as ameli's "moins de 6 ans", age <= 5
+    (the 6th birthday closes it). Figures come from ``ref``.
     """
     if line.family is Family.HEARING_AID:
         return ref.audio.renewal_months.value
@@ -50,7 +57,8 @@ def renewal_months(line: ActLine, age: int, ref: RegulatedVersion) -> int | None
     optical = ref.optical
     adult = age >= optical.adult_from_age.value
     reason = line.renewal_reason
-    if reason is RenewalReason.FRAME_UNFIT and age < optical.young_child_under_age.value:
+    unfit = frame_unfit or reason is RenewalReason.FRAME_UNFIT
+    if unfit and age < optical.young_child_under_age.value:
         return optical.renewal_months_young_child_frame_unfit.value
     if line.family is Family.OPTICAL_LENS and reason is RenewalReason.MEDICAL_CASE:
         return optical.renewal_months_medical_case.value

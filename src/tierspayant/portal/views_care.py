@@ -89,6 +89,63 @@ class LineForm(forms.Form):
 
 LineFormSet = forms.formset_factory(LineForm, extra=4, max_num=10)
 
+RENEWAL_REASONS = [
+    ("", "—"),
+    ("correction_change", "Changement de correction (verres)"),
+    ("frame_unfit", "Monture inadaptée (enfant de moins de 6 ans)"),
+    ("medical_case", "Cas médical listé"),
+]
+
+
+class PrescriptionForm(forms.Form):
+    """The prescription: prescriber (RPPS), date; glasses: correction per eye; hearing
+    aids: audiogram date (shapes and rules: ``priorauth/prescription.py``)."""
+
+    prescriber_rpps = forms.CharField(label="RPPS du prescripteur", required=False, max_length=11)
+    prescribed_on = forms.CharField(
+        label="Date de prescription",
+        required=False,
+        max_length=10,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    right_sphere = forms.CharField(label="OD sphère", required=False, max_length=7)
+    right_cylinder = forms.CharField(label="OD cylindre (+)", required=False, max_length=7)
+    right_axis = forms.CharField(label="OD axe (°)", required=False, max_length=3)
+    right_addition = forms.CharField(label="OD addition", required=False, max_length=6)
+    left_sphere = forms.CharField(label="OG sphère", required=False, max_length=7)
+    left_cylinder = forms.CharField(label="OG cylindre (+)", required=False, max_length=7)
+    left_axis = forms.CharField(label="OG axe (°)", required=False, max_length=3)
+    left_addition = forms.CharField(label="OG addition", required=False, max_length=6)
+    audiogram_on = forms.CharField(
+        label="Date de l'audiogramme (aides auditives)",
+        required=False,
+        max_length=10,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    renewal_reason = forms.ChoiceField(
+        label="Motif de renouvellement anticipé", required=False, choices=RENEWAL_REASONS
+    )
+
+    def prescription(self) -> dict[str, object] | None:
+        """The service's shape, or None when nothing was typed."""
+        data = {key: str(value or "").strip() for key, value in self.cleaned_data.items()}
+        if not any(data.values()):
+            return None
+        out: dict[str, object] = {
+            key: data[key]
+            for key in ("prescriber_rpps", "prescribed_on", "audiogram_on", "renewal_reason")
+            if data[key]
+        }
+        for side in ("right", "left"):
+            eye = {
+                part: data[f"{side}_{part}"]
+                for part in ("sphere", "cylinder", "axis", "addition")
+                if data[f"{side}_{part}"]
+            }
+            if eye:
+                out[side] = eye
+        return out
+
 
 def _lines(formset: Any) -> list[LineInput]:
     return [
@@ -131,12 +188,26 @@ def _field_error(
 
 
 def _guarded(
-    request: HttpRequest, call: Any, form: IdentityForm, formset: Any, date_label: str
+    request: HttpRequest,
+    call: Any,
+    form: IdentityForm,
+    formset: Any,
+    date_label: str,
+    prescription: PrescriptionForm | None = None,
 ) -> tuple[Any, HttpResponse | None, int]:
     """Run a service call and turn its refusals into the portal's answers."""
     try:
         return call(), None, 200
     except InvalidCareRequest as exc:
+        if prescription is not None and exc.field.startswith("prescription"):
+            name = exc.field.removeprefix("prescription").strip(".").replace(".", "_")
+            if name in prescription.fields:
+                prescription.add_error(name, exc.message)
+            elif f"{name}_sphere" in prescription.fields:
+                prescription.add_error(f"{name}_sphere", exc.message)
+            else:
+                prescription.add_error(None, exc.message)
+            return None, None, 400
         _field_error(form, formset, exc, date_label)
         return None, None, 400
     except BeneficiaryNotFound as exc:
@@ -173,8 +244,10 @@ def approval_new(request: HttpRequest) -> HttpResponse:
     form.fields["care_date"].label = "Date prévue de l'équipement"
     form.fields["reference"].label = "Référence du devis (facultatif)"
     formset = LineFormSet(request.POST or None, prefix="lines")
+    prescription = PrescriptionForm(request.POST or None, prefix="rx")
     status = 200
-    if request.method == "POST" and form.is_valid() and formset.is_valid():
+    valid = form.is_valid() and formset.is_valid() and prescription.is_valid()
+    if request.method == "POST" and valid:
         data = form.cleaned_data
         approval, response, status = _guarded(
             request,
@@ -189,10 +262,12 @@ def approval_new(request: HttpRequest) -> HttpResponse:
                 now=timezone.now(),
                 today=timezone.localdate(),
                 step_up_verified_at=second_factor_at(request),
+                prescription=prescription.prescription(),
             ),
             form,
             formset,
             "Date prévue",
+            prescription,
         )
         if response is not None:
             return response
@@ -206,7 +281,8 @@ def approval_new(request: HttpRequest) -> HttpResponse:
         {
             "form": form,
             "formset": formset,
-            "codes": sorted(lpp_codes().values(), key=lambda c: c.code),
+            "prescription": prescription,
+            "codes": sorted(lpp_codes(timezone.localdate()).values(), key=lambda c: c.code),
         },
         status=status,
     )

@@ -1,25 +1,26 @@
 """The LPP codes a quote or an invoice may carry, and turning submitted lines into the
 coverage engine's ``ActLine``.
 
-The reference table ``reference/lpp-optique-audio.json`` (dated, with its sources) gives
-for each accepted code its family, 100 % Santé class, lens complexity or side, and the AMO
-base (BR) and rate applied by default. A code outside it is refused: the platform does not
-guess what it would pay for.
+The catalogue (``catalogue.py``, ``selectors.catalogue_entry``) gives for each optical or
+audio LPP code of the public list its family, 100 % Santé class, lens band and complexity
+or side, age limits, end date, and the AMO base (BR), rate and price limit in force on
+the care date. A code outside it is refused: the platform does not guess what it would
+pay for.
 """
 
 from __future__ import annotations
 
-import json
+import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from functools import cache
-from pathlib import Path
 from typing import Any
 
 from tierspayant.coverage import ActLine, CoverageError, Family
+from tierspayant.priorauth.catalogue import CatalogueEntry, Kind
+from tierspayant.priorauth.prescription import InvalidCareRequest, Prescription
+from tierspayant.priorauth.selectors import catalogue, catalogue_entry
 from tierspayant.registry.choices import Domain
 
-REFERENCE = Path(__file__).resolve().parent / "reference" / "lpp-optique-audio.json"
 CENT = Decimal("0.01")
 MAX_LINES = 10
 MAX_AMOUNT = Decimal("100000.00")
@@ -42,52 +43,14 @@ DOMAIN_OF_FAMILY: dict[Family, Domain] = {
 }
 
 
-class InvalidCareRequest(ValueError):
-    """Bad input in a quote or an invoice. ``field`` names it (``lines[1].billed``,
-    ``planned_date``, ``approval_number``...), ``message`` says why in French, never echoing
-    a personal value."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
-        self.field = field
-        self.message = message
-
-
-@dataclass(frozen=True)
-class LppCode:
-    """One accepted LPP code: family, class, lens complexity or side, default BR and AMO
-    rate (euros, percent), age limits (inclusive) and a French label."""
-
-    code: str
-    family: Family
-    sante_class: str
-    lens_complexity: str | None
-    side: str | None
-    br: Decimal
-    amo_rate: Decimal
-    label: str
-    min_age: int | None
-    max_age: int | None
-
-
-@cache
-def lpp_codes() -> dict[str, LppCode]:
-    """The reference table, loaded once (it is package data, not configuration)."""
-    data = json.loads(REFERENCE.read_text(encoding="utf-8"))
+def lpp_codes(today: dt.date) -> dict[str, CatalogueEntry]:
+    """The generic optical and audio LPP codes (not the per-product 7xxxxxx codes) valid
+    on ``today``, by code, for a short list in the portal (the full list:
+    ``selectors.search_catalogue``)."""
     return {
-        code: LppCode(
-            code=code,
-            family=Family(item["family"]),
-            sante_class=item["class"],
-            lens_complexity=item.get("lens_complexity"),
-            side=item.get("side"),
-            br=Decimal(item["br"]),
-            amo_rate=Decimal(item["amo_rate"]),
-            label=item["label"],
-            min_age=item.get("min_age"),
-            max_age=item.get("max_age"),
-        )
-        for code, item in data["codes"].items()
+        code: entry
+        for code, entry in catalogue().items()
+        if code.startswith("2") and entry.valid_on(today)
     }
 
 
@@ -109,7 +72,7 @@ class ParsedLine:
     """A line ready for the engine, with its reference entry."""
 
     act: ActLine
-    ref: LppCode
+    ref: CatalogueEntry
 
 
 def parse_amount(value: object, field: str) -> Decimal:
@@ -131,18 +94,34 @@ def parse_amount(value: object, field: str) -> Decimal:
     return amount.quantize(CENT)
 
 
-def parse_lines(lines: list[LineInput], *, age: int) -> list[ParsedLine]:
-    """Check each line against the LPP reference and build the engine's act lines.
+def parse_lines(
+    lines: list[LineInput],
+    *,
+    age: int,
+    care_date: dt.date,
+    prescription: Prescription | None = None,
+) -> list[ParsedLine]:
+    """Check each line against the LPP catalogue on ``care_date`` and build the engine's
+    act lines.
 
     ``age``: the beneficiary's whole years on the date of care (codes have age limits).
-    Raises InvalidCareRequest naming ``lines`` or ``lines[i].<field>``.
+    ``prescription``: when given, each lens must fall in its code's band for that eye's
+    correction, and its renewal reason applies to the equipment.
+    Raises InvalidCareRequest naming ``lines`` or ``lines[i].<field>``: unknown code,
+    code ended before the care date, outside the patient's age, lens outside its band.
+    A price above the limit of a 100 % Santé code (class A, class I) is not refused: the
+    engine flags it (PRICE_ABOVE_REGULATED_LIMIT) and the excess is the patient's.
     """
     if not lines:
         raise InvalidCareRequest("lines", "au moins une ligne est nécessaire")
     if len(lines) > MAX_LINES:
         raise InvalidCareRequest("lines", f"au plus {MAX_LINES} lignes")
-    parsed = [_parse_line(index, line, age) for index, line in enumerate(lines)]
-    domains = {DOMAIN_OF_FAMILY[p.act.family] for p in parsed}
+    entries = catalogue()
+    parsed = [
+        _parse_line(index, line, age, care_date, prescription, entries)
+        for index, line in enumerate(lines)
+    ]
+    domains = {p.ref.domain for p in parsed}
     if len(domains) > 1:
         raise InvalidCareRequest(
             "lines", "une demande porte sur un seul domaine (optique ou audio)"
@@ -150,25 +129,38 @@ def parse_lines(lines: list[LineInput], *, age: int) -> list[ParsedLine]:
     return parsed
 
 
-def _parse_line(index: int, line: LineInput, age: int) -> ParsedLine:
+def _parse_line(
+    index: int,
+    line: LineInput,
+    age: int,
+    care_date: dt.date,
+    prescription: Prescription | None,
+    entries: dict[str, CatalogueEntry],
+) -> ParsedLine:
     where = f"lines[{index}]"
     code = str(line.code or "").strip()
     if not code:
         raise InvalidCareRequest(f"{where}.code", "code LPP obligatoire")
-    ref = lpp_codes().get(code)
+    ref = catalogue_entry(code, care_date=care_date, age=age, entries=entries)
     if ref is None:
         raise InvalidCareRequest(
             f"{where}.code", "code LPP inconnu ou non accepté en tiers payant optique/audio"
         )
+    if not ref.valid_on(care_date):
+        ended = ref.valid_to.strftime("%d/%m/%Y") if ref.valid_to else ""
+        raise InvalidCareRequest(
+            f"{where}.code", f"code LPP fermé le {ended}, avant la date des soins"
+        )
     if line.sante_class not in (None, "") and str(line.sante_class) != ref.sante_class:
         raise InvalidCareRequest(
-            f"{where}.sante_class", f"ce code LPP est de classe {ref.sante_class}"
+            f"{where}.sante_class", f"ce code LPP est de classe {ref.sante_class or 'non définie'}"
         )
     if ref.min_age is not None and age < ref.min_age:
         raise InvalidCareRequest(f"{where}.code", f"code réservé aux {ref.min_age} ans et plus")
     if ref.max_age is not None and age > ref.max_age:
         raise InvalidCareRequest(f"{where}.code", f"code réservé aux {ref.max_age} ans et moins")
     billed = parse_amount(line.billed, f"{where}.billed")
+    full_cover = ref.sante_class in ("A", "I")
     side = ref.side
     if ref.family is Family.OPTICAL_LENS:
         side = _SIDES.get(str(line.side or "").strip().lower())
@@ -176,14 +168,20 @@ def _parse_line(index: int, line: LineInput, age: int) -> ParsedLine:
             raise InvalidCareRequest(
                 f"{where}.side", "œil obligatoire pour un verre : droit ou gauche"
             )
+        if prescription is not None:
+            prescription.check_lens(ref, side, f"{where}.code")
     elif line.side not in (None, "") and _SIDES.get(str(line.side).strip().lower()) != side:
         raise InvalidCareRequest(f"{where}.side", "le côté ne correspond pas au code LPP")
+    reason = line.renewal_reason or None
+    if reason is None and prescription is not None and ref.kind in (Kind.FRAME, Kind.LENS):
+        reason = prescription.renewal_reason_for(ref.kind)
     try:
         fields: dict[str, Any] = {  # text values are converted by ActLine itself
-            "sante_class": ref.sante_class,
+            "sante_class": ref.sante_class or None,
             "lens_complexity": ref.lens_complexity,
-            "side": side,
-            "renewal_reason": line.renewal_reason or None,
+            "side": side if ref.family in (Family.OPTICAL_LENS, Family.HEARING_AID) else None,
+            "renewal_reason": reason,
+            "price_limit": ref.price_limit if full_cover else None,
         }
         act = ActLine(
             family=ref.family,
@@ -201,4 +199,4 @@ def _parse_line(index: int, line: LineInput, age: int) -> ParsedLine:
 
 def domain_of(parsed: list[ParsedLine]) -> Domain:
     """The domain of a parsed request (all its lines share one, see :func:`parse_lines`)."""
-    return DOMAIN_OF_FAMILY[parsed[0].act.family]
+    return parsed[0].ref.domain

@@ -83,6 +83,12 @@ class PriorApproval(models.Model):
     )
     cancelled_at = models.DateTimeField("annulé le", null=True, blank=True)
     used_at = models.DateTimeField("utilisé le", null=True, blank=True)
+    prescription = models.JSONField(
+        "ordonnance",
+        default=dict,
+        blank=True,
+        help_text="Prescripteur (RPPS), date, correction par œil ou date de l'audiogramme.",
+    )
 
     class Meta:
         verbose_name = "accord de prise en charge"

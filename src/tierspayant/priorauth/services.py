@@ -37,6 +37,7 @@ from tierspayant.priorauth.lpp import (
     parse_lines,
 )
 from tierspayant.priorauth.models import PriorApproval, PriorApprovalLine
+from tierspayant.priorauth.prescription import parse_prescription
 from tierspayant.providers.models import Professional
 
 _ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
@@ -97,8 +98,13 @@ def request_prior_approval(
     now: datetime.datetime,
     today: datetime.date,
     step_up_verified_at: datetime.datetime | None = None,
+    prescription: dict[str, object] | None = None,
 ) -> PriorApproval:
     """Decide a quote and store the approval with its lines.
+
+    ``prescription``: the prescription's shape is in ``prescription.py`` (prescriber RPPS,
+    date, per-eye correction or audiogram date); when given it is checked, drives the
+    lens-band check and the renewal reason, and is stored with the approval.
 
     ``planned_date`` must lie between ``today`` and the end of the validity period
     (``config.approval_valid_days``); the approval expires on ``today`` plus that period.
@@ -124,7 +130,14 @@ def request_prior_approval(
         raise InvalidCareRequest("quote_reference", "au plus 40 caractères")
     born = parse_birth_date(identity.birth_date, today)
     age = age_on(born, planned)
-    parsed = parse_lines(lines, age=age)
+    codes = [str(line.code or "").strip() for line in lines]
+    checked = parse_prescription(
+        prescription,
+        care_date=planned,
+        glasses=any(code.startswith("22") for code in codes),
+        hearing=any(code.startswith("23") for code in codes),
+    )
+    parsed = parse_lines(lines, age=age, care_date=planned, prescription=checked)
     domain = domain_of(parsed)
     found = identify(
         config,
@@ -161,6 +174,7 @@ def request_prior_approval(
             status=ApprovalStatus.OPEN,
             table_id=table.id if table else "",
             disclosure_log_id=found.log_id,
+            prescription=checked.as_json() if checked else {},
         )
         if table is None:
             _refuse_without_rights(approval, parsed)

@@ -71,6 +71,70 @@ class ParsedClaim:
     invoice_number: str
     approval_number: str
     provider_ids: tuple[str, ...]
+    prescription: dict[str, Any] | None = None
+
+
+def _contained(model: FhirClaim, reference: str | None, kind: str) -> Any:
+    ref = str(reference or "")
+    if not ref.startswith("#"):
+        return None
+    return next(
+        (r for r in model.contained or [] if r.get_resource_type() == kind and r.id == ref[1:]),
+        None,
+    )
+
+
+def _prescriber(model: FhirClaim, reference: Any) -> str | None:
+    practitioner = _contained(model, getattr(reference, "reference", None), "Practitioner")
+    for identifier in getattr(practitioner, "identifier", None) or []:
+        value = str(identifier.value or "")
+        if identifier.system == systems.RPPS:
+            return value
+        if len(value) == 12 and value.startswith("8"):  # idNatPs = "8" + RPPS
+            return value[1:]
+    return None
+
+
+def _day(value: Any) -> str | None:
+    return str(value)[:10] if value is not None else None
+
+
+def _prescription(model: FhirClaim) -> dict[str, Any] | None:
+    """Claim.prescription: a contained VisionPrescription (prescriber Practitioner with its
+    RPPS, dateWritten, lensSpecification per eye: sphere, cylinder, axis, add) or
+    DeviceRequest (requester, authoredOn) for hearing aids, whose audiogram date is the
+    Claim.supportingInfo of category ``audiogram`` (timingDate). The service checks it."""
+    reference = model.prescription.reference if model.prescription is not None else None
+    vision = _contained(model, reference, "VisionPrescription")
+    if vision is not None:
+        data: dict[str, Any] = {
+            "prescriber_rpps": _prescriber(model, vision.prescriber),
+            "prescribed_on": _day(vision.dateWritten),
+        }
+        for spec in vision.lensSpecification or []:
+            data[str(spec.eye)] = {
+                "sphere": spec.sphere,
+                "cylinder": spec.cylinder,
+                "axis": spec.axis,
+                "addition": spec.add,
+            }
+        return data
+    device = _contained(model, reference, "DeviceRequest")
+    if device is None:
+        return None
+    audiogram = next(
+        (
+            info.timingDate
+            for info in model.supportingInfo or []
+            if any(c.code == "audiogram" for c in (info.category.coding or []))
+        ),
+        None,
+    )
+    return {
+        "prescriber_rpps": _prescriber(model, device.requester),
+        "prescribed_on": _day(device.authoredOn),
+        "audiogram_on": _day(audiogram),
+    }
 
 
 def _structure(exc: ValidationError) -> FhirError:
@@ -271,6 +335,7 @@ def parse_claim(body: bytes, *, base: str) -> ParsedClaim:
         invoice_number=invoice,
         approval_number=approval,
         provider_ids=provider_ids,
+        prescription=_prescription(model),
     )
 
 

@@ -100,6 +100,7 @@ def claim(request: HttpRequest) -> HttpResponse:
                 context=context,
                 now=now,
                 today=today,
+                prescription=parsed.prescription,
             )
             return fhir_response(
                 preauthorization_response(
