@@ -18,7 +18,11 @@ from tests.factories import make_professional
 from tests.psc_provider import LocalProvider, configure, running_provider
 from tierspayant.accounts.access import MFA_AT, MFA_METHOD, stepped_up
 from tierspayant.prosanteconnect.models import ProSanteConnectLink
-from tierspayant.prosanteconnect.services import LinkRefused, link_account, link_professional_by_staff
+from tierspayant.prosanteconnect.services import (
+    LinkRefused,
+    link_account,
+    link_professional_by_staff,
+)
 from tierspayant.providers.models import Professional
 
 CALLBACK = "http://testserver/connexion/psc/retour/"
@@ -31,7 +35,7 @@ def provider() -> Iterator[LocalProvider]:
 
 
 @pytest.fixture
-def psc(provider: LocalProvider, settings) -> Iterator[LocalProvider]:
+def psc(provider: LocalProvider, settings, db: None) -> Iterator[LocalProvider]:
     configure(settings, provider)
     provider.set_mode(None)
     yield provider
@@ -54,7 +58,16 @@ def _local(url: str) -> str:
     return f"{parts.path}?{parts.query}"
 
 
-def _round_trip(client: Client, psc: LocalProvider, start: str, national_id: str, *, acr: str = "eidas1", method: str = "get", data=None):
+def _round_trip(
+    client: Client,
+    psc: LocalProvider,
+    start: str,
+    national_id: str,
+    *,
+    acr: str = "eidas1",
+    method: str = "get",
+    data=None,
+):
     response = getattr(client, method)(start, data or {})
     assert response.status_code == 302, response.content[:300]
     assert response["Location"].startswith(psc.issuer)
@@ -68,8 +81,14 @@ def test_sign_in_with_pro_sante_connect_verifies_the_session_as_phishing_resista
     response = client.get("/connexion/psc/", {"next": "/pec/"})
     location = response["Location"]
     # Authorization code with PKCE (S256), state, nonce and PSC's acr level, asked for.
-    for expected in ("response_type=code", "code_challenge_method=S256", "state=", "nonce=",
-                     "acr_values=eidas1", "scope=openid+scope_all"):
+    for expected in (
+        "response_type=code",
+        "code_challenge_method=S256",
+        "state=",
+        "nonce=",
+        "acr_values=eidas1",
+        "scope=openid+scope_all",
+    ):
         assert expected in location, expected
     callback = psc.sign_in(location, professional.national_id)
     response = client.get(_local(callback))
@@ -126,7 +145,7 @@ def test_a_too_weak_acr_is_refused(psc) -> None:
     )
     assert response.status_code == 400
     assert response.context["reason"] == "acr"
-    assert "Niveau d'authentification insuffisant" in html.unescape(response.content.decode())
+    assert "niveau d'authentification insuffisant" in html.unescape(response.content.decode())
     assert "_auth_user_id" not in client.session
 
 
@@ -149,7 +168,9 @@ def test_a_replayed_state_is_refused(psc) -> None:
     assert "_auth_user_id" not in other.session
 
 
-def test_the_professional_links_their_own_identity_from_the_security_page(psc, verified_client, optician) -> None:
+def test_the_professional_links_their_own_identity_from_the_security_page(
+    psc, verified_client, optician
+) -> None:
     page = verified_client.get("/securite/").content.decode()
     assert 'id="psc-link"' in page
     _callback, response = _round_trip(
@@ -158,7 +179,11 @@ def test_the_professional_links_their_own_identity_from_the_security_page(psc, v
     assert response.status_code == 302
     assert response["Location"] == "/securite/"
     link = ProSanteConnectLink.objects.get(user=optician.user)
-    assert (link.national_id, link.linked_by_id, link.confirmed) == (optician.national_id, None, True)
+    assert (link.national_id, link.linked_by_id, link.confirmed) == (
+        optician.national_id,
+        None,
+        True,
+    )
     assert 'id="psc-linked"' in verified_client.get("/securite/").content.decode()
     # Signing in with it afterwards opens this account.
     fresh = Client()
@@ -173,12 +198,18 @@ def test_another_professionals_identity_cannot_be_linked(psc, verified_client, o
         verified_client, psc, "/securite/psc/lier/", other.national_id, method="post"
     )
     assert response.status_code == 400
-    assert "n'est pas celle du professionnel de ce compte" in html.unescape(response.content.decode())
+    assert "n'est pas celle du professionnel de ce compte" in html.unescape(
+        response.content.decode()
+    )
     assert not ProSanteConnectLink.objects.exists()
 
 
-def test_step_up_accepts_a_fresh_pro_sante_connect_authentication(psc, verified_client, optician) -> None:
-    link_account(optician.user, national_id=optician.national_id, linked_by=None, now=timezone.now())
+def test_step_up_accepts_a_fresh_pro_sante_connect_authentication(
+    psc, verified_client, optician
+) -> None:
+    link_account(
+        optician.user, national_id=optician.national_id, linked_by=None, now=timezone.now()
+    )
     session = verified_client.session
     session[MFA_AT] = time.time() - 3600  # the TOTP check is an hour old
     session.save()
@@ -196,7 +227,9 @@ def test_step_up_accepts_a_fresh_pro_sante_connect_authentication(psc, verified_
 
 
 def test_step_up_with_someone_elses_card_is_refused(psc, verified_client, optician) -> None:
-    link_account(optician.user, national_id=optician.national_id, linked_by=None, now=timezone.now())
+    link_account(
+        optician.user, national_id=optician.national_id, linked_by=None, now=timezone.now()
+    )
     colleague = _linked()
     start = verified_client.post("/connexion/confirmer/psc/", {"next": "/jetons/"})
     callback = psc.sign_in(start["Location"], colleague.national_id)
@@ -217,7 +250,9 @@ def test_step_up_with_someone_elses_card_is_refused(psc, verified_client, optici
         ("recovery", 10, True, False),
     ],
 )
-def test_the_step_up_rule(db, method: str, age: int, holds_passkey_or_staff: bool, allowed: bool) -> None:
+def test_the_step_up_rule(
+    db, method: str, age: int, holds_passkey_or_staff: bool, allowed: bool
+) -> None:
     professional = make_professional()
     user = professional.user
     if holds_passkey_or_staff:

@@ -188,23 +188,43 @@ def _check_id_token(
         raise PscRefused(Refusal.SIGNATURE) from None
     claims = token.claims
     checks: list[tuple[Refusal, jwt.JWTClaimsRegistry]] = [
-        (Refusal.ISSUER, jwt.JWTClaimsRegistry(iss={"essential": True, "value": config.issuer})),
-        (
-            Refusal.AUDIENCE,
-            jwt.JWTClaimsRegistry(aud={"essential": True, "value": config.client_id}),
-        ),
+        # First: every registry below also checks exp/iat/nbf when present.
         (
             Refusal.EXPIRED,
             jwt.JWTClaimsRegistry(
                 now=now, leeway=config.leeway, exp={"essential": True}, iat={"essential": True}
             ),
         ),
-        (Refusal.NONCE, jwt.JWTClaimsRegistry(nonce={"essential": True, "value": nonce})),
+        (
+            Refusal.ISSUER,
+            jwt.JWTClaimsRegistry(
+                now=now, leeway=config.leeway, iss={"essential": True, "value": config.issuer}
+            ),
+        ),
+        (
+            Refusal.AUDIENCE,
+            jwt.JWTClaimsRegistry(
+                now=now, leeway=config.leeway, aud={"essential": True, "value": config.client_id}
+            ),
+        ),
+        (
+            Refusal.NONCE,
+            jwt.JWTClaimsRegistry(
+                now=now, leeway=config.leeway, nonce={"essential": True, "value": nonce}
+            ),
+        ),
         (
             Refusal.ACR,
-            jwt.JWTClaimsRegistry(acr={"essential": True, "values": list(config.acr_values)}),
+            jwt.JWTClaimsRegistry(
+                now=now,
+                leeway=config.leeway,
+                acr={"essential": True, "values": list(config.acr_values)},
+            ),
         ),
-        (Refusal.CLAIMS, jwt.JWTClaimsRegistry(sub={"essential": True})),
+        (
+            Refusal.CLAIMS,
+            jwt.JWTClaimsRegistry(now=now, leeway=config.leeway, sub={"essential": True}),
+        ),
     ]
     for refusal, registry in checks:
         try:
@@ -212,7 +232,10 @@ def _check_id_token(
         except (ExpiredTokenError, InvalidClaimError, MissingClaimError, JoseError):
             raise PscRefused(refusal) from None
     # Several audiences: the authorized party must be us (OIDC Core §3.1.3.7 points 4-5).
-    if isinstance(claims.get("aud"), list) and claims.get("azp", config.client_id) != config.client_id:
+    if (
+        isinstance(claims.get("aud"), list)
+        and claims.get("azp", config.client_id) != config.client_id
+    ):
         raise PscRefused(Refusal.AUDIENCE)
     return claims
 
@@ -290,7 +313,10 @@ def complete(
     if not isinstance(national_id, str) or not _NATIONAL_ID.match(national_id):
         raise PscRefused(Refusal.USERINFO)
     return Identity(
-        national_id=national_id, subject=str(claims["sub"]), acr=str(claims["acr"]), auth_time=auth_time
+        national_id=national_id,
+        subject=str(claims["sub"]),
+        acr=str(claims["acr"]),
+        auth_time=auth_time,
     )
 
 
@@ -326,7 +352,9 @@ def link_account(
     already linked to another account)."""
     professional = getattr(user, "professional", None)
     if professional is None:
-        raise LinkRefused("Seul un compte de professionnel de santé peut être lié à Pro Santé Connect.")
+        raise LinkRefused(
+            "Seul un compte de professionnel de santé peut être lié à Pro Santé Connect."
+        )
     if professional.national_id != national_id:
         raise LinkRefused(
             "Cette identité Pro Santé Connect n'est pas celle du professionnel de ce compte "
@@ -345,7 +373,9 @@ def link_account(
                 linked_by=linked_by,
             )
     except IntegrityError:
-        raise LinkRefused("Cette identité Pro Santé Connect est déjà liée à un autre compte.") from None
+        raise LinkRefused(
+            "Cette identité Pro Santé Connect est déjà liée à un autre compte."
+        ) from None
 
 
 def link_professional_by_staff(
@@ -355,10 +385,14 @@ def link_professional_by_staff(
     to their Pro Santé Connect identity ("8" + RPPS). Raises :class:`LinkRefused`."""
     from tierspayant.providers.models import Professional
 
-    professional = Professional.objects.select_related("user").filter(rpps=rpps).first() if rpps else None
+    professional = (
+        Professional.objects.select_related("user").filter(rpps=rpps).first() if rpps else None
+    )
     if professional is None:
         raise LinkRefused("Aucun professionnel n'a ce numéro RPPS.")
-    return link_account(professional.user, national_id=professional.national_id, linked_by=staff, now=now)
+    return link_account(
+        professional.user, national_id=professional.national_id, linked_by=staff, now=now
+    )
 
 
 def unlink(link: ProSanteConnectLink) -> None:
