@@ -23,7 +23,7 @@ import requests
 
 PROVIDER_DIR = Path(__file__).resolve().parent / "oidc_provider"
 CLIENT_ID = "tierspayant-test"
-CLIENT_SECRET = "test-only-psc-client-secret-0f6c2a"  # noqa: S105  (synthetic, tests only)
+CLIENT_SECRET = "test-only-psc-client-secret-0f6c2a"
 
 
 def ensure_installed() -> str:

@@ -6,7 +6,8 @@ Session keys written here (values are numbers or short words, never secrets):
 
 - ``tp_started`` / ``tp_seen``: epoch seconds of sign-in and of the last request;
 - ``tp_mfa_at`` / ``tp_mfa_method`` (:mod:`tierspayant.accounts.access`): epoch seconds and
-  kind (``passkey``, ``totp``, ``recovery``, ``psc``) of the last second-factor check in this session;
+  kind (``passkey``, ``totp``, ``recovery``, ``psc``) of the last second-factor check in
+  this session;
 - ``tp_sid``: public id (UUID) of the :class:`~tierspayant.accounts.models.UserSession` row.
 
 Rules and sources:
@@ -58,7 +59,8 @@ def _now() -> float:
 
 
 def method_of(device: object) -> str:
-    """``passkey``, ``totp``, ``recovery`` or ``psc`` (a Pro Santé Connect link) for a django-otp device (``other`` otherwise)."""
+    """``passkey``, ``totp``, ``recovery`` or ``psc`` (a Pro Santé Connect link) for a
+    django-otp device (``other`` otherwise)."""
     if isinstance(device, WebAuthnCredential):
         return "passkey"
     if isinstance(device, TOTPDevice):

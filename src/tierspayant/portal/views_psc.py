@@ -89,7 +89,7 @@ def _start(request: HttpRequest, purpose: Purpose, next_path: str) -> HttpRespon
 def psc_sign_in(request: HttpRequest) -> HttpResponse:
     """Start a Pro Santé Connect sign-in (the button of the sign-in page)."""
     user = request.user
-    if user.is_authenticated and user.is_verified():  # type: ignore[union-attr]
+    if user.is_authenticated and user.is_verified():  # type: ignore[attr-defined,union-attr]
         return redirect(_next_path(request, reverse("portal:home")))
     return _start(request, Purpose.SIGN_IN, _next_path(request, reverse("portal:home")))
 
@@ -143,7 +143,7 @@ def psc_callback(request: HttpRequest) -> HttpResponse:
         return _link(request, identity, now)
     link = psc.find_link(identity.national_id)
     if pending.purpose == Purpose.STEP_UP:
-        if link is None or link.user_id != request.user.pk or not request.user.is_verified():  # type: ignore[union-attr]
+        if link is None or link.user_id != request.user.pk or not request.user.is_verified():  # type: ignore[attr-defined,union-attr]
             return render(
                 request,
                 "portal/psc_refused.html",
@@ -163,7 +163,7 @@ def psc_callback(request: HttpRequest) -> HttpResponse:
 
 def _link(request: HttpRequest, identity: psc.Identity, now: object) -> HttpResponse:
     user = request.user
-    if not user.is_authenticated or not user.is_verified():  # type: ignore[union-attr]
+    if not user.is_authenticated or not user.is_verified():  # type: ignore[attr-defined,union-attr]
         return redirect("portal:login")
     try:
         psc.link_account(user, national_id=identity.national_id, linked_by=None, now=now)  # type: ignore[arg-type]

@@ -1,4 +1,4 @@
-"""Controlled vocabularies of the Pro Santé Connect sign-in (``source:subject:action``, STYLE.md)."""
+"""Controlled vocabularies of the Pro Santé Connect sign-in (STYLE.md)."""
 
 from django.db import models
 

@@ -45,7 +45,7 @@ from joserfc.jwk import KeySet
 from tierspayant.prosanteconnect.choices import Purpose, Refusal
 from tierspayant.prosanteconnect.models import ProSanteConnectLink
 
-#: ID token signature algorithms accepted (PSC signs RS256; ES256 for a provider that rotates to it).
+#: ID token signature algorithms accepted (PSC signs RS256; PS256/ES256 if it rotates to them).
 ALGORITHMS = ("RS256", "PS256", "ES256")
 #: idNatPs: "8" + RPPS (11 digits), "0" + ADELI (9), or other national ids; letters and digits.
 _NATIONAL_ID = re.compile(r"^[0-9A-Za-z]{9,20}$")
