@@ -558,6 +558,7 @@ OWNER: dict[str, Callable[[object], int | None] | None] = {
     "auth.User": OPERATOR,
     "auth.Group": OPERATOR,
     "otp_totp.TOTPDevice": OPERATOR,
+    "prosanteconnect.ProSanteConnectLink": OPERATOR,
     "axes.AccessAttempt": OPERATOR,
     "axes.AccessLog": OPERATOR,
     "axes.AccessFailureLog": OPERATOR,

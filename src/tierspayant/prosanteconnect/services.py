@@ -378,6 +378,20 @@ def link_account(
         ) from None
 
 
+def staff_link_refusal(rpps: str) -> str | None:
+    """Why staff cannot link the professional whose RPPS is ``rpps`` (French), or None."""
+    from tierspayant.providers.models import Professional
+
+    professional = Professional.objects.filter(rpps=rpps).first() if rpps else None
+    if professional is None:
+        return "Aucun professionnel n'a ce numéro RPPS."
+    if ProSanteConnectLink.objects.filter(user_id=professional.user_id).exists():
+        return "Ce compte est déjà lié à Pro Santé Connect."
+    if ProSanteConnectLink.objects.filter(national_id=professional.national_id).exists():
+        return "Cette identité Pro Santé Connect est déjà liée à un autre compte."
+    return None
+
+
 def link_professional_by_staff(
     rpps: str, *, staff: Any, now: datetime.datetime
 ) -> ProSanteConnectLink:
