@@ -14,7 +14,7 @@ import pytest
 from django.test import Client, RequestFactory
 from django.utils import timezone
 
-from tests.factories import make_professional
+from tests.factories import PASSWORD, make_professional
 from tests.psc_provider import LocalProvider, configure, running_provider
 from tierspayant.accounts.access import MFA_AT, MFA_METHOD, stepped_up
 from tierspayant.prosanteconnect.models import ProSanteConnectLink
@@ -294,3 +294,33 @@ def test_staff_link_by_rpps_and_only_once(db) -> None:
     ]:
         with pytest.raises(LinkRefused, match=message):
             link_professional_by_staff(rpps, staff=staff, now=timezone.now())
+
+
+def test_staff_link_an_account_in_the_back_office_by_rpps(db) -> None:
+    from django.contrib.auth import get_user_model
+
+    from tests.auth_helpers import staff_with_passkey
+
+    professional = make_professional()
+    operator = get_user_model().objects.create_superuser(username="operateur-psc", password=PASSWORD)
+    client = staff_with_passkey(operator)
+    page = client.get("/admin/prosanteconnect/prosanteconnectlink/add/")
+    assert page.status_code == 200
+    response = client.post("/admin/prosanteconnect/prosanteconnectlink/add/", {"rpps": "123"})
+    assert response.status_code == 200
+    assert "Le RPPS compte 11 chiffres." in html.unescape(response.content.decode())
+    response = client.post(
+        "/admin/prosanteconnect/prosanteconnectlink/add/", {"rpps": professional.rpps}
+    )
+    assert response.status_code == 302
+    link = ProSanteConnectLink.objects.get()
+    assert (link.user_id, link.national_id, link.linked_by_id) == (
+        professional.user.pk,
+        professional.national_id,
+        operator.pk,
+    )
+    response = client.post(
+        "/admin/prosanteconnect/prosanteconnectlink/add/", {"rpps": professional.rpps}
+    )
+    assert "déjà lié" in html.unescape(response.content.decode())
+    assert ProSanteConnectLink.objects.count() == 1

@@ -47,9 +47,17 @@ class ProSanteConnectLinkAdmin(ScopedAdmin):
     removed (:func:`services.unlink`); never changed."""
 
     insurer_path = None
-    list_display = ("__str__", "user", "linked_at", "linked_by", "last_used_at")
-    readonly_fields = ("user", "national_id", "linked_at", "linked_by", "last_used_at")
+    list_display = ("__str__", "account", "linked_at", "linked_by", "last_used_at")
+    readonly_fields = ("account", "national_id", "linked_at", "linked_by", "last_used_at")
     form = StaffLinkForm
+
+    @admin.display(description="compte")
+    def account(self, obj: ProSanteConnectLink) -> str:
+        return str(obj.user)
+
+    @admin.display(description="RPPS du professionnel")
+    def rpps(self, obj: ProSanteConnectLink) -> str:
+        return obj.national_id[1:] if obj.national_id.startswith("8") else ""
 
     def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         return ("rpps",) if obj is None else self.readonly_fields
