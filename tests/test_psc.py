@@ -302,7 +302,9 @@ def test_staff_link_an_account_in_the_back_office_by_rpps(db) -> None:
     from tests.auth_helpers import staff_with_passkey
 
     professional = make_professional()
-    operator = get_user_model().objects.create_superuser(username="operateur-psc", password=PASSWORD)
+    operator = get_user_model().objects.create_superuser(
+        username="operateur-psc", password=PASSWORD
+    )
     client = staff_with_passkey(operator)
     page = client.get("/admin/prosanteconnect/prosanteconnectlink/add/")
     assert page.status_code == 200
