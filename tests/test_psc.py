@@ -326,3 +326,42 @@ def test_staff_link_an_account_in_the_back_office_by_rpps(db) -> None:
     )
     assert "déjà lié" in html.unescape(response.content.decode())
     assert ProSanteConnectLink.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    ("overrides", "starts", "message"),
+    [
+        ({}, True, ""),  # no issuer: PSC off, no client needed
+        ({"TIERSPAYANT_PSC_ISSUER": "https://psc.example.test/realm"}, False, "CLIENT_ID"),
+        (
+            {
+                "TIERSPAYANT_PSC_ISSUER": "https://psc.example.test/realm",
+                "TIERSPAYANT_PSC_CLIENT_ID": "tierspayant",
+            },
+            False,
+            "TIERSPAYANT_PSC_CLIENT_SECRET_FILE",
+        ),
+    ],
+)
+def test_configuration_from_the_environment(overrides, starts: bool, message: str) -> None:
+    from tests.test_settings import start
+
+    result = start(overrides)
+    assert (result.returncode == 0) is starts, result.stderr[-500:]
+    assert message in result.stderr
+
+
+def test_the_client_secret_comes_from_a_file(tmp_path) -> None:
+    from tests.test_settings import start
+
+    secret = tmp_path / "psc-secret"
+    secret.write_text("file-only-secret-4242\n", encoding="utf-8")
+    result = start(
+        {
+            "TIERSPAYANT_PSC_ISSUER": "https://psc.example.test/realm",
+            "TIERSPAYANT_PSC_CLIENT_ID": "tierspayant",
+            "TIERSPAYANT_PSC_CLIENT_SECRET_FILE": str(secret),
+        }
+    )
+    assert result.returncode == 0, result.stderr[-500:]
+    assert "file-only-secret-4242" not in result.stderr + result.stdout
