@@ -39,6 +39,7 @@ def main() -> None:
     django.setup()
     from bench._machine import machine_facts
     from tests.psc_provider import running_provider
+
     from tierspayant.prosanteconnect import services
     from tierspayant.prosanteconnect.choices import Purpose
 
