@@ -365,3 +365,16 @@ def test_the_client_secret_comes_from_a_file(tmp_path) -> None:
     )
     assert result.returncode == 0, result.stderr[-500:]
     assert "file-only-secret-4242" not in result.stderr + result.stdout
+
+
+def test_an_answer_naming_another_issuer_is_refused(psc) -> None:
+    professional = _linked()
+    client = Client()
+    response = client.get("/connexion/psc/")
+    callback = psc.sign_in(response["Location"], professional.national_id)
+    assert f"iss={psc.issuer.replace(':', '%3A').replace('/', '%2F')}" in callback
+    forged = callback.replace("iss=http%3A%2F%2F127.0.0.1", "iss=https%3A%2F%2Fevil.example")
+    response = client.get(_local(forged))
+    assert response.status_code == 400
+    assert response.context["reason"] == "issuer"
+    assert "_auth_user_id" not in client.session

@@ -276,6 +276,9 @@ def complete(
         raise PscRefused(Refusal.STATE)
     if params.get("error") or not params.get("code"):
         raise PscRefused(Refusal.PROVIDER_ERROR)
+    # An answer naming another issuer (mix-up attack, RFC 9207 §2.4) is refused.
+    if params.get("iss") and params["iss"] != config.issuer:
+        raise PscRefused(Refusal.ISSUER)
     moment = int(time.time() if now is None else now)
     metadata = provider_metadata(config)
     session = _session(config, pending.redirect_uri)
