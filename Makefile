@@ -40,7 +40,7 @@ approve-staff-passkey: $(STAMP) ## Approve the demo staff account's requested fi
 	@set -a && . ./$(DEMO_ENV) && set +a && TIERSPAYANT_DEMO=1 $(BIN)/tierspayant \
 	  approve-passkey-enrolment securite.demo --reason "make demo: first staff member"
 
-test: $(STAMP) lint ## Lint, then the whole suite on SQLite and on PostgreSQL, side by side
+test: $(STAMP) lint $(OIDC_PROVIDER)/node_modules/.package-lock.json ## Lint, then the whole suite on SQLite and on PostgreSQL, side by side
 	$(MAKE) --no-print-directory -j2 --output-sync=target test-sqlite test-postgres
 
 lint: $(STAMP) ## ruff, import-linter layers, mypy
@@ -48,10 +48,15 @@ lint: $(STAMP) ## ruff, import-linter layers, mypy
 	$(BIN)/lint-imports --no-cache
 	$(BIN)/mypy src
 
-test-sqlite: $(STAMP) ## The suite on SQLite
+# The tests' local OpenID provider (Pro Santé Connect tests): panva's oidc-provider, from npm.
+OIDC_PROVIDER := tests/oidc_provider
+$(OIDC_PROVIDER)/node_modules/.package-lock.json: $(OIDC_PROVIDER)/package.json $(OIDC_PROVIDER)/package-lock.json
+	cd $(OIDC_PROVIDER) && npm ci --no-audit --no-fund
+
+test-sqlite: $(STAMP) $(OIDC_PROVIDER)/node_modules/.package-lock.json ## The suite on SQLite
 	$(BIN)/pytest --cov=tierspayant.coverage --cov-branch --cov-report=term:skip-covered --cov-fail-under=100
 
-test-postgres: $(STAMP) ## The suite on PostgreSQL ($(PG_URL)) when reachable
+test-postgres: $(STAMP) $(OIDC_PROVIDER)/node_modules/.package-lock.json ## The suite on PostgreSQL ($(PG_URL)) when reachable
 	@if $(BIN)/python -c "import psycopg,sys; psycopg.connect('$(PG_URL)', connect_timeout=3).close()" 2>/dev/null; then \
 	  echo "PostgreSQL reachable at $(PG_URL): running the suite on it"; \
 	  DATABASE_URL=$(PG_URL) TIERSPAYANT_TEST_REDIS_URL=$(PG_TEST_REDIS_URL) $(BIN)/pytest -m "not browser"; \

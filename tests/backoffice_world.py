@@ -45,6 +45,7 @@ from tierspayant.payments.models import BankReturn, BankReturnFile, Transfer
 from tierspayant.payments.sepa import Debtor
 from tierspayant.payments.services import run_payments
 from tierspayant.priorauth.config import CareConfig
+from tierspayant.prosanteconnect.services import link_account
 from tierspayant.providers.banking import register_first_bank_account, request_bank_account_change
 from tierspayant.providers.choices import Scope
 from tierspayant.providers.models import Professional
@@ -158,6 +159,7 @@ def build_world(tmp_path: Path) -> dict[str, Any]:
         confirm_url=lambda pk: f"/banque/changement/{pk}/",
     )
     record_event(beta_pro.user, SecurityEventKind.SIGN_IN_NEW_BROWSER, now=now)
+    link_account(beta_pro.user, national_id=beta_pro.national_id, linked_by=None, now=now)
     alert = Alert.objects.create(
         raised_at=now,
         kind=AlertKind.CANARY,

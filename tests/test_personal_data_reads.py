@@ -155,6 +155,12 @@ NOT_PERSONAL_DATA: dict[str, str] = {
     "securite/codes-de-secours/": _OWN_ACCOUNT,
     "securite/sessions/": _OWN_ACCOUNT,
     "securite/sessions/<uuid:public_id>/fermer/": _OWN_ACCOUNT,
+    # Pro Santé Connect (issue 19): redirects and the caller's own link; no idNatPs shown.
+    "connexion/psc/": _NOTHING,
+    "connexion/psc/retour/": _OWN_ACCOUNT,
+    "connexion/confirmer/psc/": _OWN_ACCOUNT,
+    "securite/psc/lier/": _OWN_ACCOUNT,
+    "securite/psc/delier/": _OWN_ACCOUNT,
     "banque/": _OWN_ACCOUNT + "; the IBAN masked",
     "banque/changement/<int:change_id>/": _OWN_ACCOUNT,
     "banque/changement/<int:change_id>/annuler/": _OWN_ACCOUNT,

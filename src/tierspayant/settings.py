@@ -29,6 +29,9 @@ Variables (each secret also accepts ``NAME_FILE``, a path whose content is the v
   (comma-separated; empty: no proxy header is read), ``TIERSPAYANT_LOGIN_COOLOFF_MAX_MINUTES``
   (1440), ``TIERSPAYANT_HTTPS_PROXY_HEADER`` (bool: trust ``X-Forwarded-Proto`` from the
   proxy), ``TIERSPAYANT_SSL_REDIRECT`` (bool, default on outside the demo)
+- Pro Santé Connect (optional): ``TIERSPAYANT_PSC_ISSUER``, ``TIERSPAYANT_PSC_CLIENT_ID``,
+  ``TIERSPAYANT_PSC_CLIENT_SECRET`` (also ``_FILE``), ``TIERSPAYANT_PSC_ACR_VALUES``
+  (default ``eidas1``), ``TIERSPAYANT_PSC_SCOPE`` (default ``openid scope_all``)
 
 A missing or weak key refuses to start with a message naming the variable (never its value).
 ``make demo`` writes demo keys to ``var/demo.env``.
@@ -153,6 +156,7 @@ INSTALLED_APPS = [
     "django_otp_webauthn",
     "axes",
     "tierspayant.accounts",
+    "tierspayant.prosanteconnect",
     "tierspayant.registry",
     "tierspayant.providers",
     "tierspayant.audit",
@@ -496,3 +500,22 @@ TIERSPAYANT_NOMENCLATURES_DIR = Path(
     or PROJECT_DIR.parent / "shared" / "fixtures" / "nomenclatures"
 )
 PASSWORD_RESET_TIMEOUT = 3600  # seconds: a reset link is valid one hour, once
+
+# Pro Santé Connect sign-in (docs/security.md, "Pro Santé Connect"); off unless an issuer is set:
+# - TIERSPAYANT_PSC_ISSUER: the provider's issuer URL (production:
+#   https://auth.esw.esante.gouv.fr/auth/realms/esante-wallet); empty: no PSC button
+# - TIERSPAYANT_PSC_CLIENT_ID, TIERSPAYANT_PSC_CLIENT_SECRET (also _FILE): from the ANS
+# - TIERSPAYANT_PSC_ACR_VALUES (comma-separated, default eidas1): accepted levels, first requested
+# - TIERSPAYANT_PSC_SCOPE (default "openid scope_all")
+TIERSPAYANT_PSC_ISSUER = env_str("TIERSPAYANT_PSC_ISSUER") or ""
+TIERSPAYANT_PSC_CLIENT_ID = env_str("TIERSPAYANT_PSC_CLIENT_ID") or ""
+TIERSPAYANT_PSC_CLIENT_SECRET = env_str("TIERSPAYANT_PSC_CLIENT_SECRET") or ""
+if TIERSPAYANT_PSC_ISSUER and not (TIERSPAYANT_PSC_CLIENT_ID and TIERSPAYANT_PSC_CLIENT_SECRET):
+    raise ImproperlyConfigured(
+        "TIERSPAYANT_PSC_ISSUER is set: set TIERSPAYANT_PSC_CLIENT_ID and "
+        "TIERSPAYANT_PSC_CLIENT_SECRET (or TIERSPAYANT_PSC_CLIENT_SECRET_FILE) too."
+    )
+TIERSPAYANT_PSC_ACR_VALUES = tuple(
+    v.strip() for v in (env_str("TIERSPAYANT_PSC_ACR_VALUES") or "eidas1").split(",") if v.strip()
+)
+TIERSPAYANT_PSC_SCOPE = env_str("TIERSPAYANT_PSC_SCOPE") or "openid scope_all"

@@ -138,8 +138,10 @@ def require_recent_second_factor(
 
 def stepped_up(request: HttpRequest, max_age: int | None = None) -> bool:
     """True when this session may perform a step-up action now: a recent second factor of
-    the kind :func:`passkey_required_for` demands of its user."""
+    the kind :func:`passkey_required_for` demands of its user. A recent phishing-resistant
+    check (a passkey, or a fresh Pro Santé Connect authentication: CPS card or e-CPS app,
+    bound to PSC's origin) satisfies every user; TOTP only those not holding a passkey."""
     if not has_recent_second_factor(request, max_age):
         return False
-    # Only a recent non-passkey check needs to know whether a passkey was required (a query).
-    return second_factor_method(request) == PASSKEY or not passkey_required_for(request.user)
+    # Only a recent TOTP/recovery check needs to know whether a passkey was required (a query).
+    return signed_in_phishing_resistant(request) or not passkey_required_for(request.user)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import uuid
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse
@@ -39,6 +40,7 @@ from tierspayant.accounts.models import RecoveryCodeDevice
 from tierspayant.accounts.recovery import issue_recovery_codes, remaining_codes
 from tierspayant.portal.forms import OtpTokenForm
 from tierspayant.portal.sessions_security import TRACKED, mark_second_factor
+from tierspayant.prosanteconnect.models import ProSanteConnectLink
 
 
 class EmailCodeForm(forms.Form):
@@ -100,6 +102,8 @@ def security_home(request: HttpRequest) -> HttpResponse:
             "enrolment_pending": enrolment.pending_enrolment(user, now=now),
             "has_totp": TOTPDevice.objects.filter(user=user, confirmed=True).exists(),
             "recovery_left": remaining_codes(user),
+            "psc_enabled": bool(settings.TIERSPAYANT_PSC_ISSUER),
+            "psc_link": ProSanteConnectLink.objects.filter(user=user).first(),
         },
     )
 
@@ -299,6 +303,8 @@ def step_up(request: HttpRequest) -> HttpResponse:
             "form": form,
             "has_passkey": has_passkey,
             "passkey_only": passkey_only,
+            "psc_linked": bool(settings.TIERSPAYANT_PSC_ISSUER)
+            and ProSanteConnectLink.objects.filter(user=user, confirmed=True).exists(),
             "next": _safe_next(request) if request.GET.get("next") else "",
         },
         status=400 if form.errors else 200,

@@ -6,7 +6,8 @@ Session keys written here (values are numbers or short words, never secrets):
 
 - ``tp_started`` / ``tp_seen``: epoch seconds of sign-in and of the last request;
 - ``tp_mfa_at`` / ``tp_mfa_method`` (:mod:`tierspayant.accounts.access`): epoch seconds and
-  kind (``passkey``, ``totp``, ``recovery``) of the last second-factor check in this session;
+  kind (``passkey``, ``totp``, ``recovery``, ``psc``) of the last second-factor check in
+  this session;
 - ``tp_sid``: public id (UUID) of the :class:`~tierspayant.accounts.models.UserSession` row.
 
 Rules and sources:
@@ -40,8 +41,9 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_otp_webauthn.models import WebAuthnCredential
 
 from tierspayant.accounts import services as accounts
-from tierspayant.accounts.access import MFA_AT, MFA_METHOD
+from tierspayant.accounts.access import MFA_AT, MFA_METHOD, PRO_SANTE_CONNECT
 from tierspayant.accounts.models import RecoveryCodeDevice
+from tierspayant.prosanteconnect.models import ProSanteConnectLink
 
 STARTED = "tp_started"
 SEEN = "tp_seen"
@@ -57,13 +59,16 @@ def _now() -> float:
 
 
 def method_of(device: object) -> str:
-    """``passkey``, ``totp`` or ``recovery`` for a django-otp device (``other`` otherwise)."""
+    """``passkey``, ``totp``, ``recovery`` or ``psc`` (a Pro Santé Connect link) for a
+    django-otp device (``other`` otherwise)."""
     if isinstance(device, WebAuthnCredential):
         return "passkey"
     if isinstance(device, TOTPDevice):
         return "totp"
     if isinstance(device, RecoveryCodeDevice):
         return "recovery"
+    if isinstance(device, ProSanteConnectLink):
+        return PRO_SANTE_CONNECT
     return "other"
 
 

@@ -102,3 +102,14 @@ urlpatterns += [
     path("banque/changement/<int:change_id>/", views_bank.bank_confirm, name="bank-confirm"),
     path("banque/changement/<int:change_id>/annuler/", views_bank.bank_cancel, name="bank-cancel"),
 ]
+
+# Pro Santé Connect (issue 19): sign-in, callback, link from the security page, step-up.
+from tierspayant.portal import views_psc  # noqa: E402
+
+urlpatterns += [
+    path("connexion/psc/", views_psc.psc_sign_in, name="psc-sign-in"),
+    path("connexion/psc/retour/", views_psc.psc_callback, name="psc-callback"),
+    path("connexion/confirmer/psc/", views_psc.psc_step_up_start, name="psc-step-up"),
+    path("securite/psc/lier/", views_psc.psc_link_start, name="psc-link"),
+    path("securite/psc/delier/", views_psc.psc_unlink, name="psc-unlink"),
+]

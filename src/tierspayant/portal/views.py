@@ -54,6 +54,12 @@ class LoginView(auth_views.LoginView):
     authentication_form = SignInForm
     redirect_authenticated_user = True
 
+    def get_context_data(self, **kwargs: object) -> dict[str, object]:
+        """Adds ``psc_enabled``: the Pro Santé Connect button shows only when configured."""
+        context = super().get_context_data(**kwargs)
+        context["psc_enabled"] = bool(settings.TIERSPAYANT_PSC_ISSUER)
+        return context
+
 
 def _safe_next(request: HttpRequest, default: str = "portal:home") -> str:
     target = request.POST.get("next") or request.GET.get("next") or ""
