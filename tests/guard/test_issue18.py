@@ -313,6 +313,27 @@ def test_low_follow_up_at_high_volume_suspends() -> None:
     assert Suspension.objects.get(professional=optician).reason == "low_follow_up"
 
 
+def test_low_follow_up_grows_from_medium_to_high_the_same_day() -> None:
+    policy = build_policy({**_follow_overrides(), "follow_up_high_lookups": 15})
+    optician = make_professional(profession=Profession.OPTICIAN)
+    people = patients(20, seed=23)
+    times = [at(8, 0) + datetime.timedelta(minutes=10 * i) for i in range(12)]
+    times += [at(12, i) for i in range(3)] + [at(14, i) for i in range(5)]
+    outcomes = []
+    for index, when in enumerate(times):
+        try:
+            check(optician, people[index], when, policy=policy)
+            outcomes.append("answered")
+        except AccountSuspended:
+            outcomes.append("suspended")
+    alerts = Alert.objects.filter(professional=optician, kind="low_follow_up").order_by("pk")
+    # At 12:02, 12 judged lookups, none followed: medium (a slow-down on the API). At 14:04,
+    # 15 judged: high, raised again the same day, and the account is suspended.
+    assert [(a.severity, a.evidence["lookups"]) for a in alerts] == [("medium", 12), ("high", 15)]
+    assert outcomes == ["answered"] * 20
+    assert AccountGuard.objects.get(pk=optician.pk).suspended
+
+
 def _follow_overrides() -> dict:
     return {
         "follow_up_min_lookups": 10,

@@ -49,6 +49,12 @@ def _window_key(finding: Finding, now: datetime.datetime, day: datetime.date) ->
     return day.isoformat()
 
 
+def _grade(finding: Finding) -> str:
+    """A kind whose severity grows with volume (``low_follow_up``) is raised again, once,
+    when it reaches a higher severity the same day."""
+    return f":{finding.severity}" if finding.kind is AlertKind.LOW_FOLLOW_UP else ""
+
+
 def respond(
     findings: Sequence[Finding],
     *,
@@ -72,7 +78,7 @@ def respond(
         f
         for f in findings
         if counters.first_time(
-            f"a:{professional.pk}:{f.kind}:{_window_key(f, now, day)}", ttl=2 * DAY
+            f"a:{professional.pk}:{f.kind}{_grade(f)}:{_window_key(f, now, day)}", ttl=2 * DAY
         )
     ]
     if not new:
