@@ -88,18 +88,15 @@ def gather(counters: Counters, lookup: Lookup, *, key: bytes, has_history: bool)
     # (incremented, 1 = first time) gates a follow-up count in the second round trip.
     first: dict[str, Incr | Get] = {
         "hour_before": Get(hour_key(lookup.professional_id, hour - 1, invoice=lookup.invoice)),
-        "misses_before": Get(f"{stream}:m:{hour - 1}"),
     }
     if not lookup.invoice:
         first["burst"] = Incr(f"{pro}:b:{five}", 3 * BUCKET)
         first["burst_before"] = Get(f"{pro}:b:{five - 1}")
     follow: dict[str, Incr] = {}  # counted when the marker of the same name is new
-    if lookup.miss:
+    if lookup.miss:  # a ratio of misses only rises on a miss: judged then
         first["misses"] = Incr(f"{stream}:m:{hour}", HOUR + 60)
+        first["misses_before"] = Get(f"{stream}:m:{hour - 1}")
         first["misses_day"] = Incr(f"{stream}:md:{day}", 2 * DAY)
-    else:
-        first["misses"] = Get(f"{stream}:m:{hour}")
-        first["misses_day"] = Get(f"{stream}:md:{day}")
     if lookup.matched_lookup:
         first["matched"] = Incr(f"{pro}:fu:{day}", 2 * DAY)
     if lookup.nir:
@@ -142,7 +139,7 @@ def gather(counters: Counters, lookup: Lookup, *, key: bytes, has_history: bool)
     burst = seen.get("burst", 0) + seen.get("burst_before", 0)
     misses = seen.get("misses", 0)
     sliding = round(lookup.hour_count + seen["hour_before"] * (1 - elapsed))
-    misses_sliding = round(misses + seen["misses_before"] * (1 - elapsed))
+    misses_sliding = round(misses + seen.get("misses_before", 0) * (1 - elapsed))
     session_elsewhere = (
         seen.get("session_any", 0) + seen.get("session_any_before", 0) > 0
         and seen.get("session_here", 0) + seen.get("session_here_before", 0) == 0
@@ -160,7 +157,7 @@ def gather(counters: Counters, lookup: Lookup, *, key: bytes, has_history: bool)
         hour_sliding=sliding,
         misses_hour=misses,
         misses_sliding_hour=misses_sliding,
-        misses_day=seen["misses_day"],
+        misses_day=seen.get("misses_day", 0),
         invoice=lookup.invoice,
         matched_today=seen.get("matched", 0),
         token_networks=counted.get("token_networks", 0),
