@@ -4,30 +4,66 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('guard', '0002_french_labels'),
+        ("guard", "0002_french_labels"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='activityday',
-            name='followed',
-            field=models.PositiveIntegerField(default=0, verbose_name="vérifications suivies d'un acte"),
+            model_name="activityday",
+            name="followed",
+            field=models.PositiveIntegerField(
+                default=0, verbose_name="vérifications suivies d'un acte"
+            ),
         ),
         migrations.AddField(
-            model_name='activityday',
-            name='matched',
-            field=models.PositiveIntegerField(default=0, verbose_name='vérifications ayant trouvé le bénéficiaire'),
+            model_name="activityday",
+            name="matched",
+            field=models.PositiveIntegerField(
+                default=0, verbose_name="vérifications ayant trouvé le bénéficiaire"
+            ),
         ),
         migrations.AlterField(
-            model_name='alert',
-            name='action',
-            field=models.CharField(choices=[('alert', "Alerter l'équipe sécurité"), ('slow_down', 'Ralentir le compte'), ('step_up', 'Exiger un second facteur récent'), ('suspend', 'Suspendre le compte'), ('revoke_token', "Révoquer le jeton d'API")], max_length=12, verbose_name='réponse'),
+            model_name="alert",
+            name="action",
+            field=models.CharField(
+                choices=[
+                    ("alert", "Alerter l'équipe sécurité"),
+                    ("slow_down", "Ralentir le compte"),
+                    ("step_up", "Exiger un second facteur récent"),
+                    ("suspend", "Suspendre le compte"),
+                    ("revoke_token", "Révoquer le jeton d'API"),
+                ],
+                max_length=12,
+                verbose_name="réponse",
+            ),
         ),
         migrations.AlterField(
-            model_name='alert',
-            name='kind',
-            field=models.CharField(choices=[('quota', 'Quota dépassé'), ('burst', 'Rafale de vérifications'), ('volume_hour', 'Volume horaire inhabituel'), ('volume_day', 'Volume quotidien inhabituel'), ('no_match_ratio', 'Trop de réponses sans correspondance'), ('nir_pattern', 'NIR séquentiels ou similaires'), ('unusual_hour', 'Activité à une heure inhabituelle'), ('new_network', 'Nouvelle adresse IP'), ('new_device', 'Nouveau navigateur ou logiciel'), ('many_networks', 'Nombreuses adresses IP'), ('concurrent_networks', 'Deux réseaux éloignés en même temps'), ('shared_network', 'Même adresse IP pour plusieurs cabinets'), ('canary', 'Bénéficiaire leurre consulté'), ('campaign', 'Campagne sur plusieurs comptes'), ('low_follow_up', "Vérifications rarement suivies d'un acte"), ('token_networks', "Jeton d'API utilisé depuis trop de réseaux"), ('token_foreign_network', "Jeton d'API utilisé hors du cabinet"), ('escalation', 'Alertes répétées dans la journée')], max_length=24, verbose_name='type'),
+            model_name="alert",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("quota", "Quota dépassé"),
+                    ("burst", "Rafale de vérifications"),
+                    ("volume_hour", "Volume horaire inhabituel"),
+                    ("volume_day", "Volume quotidien inhabituel"),
+                    ("no_match_ratio", "Trop de réponses sans correspondance"),
+                    ("nir_pattern", "NIR séquentiels ou similaires"),
+                    ("unusual_hour", "Activité à une heure inhabituelle"),
+                    ("new_network", "Nouvelle adresse IP"),
+                    ("new_device", "Nouveau navigateur ou logiciel"),
+                    ("many_networks", "Nombreuses adresses IP"),
+                    ("concurrent_networks", "Deux réseaux éloignés en même temps"),
+                    ("shared_network", "Même adresse IP pour plusieurs cabinets"),
+                    ("canary", "Bénéficiaire leurre consulté"),
+                    ("campaign", "Campagne sur plusieurs comptes"),
+                    ("low_follow_up", "Vérifications rarement suivies d'un acte"),
+                    ("token_networks", "Jeton d'API utilisé depuis trop de réseaux"),
+                    ("token_foreign_network", "Jeton d'API utilisé hors du cabinet"),
+                    ("escalation", "Alertes répétées dans la journée"),
+                ],
+                max_length=24,
+                verbose_name="type",
+            ),
         ),
     ]
