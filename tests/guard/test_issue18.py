@@ -158,6 +158,18 @@ def test_the_invoice_volume_quota_stops_an_excessive_volume(profession, per_day)
     assert interactive_day_count(professional) == 0  # interactive lookups still open
 
 
+def test_a_pending_step_up_does_not_stop_a_lots_invoices() -> None:
+    from tierspayant.guard.suspension import require_step_up
+
+    pharmacy = make_professional(profession=Profession.PHARMACIST)
+    people = patients(2)
+    require_step_up(professional=pharmacy, now=at(9, 0))
+    with pytest.raises(StepUpRequired):
+        check(pharmacy, people[0], at(9, 5), channel=Channel.PORTAL)
+    outcome = check(pharmacy, people[1], at(9, 6), channel=Channel.PORTAL, purpose=Purpose.INVOICE)
+    assert outcome == "covered"
+
+
 def test_invoices_are_still_judged_a_canary_in_a_lot_suspends() -> None:
     from tierspayant.guard.canaries import plant_canaries
     from tierspayant.registry.models import Contract

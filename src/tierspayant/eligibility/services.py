@@ -252,7 +252,9 @@ def check_rights(
     try:
         account = screen_rights_check(
             professional=professional,
-            channel=context.channel,
+            # A lot's invoices are processed by workers, whoever sent the lot: nobody can
+            # answer a step-up there (suspension still refuses them).
+            channel=Channel.API if invoice else context.channel,
             now=now,
             step_up_verified_at=step_up_verified_at,
         )
