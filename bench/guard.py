@@ -4,6 +4,10 @@ Runs on a throw-away SQLite database with the test keys and in-memory counters (
 Redis of ``BENCH_REDIS_URL``). It times, per rights check, the guard's own calls (screen,
 quotas, live features and detectors) and the whole ``check_rights`` for context, over
 ordinary lookups that raise no alert. Target (issue 5): under 2 ms added, median.
+
+Each lookup is followed up (an invoice's identification row, written outside the timing),
+so the follow-up signal (issue 18.1) judges the day every 10 matched lookups from the 30th,
+one query each time: it shows in the mean and the p95, and in ``follow_up_judged_ms``.
 """
 
 from __future__ import annotations
@@ -34,8 +38,8 @@ from django.core.management import call_command  # noqa: E402
 from django.utils import timezone  # noqa: E402
 from tests.factories import make_beneficiary, make_professional, new_nir  # noqa: E402
 
-from tierspayant.audit.choices import Channel  # noqa: E402
-from tierspayant.audit.services import RequestContext  # noqa: E402
+from tierspayant.audit.choices import Channel, Outcome, Purpose  # noqa: E402
+from tierspayant.audit.services import RequestContext, record_disclosure  # noqa: E402
 from tierspayant.eligibility import services as gate  # noqa: E402
 from tierspayant.guard.policy import build_policy  # noqa: E402
 from tierspayant.providers.choices import Profession  # noqa: E402
@@ -57,8 +61,7 @@ def main() -> None:
     professional = make_professional(profession=Profession.HOSPITAL)
     born = datetime.date(1970, 1, 1)
     people = [(new_nir(born), born) for _ in range(50)]
-    for nir, birth in people:
-        make_beneficiary(nir=nir, birth_date=birth)
+    records = [make_beneficiary(nir=nir, birth_date=birth) for nir, birth in people]
     guard_time = [0.0]
     originals = {name: getattr(gate, name) for name in GUARD_CALLS}
 
@@ -91,6 +94,15 @@ def main() -> None:
         )
         total.append(time.perf_counter() - start)
         added.append(guard_time[0])
+        record_disclosure(  # the lot's invoice that follows the lookup up
+            context=RequestContext(Channel.API, uuid.uuid4(), "192.0.2.7", "bench", None),
+            professional=professional,
+            purpose=Purpose.INVOICE,
+            outcome=Outcome.COVERED,
+            occurred_at=timezone.now(),
+            beneficiary=records[i % len(records)],
+        )
+    judged = [added[i] for i in range(30, N) if (i + 1 - 30) % 10 == 0]
     print(
         json.dumps(
             {
@@ -100,6 +112,10 @@ def main() -> None:
                 "rights_checks": N,
                 "guard_added_median_ms": round(statistics.median(added) * 1000, 3),
                 "guard_added_p95_ms": round(sorted(added)[int(0.95 * N)] * 1000, 3),
+                "guard_added_mean_ms": round(statistics.mean(added) * 1000, 3),
+                "follow_up_judged_ms": round(statistics.median(judged) * 1000, 3)
+                if judged
+                else None,
                 "rights_check_median_ms": round(statistics.median(total) * 1000, 3),
                 "target_ms": 2.0,
             }

@@ -107,6 +107,8 @@ SEQUENCE = [
         dict(
             burst=5,
             misses_hour=1,
+            misses_sliding_hour=1,
+            misses_day=1,
             new_network=True,
             networks_today=3,
             networks_10min=2,
@@ -135,7 +137,10 @@ def run_sequence(uri: str, pro: int, prefix: int) -> list[Features]:
 def test_live_features_count_what_the_detectors_read(backend: str) -> None:
     uri = "memory://" if backend == "memory" else redis_uri()
     pro, prefix = uuid.uuid4().int % 10**9, uuid.uuid4().int % 250
-    expected = [Features(hour=1, day=1, local_hour=10, **values) for _lookup, values in SEQUENCE]
+    expected = [
+        Features(hour=1, day=1, hour_sliding=1, local_hour=10, **values)
+        for _lookup, values in SEQUENCE
+    ]
     assert run_sequence(uri, pro, prefix) == expected
 
 

@@ -27,6 +27,7 @@ def simulate(
     accounts: int = 40,
     policy: GuardPolicy = DEFAULT_POLICY,
     seed: int = 5,
+    busy_factor: float = 1.0,
 ) -> tuple[SimulationReport, Population]:
     """Build a small population and replay ``scenarios`` through the real gate."""
     storage = settings.TIERSPAYANT_QUOTA_STORAGE_URI
@@ -49,9 +50,20 @@ def simulate(
         daily_quota=DAILY_CAP,
     )
     report = replay(
-        gate, population, scenarios=list(scenarios), rng=rng, policy=policy, normal_day=normal_day
+        gate,
+        population,
+        scenarios=list(scenarios),
+        rng=rng,
+        policy=policy,
+        normal_day=normal_day,
+        busy_factor=busy_factor,
     )
     return report, population
+
+
+def simulate_busy(*, accounts: int = 80) -> tuple[SimulationReport, Population]:
+    """A busy-period day: every honest account 1.6 times its usual volume."""
+    return simulate("", normal_day=True, accounts=accounts, busy_factor=1.6)
 
 
 @pytest.fixture

@@ -9,7 +9,13 @@ import pytest
 
 from tierspayant.guard import quotas
 from tierspayant.guard.choices import KIND_SEVERITY, AlertKind
-from tierspayant.guard.detectors import Features, Finding, campaign_finding, evaluate
+from tierspayant.guard.detectors import (
+    Features,
+    Finding,
+    campaign_finding,
+    evaluate,
+    follow_up_finding,
+)
 from tierspayant.guard.evidence import QUOTA_SENTENCES, SENTENCES, describe_evidence
 from tierspayant.guard.policy import DEFAULT_POLICY
 from tierspayant.providers.choices import Profession
@@ -90,6 +96,37 @@ CASES = [
         {"accounts": 4, "threshold": 3, "window_minutes": 120},
         "4 comptes en alerte de gravité moyenne ou plus en 2 heures (seuil : 3 comptes).",
     ),
+    (
+        K.LOW_FOLLOW_UP,
+        {
+            "lookups": 40,
+            "followed": 2,
+            "share": 0.05,
+            "threshold": 0.2,
+            "min_lookups": 30,
+            "window_minutes": 1440,
+        },
+        "2 vérifications sur 40 (soit 5 %) suivies d'un accord préalable, d'une facture ou "
+        "d'une facture de lot pour le même bénéficiaire dans les 24 heures (seuil : 20 % à "
+        "partir de 30 vérifications).",
+    ),
+    (
+        K.TOKEN_NETWORKS,
+        {"networks": 3, "threshold": 3, "window_minutes": 1440},
+        "Un même jeton d'API utilisé depuis 3 réseaux différents dans la journée (seuil : 3) : "
+        "jetons révoqués.",
+    ),
+    (
+        K.TOKEN_FOREIGN_NETWORK,
+        {"window_minutes": 30},
+        "Un jeton d'API utilisé depuis un autre réseau que celui de la session ouverte sur le "
+        "portail par son titulaire (dans les 30 minutes) : jeton révoqué.",
+    ),
+    (
+        K.ESCALATION,
+        {"count": 2, "threshold": 2},
+        "2 alertes différentes de gravité moyenne dans la journée (seuil : 2) : compte suspendu.",
+    ),
 ]
 
 
@@ -119,6 +156,8 @@ def emitted_findings() -> list[Finding]:
         networks_10min=2,
         practices_on_network=3,
         canary=True,
+        token_networks=3,
+        token_foreign_network=True,
     )
     found = evaluate(
         everything,
@@ -128,11 +167,18 @@ def emitted_findings() -> list[Finding]:
     )
     campaign = campaign_finding(7, policy=DEFAULT_POLICY)
     assert campaign is not None
+    low = follow_up_finding(40, 2, policy=DEFAULT_POLICY)
+    assert low is not None
+    escalation = Finding(  # what alerts.respond adds on the second medium finding of a day
+        kind=K.ESCALATION,
+        severity=KIND_SEVERITY[K.ESCALATION],
+        evidence={"count": 2, "threshold": 2},
+    )
     quota = [
         Finding(kind=K.QUOTA, severity=KIND_SEVERITY[K.QUOTA], evidence={"quota": reason})
         for reason in quotas._MESSAGES  # every reason a QuotaExceeded can carry
     ]
-    return [*found, campaign, *quota]
+    return [*found, campaign, low, escalation, *quota]
 
 
 def test_the_detectors_emit_every_kind() -> None:
@@ -140,7 +186,12 @@ def test_the_detectors_emit_every_kind() -> None:
     assert {f.kind for f in emitted_findings()} == set(AlertKind)
 
 
-ONE_EVENT = {K.CANARY, K.NEW_NETWORK, K.NEW_DEVICE}  # evidence {"count": 1}: the event itself
+ONE_EVENT = {
+    K.CANARY,
+    K.NEW_NETWORK,
+    K.NEW_DEVICE,
+    K.TOKEN_FOREIGN_NETWORK,
+}  # evidence {"count": 1}: the event itself
 
 
 @pytest.mark.parametrize("finding", emitted_findings(), ids=lambda f: f.kind)

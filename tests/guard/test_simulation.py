@@ -1,4 +1,7 @@
-"""Each attack scenario of issue 5, replayed through the real gate, against its target."""
+"""Each attack scenario of issues 5 and 18, replayed through the real gate, against its
+target: stopped after at most 20 distinct beneficiaries disclosed, or at the daily quota for
+a pace a human could keep, and flagged the same day; honest populations (normal and busy
+period) never suspended, step-ups on under 1 % of account-days."""
 
 from __future__ import annotations
 
@@ -29,7 +32,7 @@ def test_b_slow_drip_stops_within_the_daily_quota_and_is_flagged_that_day(result
     b = result_of(report, "b")
     assert b.stopped
     assert b.disclosed_before_stop <= b.daily_quota
-    assert b.flagged and "volume_day" in b.alerts
+    assert b.flagged and {"volume_day", "low_follow_up"} & set(b.alerts)
     assert b.seconds_to_stop is not None and b.seconds_to_stop < 12 * 3600
 
 
@@ -91,3 +94,65 @@ def test_counters_in_redis_stop_the_attacks_as_in_memory(
     assert result.stopped
     assert result.max_per_account <= 20
     assert signal in {*result.alerts, *(["campaign"] if result.campaign else [])}
+
+
+def test_g_one_token_from_many_networks_is_suspended_and_its_tokens_revoked(result_of) -> None:
+    from tierspayant.providers.models import ApiToken
+
+    report, population = simulate("g")
+    g = result_of(report, "g")
+    assert g.stopped and g.stop_reasons == ["suspended"]
+    assert g.flagged and g.alerts.get("token_networks") == 1
+    assert g.disclosed_before_stop <= 3  # the third network suspends
+    victim = [a for a in population.accounts if a.role == "victim"][24].professional
+    assert not ApiToken.objects.filter(professional=victim, revoked_at__isnull=True).exists()
+
+
+def test_h_slow_guesser_under_the_hourly_thresholds_is_flagged_the_same_day(result_of) -> None:
+    report, _ = simulate("h")
+    h = result_of(report, "h")
+    assert h.stopped and h.flagged
+    assert "no_match_ratio" in h.alerts
+    assert h.disclosed_before_stop <= 20
+    assert h.seconds_to_stop is not None and h.seconds_to_stop < 12 * 3600
+    day_window = Alert.objects.get(kind="no_match_ratio").evidence["window_minutes"]
+    assert day_window in {60, 1440}  # the sliding hour or the day: the clock hour never fills
+
+
+def test_i_scraper_in_the_owners_session_answering_step_ups_is_suspended(result_of) -> None:
+    report, _ = simulate("i")
+    i = result_of(report, "i")
+    assert i.stopped and i.stop_reasons == ["suspended"]
+    # The step-up was asked and answered (the scraper sits in the owner's session), yet the
+    # day's evidence stayed: the next finding suspended the account.
+    assert i.step_up_accounts == 1 and i.flagged
+    assert {"volume_hour", "low_follow_up"} & set(i.alerts)
+    assert {"burst", "escalation"} & set(i.alerts)
+    assert i.disclosed_before_stop <= 20
+
+
+def test_j_thief_after_a_busy_fortnight_is_judged_against_a_bounded_baseline(
+    result_of,
+) -> None:
+    from tierspayant.guard.policy import DEFAULT_POLICY
+
+    report, population = simulate("j")
+    j = result_of(report, "j")
+    assert j.stopped and j.flagged
+    assert j.disclosed_before_stop <= j.daily_quota
+    victim = [a for a in population.accounts if a.role == "victim"][27]
+    guard = AccountGuard.objects.get(pk=victim.professional.pk)
+    normal = victim.daily_mean
+    # Four times its volume for a fortnight, yet the baseline grew by 25 % a week at most.
+    assert guard.day_median <= max(normal * 1.6, 1) * (1 + DEFAULT_POLICY.baseline_weekly_growth)
+    assert guard.day_median <= DEFAULT_POLICY.quota(victim.professional.profession).per_day
+
+
+def test_busy_period_population_no_suspension_few_step_ups(result_of) -> None:
+    from tests.guard.conftest import simulate_busy
+
+    report, _ = simulate_busy(accounts=80)
+    busy = result_of(report, "busy")
+    assert busy.accounts == 77
+    assert busy.suspended_accounts == 0
+    assert busy.step_up_accounts / busy.accounts < 0.01

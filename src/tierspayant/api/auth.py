@@ -8,7 +8,18 @@ from ninja.security import HttpBearer
 
 from tierspayant.providers.choices import Scope
 from tierspayant.providers.models import Professional
-from tierspayant.providers.services import InvalidToken, authenticate_token
+from tierspayant.providers.services import InvalidToken, authenticate_api_token
+
+
+def _authenticate(request: HttpRequest, bearer: str, scope: Scope) -> Professional | None:
+    """The token's professional, the token's id kept on the request for the disclosure
+    gate (``tp_api_token_id``: the guard judges a token apart from its owner)."""
+    try:
+        token = authenticate_api_token(bearer, scope=scope, now=timezone.now())
+    except InvalidToken:
+        return None
+    request.tp_api_token_id = token.pk  # type: ignore[attr-defined]
+    return token.professional
 
 
 def professional_from_request(request: HttpRequest, scope: Scope) -> Professional | None:
@@ -17,17 +28,11 @@ def professional_from_request(request: HttpRequest, scope: Scope) -> Professiona
     kind, _, bearer = header.partition(" ")
     if kind.lower() != "bearer" or not bearer.strip():
         return None
-    try:
-        return authenticate_token(bearer.strip(), scope=scope, now=timezone.now())
-    except InvalidToken:
-        return None
+    return _authenticate(request, bearer.strip(), scope)
 
 
 class EligibilityBearer(HttpBearer):
     """django-ninja auth: a token with the ``eligibility:check`` scope."""
 
     def authenticate(self, request: HttpRequest, token: str) -> Professional | None:
-        try:
-            return authenticate_token(token, scope=Scope.ELIGIBILITY_CHECK, now=timezone.now())
-        except InvalidToken:
-            return None
+        return _authenticate(request, token, Scope.ELIGIBILITY_CHECK)

@@ -24,4 +24,5 @@ def request_context(request: HttpRequest, channel: Channel) -> RequestContext:
         ip=client_ip(request),
         user_agent=str(request.META.get("HTTP_USER_AGENT", ""))[:300],
         actor_id=user.pk if user is not None and user.is_authenticated else None,
+        token_id=getattr(request, "tp_api_token_id", None),
     )

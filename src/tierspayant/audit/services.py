@@ -35,13 +35,15 @@ from tierspayant.registry.models import Beneficiary, Insurer
 @dataclass(frozen=True)
 class RequestContext:
     """Where a request came from: ``request_id`` ties log lines to the disclosure row; ``ip``
-    and ``user_agent`` as received (user agent truncated to 300 characters)."""
+    and ``user_agent`` as received (user agent truncated to 300 characters); ``token_id``:
+    the API token the request came with (the guard judges a token apart from its owner)."""
 
     channel: Channel
     request_id: uuid.UUID
     ip: str | None
     user_agent: str
     actor_id: int | None
+    token_id: int | None = None
 
 
 def record_disclosure(

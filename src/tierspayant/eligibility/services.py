@@ -27,7 +27,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from tierspayant import hot_sql
-from tierspayant.audit.choices import Channel, Outcome, Purpose
+from tierspayant.audit.choices import DISCLOSING_OUTCOMES, Channel, Outcome, Purpose
 from tierspayant.audit.selectors import (
     AccessEntry,
     InvalidIdentity,
@@ -47,6 +47,7 @@ from tierspayant.eligibility.engagements import (
 from tierspayant.eligibility.models import Engagement
 from tierspayant.guard.policy import DEFAULT_POLICY, GuardPolicy
 from tierspayant.guard.quotas import QuotaCounts
+from tierspayant.guard.selectors import LOOKUP_PURPOSES
 from tierspayant.guard.services import (
     AccountSuspended,
     GuardRefusal,
@@ -303,7 +304,9 @@ def check_rights(
     :data:`guard.policy.DEFAULT_POLICY`); ``daily_quota`` caps the account's day whatever its
     profession (None: the profession's quota alone); ``step_up_verified_at`` is when the
     caller's session last proved a second factor (portal; None elsewhere); ``purpose`` is
-    why the check is made, as logged (a prior approval's or a claim's identification).
+    why the check is made, as logged (a prior approval's or a claim's identification);
+    ``Purpose.INVOICE`` (a lot's invoice) counts against the profession's invoice-volume
+    quota instead of the interactive quotas, and the detectors still see it.
 
     A v2 check (``query.member_number`` given) matches the attestation's keys too; covered
     with the domain open to tiers payant, it stores an :class:`Engagement` (valid
@@ -320,6 +323,7 @@ def check_rights(
     fail closed).
     """
     policy = policy or DEFAULT_POLICY
+    invoice = purpose == Purpose.INVOICE
 
     def log(outcome: Outcome, **kwargs: object) -> int:
         return record_disclosure(
@@ -331,7 +335,9 @@ def check_rights(
             **kwargs,  # type: ignore[arg-type]
         )
 
-    def observe(counts: QuotaCounts, *, miss: bool, canary: bool, nir: str | None) -> None:
+    def observe(
+        counts: QuotaCounts, *, miss: bool, canary: bool, nir: str | None, matched: bool = False
+    ) -> None:
         observe_rights_check(
             storage_uri=quota_storage_uri,
             key=keyring.index.active,
@@ -348,13 +354,18 @@ def check_rights(
             user_agent=context.user_agent,
             counts=counts,
             policy=policy,
+            invoice=invoice,
+            matched_lookup=matched,
+            token_id=context.token_id,
         )
 
     account = None
     try:
         account = screen_rights_check(
             professional=professional,
-            channel=context.channel,
+            # A lot's invoices are processed by workers, whoever sent the lot: nobody can
+            # answer a step-up there (suspension still refuses them).
+            channel=Channel.API if invoice else context.channel,
             now=now,
             step_up_verified_at=step_up_verified_at,
             purpose=purpose,
@@ -365,6 +376,7 @@ def check_rights(
             policy=policy,
             daily_cap=daily_quota,
             now=now,
+            invoice=invoice,
         )
         counts = consume_rights_check_quota(
             storage_uri=quota_storage_uri,
@@ -377,6 +389,7 @@ def check_rights(
             practice_per_hour=limits.practice_per_hour,
             practice_per_day=limits.practice_per_day,
             slow_per_hour=limits.slow_per_hour,
+            invoice=invoice,
         )
     except GuardRefusal as refusal:
         log(_refusal_outcome(refusal), reason=refusal.reason)
@@ -461,13 +474,14 @@ def check_rights(
         miss=outcome is Outcome.NO_MATCH,
         canary=beneficiary is not None and beneficiary.is_canary,
         nir=parsed.nir,
+        matched=outcome in DISCLOSING_OUTCOMES and purpose in LOOKUP_PURPOSES,
     )
     return result
 
 
 #: A replayable rights check: keyword arguments ``professional``, ``nir``, ``birth_date``,
-#: ``now``, ``today``, ``channel``, ``ip``, ``user_agent``, ``step_up_verified_at``; returns
-#: the outcome's value or raises like :func:`check_rights`.
+#: ``now``, ``today``, ``channel``, ``ip``, ``user_agent``, ``step_up_verified_at``,
+#: ``purpose``, ``token_id``; returns the outcome's value or raises like :func:`check_rights`.
 ReplayGate = Callable[..., str]
 
 
@@ -493,6 +507,8 @@ def replay_gate(
         ip: str | None,
         user_agent: str,
         step_up_verified_at: datetime.datetime | None = None,
+        purpose: Purpose = Purpose.RIGHTS_CHECK,
+        token_id: int | None = None,
     ) -> str:
         result = check_rights(
             keyring,
@@ -504,6 +520,7 @@ def replay_gate(
                 ip=ip,
                 user_agent=user_agent,
                 actor_id=professional.user_id,
+                token_id=token_id,
             ),
             now=now,
             today=today,
@@ -511,6 +528,7 @@ def replay_gate(
             daily_quota=daily_quota,
             policy=policy,
             step_up_verified_at=step_up_verified_at,
+            purpose=purpose,
         )
         return str(result.outcome.value)
 

@@ -19,10 +19,18 @@ from tierspayant.guard.detectors import Finding, campaign_finding
 from tierspayant.guard.models import Alert
 from tierspayant.guard.notify import tell_security_team
 from tierspayant.guard.policy import GuardPolicy
-from tierspayant.guard.suspension import require_step_up, slow_down, suspend_account
+from tierspayant.guard.suspension import (
+    require_step_up,
+    revoke_token,
+    slow_down,
+    suspend_account,
+)
 from tierspayant.providers.models import Professional
 
 HUMAN_CHANNELS = frozenset({Channel.PORTAL})
+#: Findings about an API token rather than its owner: the token is revoked. A token seen
+#: from more networks than a practice uses is also a suspension (its severity's action).
+TOKEN_KINDS = frozenset({AlertKind.TOKEN_FOREIGN_NETWORK})
 _ALARMING = [Severity.MEDIUM, Severity.HIGH, Severity.CRITICAL]
 
 
@@ -41,6 +49,12 @@ def _window_key(finding: Finding, now: datetime.datetime, day: datetime.date) ->
     return day.isoformat()
 
 
+def _grade(finding: Finding) -> str:
+    """A kind whose severity grows with volume (``low_follow_up``) is raised again, once,
+    when it reaches a higher severity the same day."""
+    return f":{finding.severity}" if finding.kind is AlertKind.LOW_FOLLOW_UP else ""
+
+
 def respond(
     findings: Sequence[Finding],
     *,
@@ -50,30 +64,58 @@ def respond(
     now: datetime.datetime,
     day: datetime.date,
     policy: GuardPolicy,
+    token_id: int | None = None,
 ) -> list[Alert]:
     """Record the new findings as alerts and apply the strongest response. Returns the new
-    alerts (empty when every finding was already raised in its window)."""
+    alerts (empty when every finding was already raised in its window).
+
+    Escalation: the ``policy.escalate_after``-th distinct medium finding of an account in a
+    day suspends it, whatever was answered in between (an answered step-up does not wipe the
+    day's evidence: the count lives in the counter store for the day). A token's own finding
+    (:data:`TOKEN_KINDS`) revokes the request's token (``token_id``) and leaves the owner's
+    sessions alone."""
     new = [
         f
         for f in findings
         if counters.first_time(
-            f"a:{professional.pk}:{f.kind}:{_window_key(f, now, day)}", ttl=2 * DAY
+            f"a:{professional.pk}:{f.kind}{_grade(f)}:{_window_key(f, now, day)}", ttl=2 * DAY
         )
     ]
     if not new:
         return []
+    mediums = sum(1 for f in new if f.severity is Severity.MEDIUM)
+    if mediums:
+        seen = counters.incr(
+            f"esc:{professional.pk}:{day.isoformat()}", ttl=2 * DAY, amount=mediums
+        )
+        if seen >= policy.escalate_after and seen - mediums < policy.escalate_after:
+            new.append(
+                Finding(
+                    kind=AlertKind.ESCALATION,
+                    severity=Severity.HIGH,
+                    evidence={"count": seen, "threshold": policy.escalate_after},
+                )
+            )
     alerts = [
         Alert.objects.create(
             raised_at=now,
             kind=f.kind,
             severity=f.severity,
-            action=action_for(f, channel=channel, policy=policy),
+            action=(
+                Action.REVOKE_TOKEN
+                if f.kind in TOKEN_KINDS and token_id is not None
+                else Action.SUSPEND
+                if f.kind is AlertKind.ESCALATION
+                else action_for(f, channel=channel, policy=policy)
+            ),
             professional=professional,
             channel=str(channel),
             evidence=f.evidence,
         )
         for f in new
     ]
+    if token_id is not None and any(Action(a.action) is Action.REVOKE_TOKEN for a in alerts):
+        revoke_token(token_id=token_id, now=now)
     top = max(alerts, key=lambda a: (Action(a.action).rank, Severity(a.severity).rank))
     action = Action(top.action)
     if action is Action.SUSPEND:

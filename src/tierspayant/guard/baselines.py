@@ -4,6 +4,13 @@ summarised with robust statistics (median and MAD resist the odd busy day).
 ``roll_up_activity`` runs nightly (``tierspayant guard-baseline``) for the day before;
 ``refresh_baselines`` then stores each account's summary on its ``AccountGuard`` row, where
 the gate reads it with the account's state in one query.
+
+Poisoning (issue 18.5): a baseline never rises above the account's quota (per hour, per
+day), grows by at most ``policy.baseline_weekly_growth`` per week since its last refresh
+(compounded), and a busy day with a low follow-up share (below
+``policy.follow_up_min_share`` of its matched lookups followed by an act) is left out of it:
+a busy fortnight, legitimate or not, cannot carry the thresholds above what the account may
+do, and a thief cannot train them.
 """
 
 from __future__ import annotations
@@ -18,11 +25,12 @@ from django.db import transaction
 from django.db.models import Count
 from django.db.models.functions import TruncHour
 
-from tierspayant.audit.choices import Outcome
+from tierspayant.audit.choices import Outcome, Purpose
 from tierspayant.audit.models import DisclosureLog
 from tierspayant.guard.detectors import Baseline
 from tierspayant.guard.models import AccountGuard, ActivityDay
 from tierspayant.guard.policy import GuardPolicy
+from tierspayant.guard.selectors import follow_up_counts
 
 _MISSES = [Outcome.NO_MATCH, Outcome.INVALID_INPUT]
 
@@ -35,13 +43,24 @@ def _day_bounds(
 
 
 @transaction.atomic
-def roll_up_activity(day: datetime.date, *, tz: zoneinfo.ZoneInfo) -> int:
+def roll_up_activity(
+    day: datetime.date,
+    *,
+    tz: zoneinfo.ZoneInfo,
+    follow_up_window: datetime.timedelta = datetime.timedelta(days=1),
+) -> int:
     """Summarise every professional's rights checks of local ``day`` (zone ``tz``) into
-    :class:`ActivityDay` rows, replacing that day's rows. Returns the number of rows."""
+    :class:`ActivityDay` rows, replacing that day's rows, with the follow-up of its matched
+    lookups within ``follow_up_window`` (as far as the log knows it now). A lot's invoices
+    are not lookups. Returns the number of rows."""
     start, end = _day_bounds(day, tz)
-    rows = DisclosureLog.objects.filter(
-        occurred_at__gte=start, occurred_at__lt=end, professional__isnull=False
-    ).order_by()
+    rows = (
+        DisclosureLog.objects.filter(
+            occurred_at__gte=start, occurred_at__lt=end, professional__isnull=False
+        )
+        .exclude(purpose=Purpose.INVOICE)
+        .order_by()
+    )
     hourly: dict[int, dict[int, int]] = defaultdict(dict)
     for entry in (
         rows.annotate(hour=TruncHour("occurred_at", tzinfo=tz))
@@ -72,8 +91,15 @@ def roll_up_activity(day: datetime.date, *, tz: zoneinfo.ZoneInfo) -> int:
                 peak_hour_lookups=max(hours.values()),
                 first_hour=min(hours),
                 last_hour=max(hours),
+                matched=follow_up.lookups,
+                followed=follow_up.followed,
             )
             for pro, hours in hourly.items()
+            for follow_up in [
+                follow_up_counts(
+                    professional_id=pro, since=start, until=end, window=follow_up_window
+                )
+            ]
         ]
     )
     return len(hourly)
@@ -112,10 +138,60 @@ def summarise(days: Iterable[ActivityDay]) -> Baseline:
     )
 
 
+def poisoned(day: ActivityDay, *, median: float, policy: GuardPolicy) -> bool:
+    """Whether ``day`` is left out of the baseline: busier than ``median`` (the account's
+    current median, 0 without one) with fewer than ``policy.follow_up_min_share`` of its
+    matched lookups followed (days with no matched lookup known are kept)."""
+    if not day.matched or day.lookups <= median:
+        return False
+    return day.followed / day.matched < policy.follow_up_min_share
+
+
+def bounded(
+    fresh: Baseline,
+    *,
+    previous: Baseline | None,
+    weeks: float,
+    per_hour: int,
+    per_day: int,
+    policy: GuardPolicy,
+) -> Baseline:
+    """``fresh`` held to the rules of poisoning: medians at most the quota (``per_hour``,
+    ``per_day``), and, when there was a ``previous`` baseline (with enough days), medians and
+    MADs at most the previous ones times ``(1 + policy.baseline_weekly_growth) ** weeks``
+    (a MAD of 0 grows from 1). Pure."""
+    day_median, day_mad = fresh.day_median, fresh.day_mad
+    hour_median, hour_mad = fresh.hour_median, fresh.hour_mad
+    if previous is not None and previous.days >= policy.min_baseline_days:
+        growth = (1 + policy.baseline_weekly_growth) ** max(weeks, 0.0)
+        day_median = min(day_median, previous.day_median * growth)
+        day_mad = min(day_mad, max(previous.day_mad, 1.0) * growth)
+        hour_median = min(hour_median, previous.hour_median * growth)
+        hour_mad = min(hour_mad, max(previous.hour_mad, 1.0) * growth)
+    return Baseline(
+        days=fresh.days,
+        day_median=min(day_median, float(per_day)),
+        day_mad=day_mad,
+        hour_median=min(hour_median, float(per_hour)),
+        hour_mad=hour_mad,
+        first_hour=fresh.first_hour,
+        last_hour=fresh.last_hour,
+    )
+
+
 @transaction.atomic
-def refresh_baselines(*, today: datetime.date, policy: GuardPolicy, now: datetime.datetime) -> int:
+def refresh_baselines(
+    *,
+    today: datetime.date,
+    policy: GuardPolicy,
+    now: datetime.datetime,
+    daily_cap: int | None = None,
+) -> int:
     """Recompute every account's baseline from its :class:`ActivityDay` rows of the
-    ``policy.baseline_days`` days before ``today``; returns the number of accounts."""
+    ``policy.baseline_days`` days before ``today``, without its poisoned days
+    (:func:`poisoned`) and held by :func:`bounded` (quota of its profession, ``daily_cap``
+    on top when given; growth since ``baseline_updated_at``); returns the number of
+    accounts."""
     since = today - datetime.timedelta(days=policy.baseline_days)
     by_pro: dict[int, list[ActivityDay]] = defaultdict(list)
     for row in ActivityDay.objects.filter(day__gte=since, day__lt=today):
@@ -125,9 +201,35 @@ def refresh_baselines(*, today: datetime.date, policy: GuardPolicy, now: datetim
         [AccountGuard(professional_id=pk) for pk in by_pro if pk not in existing],
         ignore_conflicts=True,
     )
-    accounts = list(AccountGuard.objects.filter(pk__in=by_pro))
+    accounts = list(AccountGuard.objects.filter(pk__in=by_pro).select_related("professional"))
     for account in accounts:
-        b = summarise(by_pro[account.pk])
+        previous = Baseline(
+            days=account.baseline_days,
+            day_median=account.day_median,
+            day_mad=account.day_mad,
+            hour_median=account.hour_median,
+            hour_mad=account.hour_mad,
+        )
+        kept = [
+            d
+            for d in by_pro[account.pk]
+            if not poisoned(d, median=previous.day_median, policy=policy)
+        ]
+        quota = policy.quota(account.professional.profession)
+        per_day = quota.per_day if daily_cap is None else min(quota.per_day, daily_cap)
+        weeks = (
+            (now - account.baseline_updated_at).total_seconds() / (7 * 86400)
+            if account.baseline_updated_at is not None
+            else 0.0
+        )
+        b = bounded(
+            summarise(kept),
+            previous=previous if account.baseline_updated_at is not None else None,
+            weeks=weeks,
+            per_hour=quota.per_hour,
+            per_day=per_day,
+            policy=policy,
+        )
         account.baseline_days = b.days
         account.day_median = b.day_median
         account.day_mad = b.day_mad

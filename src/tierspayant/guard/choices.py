@@ -26,10 +26,14 @@ class Action(models.TextChoices):
     SLOW_DOWN = "slow_down", "Ralentir le compte"
     STEP_UP = "step_up", "Exiger un second facteur récent"
     SUSPEND = "suspend", "Suspendre le compte"
+    REVOKE_TOKEN = "revoke_token", "Révoquer le jeton d'API"
 
     @property
     def rank(self) -> int:
-        """0 (alert) to 3 (suspend), for picking the strongest response."""
+        """0 (alert) to 3 (suspend), for picking the strongest response on the account; a
+        token's revocation (-1) touches the token only, never the account."""
+        if self is Action.REVOKE_TOKEN:
+            return -1
         return list(Action).index(self)
 
 
@@ -50,6 +54,10 @@ class AlertKind(models.TextChoices):
     SHARED_NETWORK = "shared_network", "Même adresse IP pour plusieurs cabinets"
     CANARY = "canary", "Bénéficiaire leurre consulté"
     CAMPAIGN = "campaign", "Campagne sur plusieurs comptes"
+    LOW_FOLLOW_UP = "low_follow_up", "Vérifications rarement suivies d'un acte"
+    TOKEN_NETWORKS = "token_networks", "Jeton d'API utilisé depuis trop de réseaux"
+    TOKEN_FOREIGN_NETWORK = "token_foreign_network", "Jeton d'API utilisé hors du cabinet"
+    ESCALATION = "escalation", "Alertes répétées dans la journée"
 
 
 #: The severity each kind of finding carries.
@@ -68,6 +76,10 @@ KIND_SEVERITY: dict[AlertKind, Severity] = {
     AlertKind.SHARED_NETWORK: Severity.MEDIUM,
     AlertKind.CANARY: Severity.CRITICAL,
     AlertKind.CAMPAIGN: Severity.CRITICAL,
+    AlertKind.LOW_FOLLOW_UP: Severity.MEDIUM,  # high from policy.follow_up_high_lookups
+    AlertKind.TOKEN_NETWORKS: Severity.HIGH,
+    AlertKind.TOKEN_FOREIGN_NETWORK: Severity.HIGH,
+    AlertKind.ESCALATION: Severity.HIGH,
 }
 
 

@@ -117,6 +117,38 @@ def _campaign(e: Evidence) -> str:
     )
 
 
+def _low_follow_up(e: Evidence) -> str:
+    return (
+        f"{_n(e['followed'])} vérifications sur {_n(e['lookups'])} (soit "
+        f"{round(float(e['share']) * 100)} %) suivies d'un accord préalable, d'une facture ou "
+        f"d'une facture de lot pour le même bénéficiaire dans les "
+        f"{_n(int(e['window_minutes']) // 60)} heures (seuil : "
+        f"{round(float(e['threshold']) * 100)} % à partir de {_n(e['min_lookups'])} "
+        "vérifications)."
+    )
+
+
+def _token_networks(e: Evidence) -> str:
+    return (
+        f"Un même jeton d'API utilisé depuis {_n(e['networks'])} réseaux différents "
+        f"{_within(e['window_minutes'])} ({_threshold(e)}) : jetons révoqués."
+    )
+
+
+def _token_foreign_network(e: Evidence) -> str:
+    return (
+        "Un jeton d'API utilisé depuis un autre réseau que celui de la session ouverte sur le "
+        f"portail par son titulaire (dans les {_n(e['window_minutes'])} minutes) : jeton révoqué."
+    )
+
+
+def _escalation(e: Evidence) -> str:
+    return (
+        f"{_n(e['count'])} alertes différentes de gravité moyenne dans la journée "
+        f"({_threshold(e)}) : compte suspendu."
+    )
+
+
 #: The sentence of each quota refusal (``guard.quotas`` reasons).
 QUOTA_SENTENCES: dict[str, str] = {
     "quota_professional_hour": "Quota horaire de vérifications du compte atteint : "
@@ -127,6 +159,9 @@ QUOTA_SENTENCES: dict[str, str] = {
     "quota_practice_day": "Quota quotidien de vérifications du cabinet ou de l'établissement "
     "atteint : vérification refusée.",
     "slowed_down": "Compte ralenti : sa limite réduite est atteinte, vérification refusée.",
+    "invoice_quota_day": "Quota quotidien de factures en lot du compte atteint : facture refusée.",
+    "invoice_quota_practice_day": "Quota quotidien de factures en lot du cabinet ou de "
+    "l'établissement atteint : facture refusée.",
 }
 
 #: One sentence per alert kind (a new kind without one fails tests/guard/test_evidence.py).
@@ -145,6 +180,10 @@ SENTENCES: dict[AlertKind, Callable[[Evidence], str]] = {
     AlertKind.SHARED_NETWORK: _shared_network,
     AlertKind.CANARY: _canary,
     AlertKind.CAMPAIGN: _campaign,
+    AlertKind.LOW_FOLLOW_UP: _low_follow_up,
+    AlertKind.TOKEN_NETWORKS: _token_networks,
+    AlertKind.TOKEN_FOREIGN_NETWORK: _token_foreign_network,
+    AlertKind.ESCALATION: _escalation,
 }
 
 #: French names of evidence keys, for evidence a sentence cannot read (older shapes).
@@ -161,6 +200,10 @@ KEY_LABELS: dict[str, str] = {
     "practices": "cabinets",
     "accounts": "comptes",
     "quota": "quota",
+    "followed": "vérifications suivies",
+    "share": "part suivie",
+    "min_lookups": "vérifications minimum",
+    "token": "jeton",
 }
 
 

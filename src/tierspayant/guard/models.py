@@ -62,7 +62,10 @@ class AccountGuard(models.Model):
 class ActivityDay(models.Model):
     """One professional's rights checks on one local day, rolled up from the disclosure log:
     ``lookups`` (all calls), ``no_match`` (no match or invalid), ``distinct_beneficiaries``,
-    ``peak_hour_lookups`` (busiest clock hour), ``first_hour``/``last_hour`` (local, 0-23)."""
+    ``peak_hour_lookups`` (busiest clock hour), ``first_hour``/``last_hour`` (local, 0-23),
+    ``matched`` (rights checks and CLC that disclosed something) and ``followed`` (those
+    followed by an approval, a claim or a lot's invoice within the policy's window). A lot's
+    invoices are not lookups: they count in neither."""
 
     professional = models.ForeignKey(
         "providers.Professional",
@@ -79,6 +82,8 @@ class ActivityDay(models.Model):
     )
     first_hour = models.PositiveSmallIntegerField("première heure", null=True, blank=True)
     last_hour = models.PositiveSmallIntegerField("dernière heure", null=True, blank=True)
+    matched = models.PositiveIntegerField("vérifications ayant trouvé le bénéficiaire", default=0)
+    followed = models.PositiveIntegerField("vérifications suivies d'un acte", default=0)
 
     class Meta:
         verbose_name = "activité quotidienne"

@@ -23,6 +23,11 @@ _MESSAGES = {
     "ou établissement : réessayez dans l'heure.",
     "quota_practice_day": "Quota quotidien de vérifications atteint pour votre cabinet "
     "ou établissement.",
+    "invoice_quota_day": "Quota quotidien de factures en lot atteint pour votre compte : "
+    "les factures suivantes seront traitées demain. Contactez l'assistance si ce volume "
+    "correspond à votre activité.",
+    "invoice_quota_practice_day": "Quota quotidien de factures en lot atteint pour votre "
+    "cabinet ou établissement.",
     "slowed_down": "Activité inhabituelle : votre compte est ralenti pour un moment. "
     "Réessayez plus tard ou contactez l'assistance.",
 }
@@ -32,7 +37,9 @@ _MESSAGES = {
 class QuotaLimits:
     """The limits that apply to one request. ``practice`` is the practice key (``siret:...``
     or ``finess:...``), None when the professional names no practice; its limits are then
-    ignored. ``slow_per_hour`` is set while the account is slowed down."""
+    ignored. ``slow_per_hour`` is set while the account is slowed down. ``invoice``: the
+    limits are the invoice-volume ones (``Purpose.INVOICE``), counted apart from the
+    interactive rights checks (their own counters and reasons)."""
 
     per_hour: int | None
     per_day: int
@@ -40,6 +47,7 @@ class QuotaLimits:
     practice_per_hour: int | None = None
     practice_per_day: int | None = None
     slow_per_hour: int | None = None
+    invoice: bool = False
 
 
 @dataclass(frozen=True)
@@ -49,6 +57,12 @@ class QuotaCounts:
 
     hour: int
     day: int
+
+
+def hour_key(professional_id: int, hour: int, *, invoice: bool = False) -> str:
+    """The key of the professional's counter of clock hour ``hour`` (window index), read by
+    the sliding-hour features."""
+    return f"{'qi' if invoice else 'q'}:pro:{professional_id}:h:{hour}"
 
 
 def consume(
@@ -67,8 +81,9 @@ def consume(
     """
     day_key = (day or now.astimezone(datetime.UTC).date()).isoformat()
     hour = window(now, HOUR)
-    pro = f"q:pro:{professional_id}"
-    practice = f"q:practice:{limits.practice}"
+    stream = "qi" if limits.invoice else "q"
+    pro = f"{stream}:pro:{professional_id}"
+    practice = f"{stream}:practice:{limits.practice}"
     ops = [Incr(f"{pro}:h:{hour}", HOUR + 60), Incr(f"{pro}:d:{day_key}", 2 * DAY)]
     if limits.slow_per_hour is not None:
         ops.append(Incr(f"{pro}:slow:{hour}", HOUR + 60))
@@ -79,12 +94,17 @@ def consume(
     slowed = next(counts) if limits.slow_per_hour is not None else 0
     practice_hour, practice_day = (next(counts), next(counts)) if limits.practice else (0, 0)
     # Without a practice key, its counts stay 0 and its limits (None or positive) never bite.
+    day_reason, practice_reason = (
+        ("invoice_quota_day", "invoice_quota_practice_day")
+        if limits.invoice
+        else ("daily_quota", "quota_practice_day")
+    )
     checks = (  # in this order: the first limit spent names the refusal
         ("slowed_down", slowed, limits.slow_per_hour),
         ("quota_professional_hour", hour_count, limits.per_hour),
-        ("daily_quota", day_count, limits.per_day),
+        (day_reason, day_count, limits.per_day),
         ("quota_practice_hour", practice_hour, limits.practice_per_hour or None),
-        ("quota_practice_day", practice_day, limits.practice_per_day or None),
+        (practice_reason, practice_day, limits.practice_per_day or None),
     )
     spent = next(
         (reason for reason, count, limit in checks if limit is not None and count > limit), None

@@ -41,7 +41,7 @@ def table(report: SimulationReport) -> str:
             f"{'oui' if r.stopped else 'non':>6} {delay:>9}  {alerts}"
         )
     for r in report.results:
-        if r.name in {"normal", "f"}:
+        if r.name in {"normal", "busy", "f"}:
             lines.append(
                 f"\n{r.label} : {r.accounts} comptes, {r.suspended_accounts} suspendus, "
                 f"{r.step_up_accounts} second facteur exigé, {r.slowed_accounts} ralentis "

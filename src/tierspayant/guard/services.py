@@ -22,7 +22,7 @@ from tierspayant import hot_sql
 from tierspayant.guard.alerts import HUMAN_CHANNELS, respond
 from tierspayant.guard.choices import KIND_SEVERITY, AlertKind
 from tierspayant.guard.counters import Counters, reset_all
-from tierspayant.guard.detectors import Baseline, Finding, evaluate
+from tierspayant.guard.detectors import Baseline, Finding, evaluate, follow_up_finding
 from tierspayant.guard.errors import (
     AccountSuspended,
     GuardRefusal,
@@ -36,6 +36,7 @@ from tierspayant.guard.models import AccountGuard, Alert
 from tierspayant.guard.observe import Lookup, gather
 from tierspayant.guard.policy import DEFAULT_POLICY, GuardPolicy
 from tierspayant.guard.quotas import QuotaCounts, QuotaLimits, consume, consume_read
+from tierspayant.guard.selectors import follow_up_counts
 from tierspayant.providers.models import Professional
 
 __all__ = [
@@ -119,8 +120,10 @@ def consume_rights_check_quota(
     practice_per_hour: int | None = None,
     practice_per_day: int | None = None,
     slow_per_hour: int | None = None,
+    invoice: bool = False,
 ) -> QuotaCounts:
-    """Count one rights check against the professional's (and practice's) quotas.
+    """Count one rights check against the professional's (and practice's) quotas
+    (``invoice``: the invoice-volume quotas of a lot's invoice, on counters of their own).
 
     ``now`` (aware) places the hour and day windows; None means the current instant (kept
     for callers that only count a daily quota). ``day`` names the day window (local date).
@@ -137,6 +140,7 @@ def consume_rights_check_quota(
             practice_per_hour=practice_per_hour,
             practice_per_day=practice_per_day,
             slow_per_hour=slow_per_hour,
+            invoice=invoice,
         ),
         now=now or datetime.datetime.now(datetime.UTC),
         day=day,
@@ -150,10 +154,24 @@ def quota_limits(
     policy: GuardPolicy,
     daily_cap: int | None,
     now: datetime.datetime,
+    invoice: bool = False,
 ) -> QuotaLimits:
     """The quotas that apply to this account now: its profession's, the daily one capped by
     ``daily_cap`` (the platform-wide per-account ceiling, None for none), plus the slow-down
-    rate while ``account.slowed_until`` is ahead of ``now``."""
+    rate while ``account.slowed_until`` is ahead of ``now``.
+
+    ``invoice``: the identification of a lot's invoice (``Purpose.INVOICE``) counts against
+    the profession's invoice-volume quotas instead (per day, per professional and practice;
+    no hourly limit, no slow-down, no ``daily_cap``: docs/guard.md "Invoices of lots")."""
+    if invoice:
+        volume = policy.invoice_quota(professional.profession)
+        return QuotaLimits(
+            per_hour=None,
+            per_day=volume.per_day,
+            practice=practice_key(professional),
+            practice_per_day=volume.practice_per_day,
+            invoice=True,
+        )
     quota = policy.quota(professional.profession)
     per_day = quota.per_day if daily_cap is None else min(quota.per_day, daily_cap)
     slowed = account is not None and account.slowed_until is not None and now < account.slowed_until
@@ -214,12 +232,18 @@ def observe_rights_check(
     user_agent: str,
     counts: QuotaCounts,
     policy: GuardPolicy = DEFAULT_POLICY,
+    invoice: bool = False,
+    matched_lookup: bool = False,
+    token_id: int | None = None,
 ) -> list[Alert]:
     """Count an answered lookup into the live features, run the detectors and respond.
 
     ``miss``: no match, ambiguous or invalid input; ``canary``: the answer concerned a canary
     beneficiary (the answer itself was given like any other); ``nir``: the normalised NIR
-    asked for (reduced to keyed buckets here, never stored); ``key``: the bucket key.
+    asked for (reduced to keyed buckets here, never stored); ``key``: the bucket key;
+    ``invoice``: the identification of a lot's invoice (its own counters, no burst or volume
+    finding); ``matched_lookup``: a rights check or CLC that disclosed something (counted for
+    the follow-up signal); ``token_id``: the API token the request came with (None elsewhere).
     Returns the new alerts. Raises :class:`GuardUnavailable` if the storage fails.
     """
     baseline = None
@@ -249,13 +273,33 @@ def observe_rights_check(
             user_agent=user_agent,
             hour_count=counts.hour,
             day_count=counts.day,
+            invoice=invoice,
+            token_id=token_id,
+            portal=channel in HUMAN_CHANNELS,
+            matched_lookup=matched_lookup,
+            session_minutes=policy.token_session_minutes,
         ),
         key=key,
         has_history=baseline is not None and baseline.days >= policy.min_baseline_days,
     )
     findings = evaluate(
-        features, floors=policy.floor(professional.profession), baseline=baseline, policy=policy
+        features,
+        floors=policy.floor(professional.profession),
+        baseline=baseline,
+        policy=policy,
+        quota=policy.quota(professional.profession),
     )
+    if _follow_up_due(features.matched_today, policy):
+        judged = follow_up_counts(
+            professional_id=professional.pk,
+            since=now - datetime.timedelta(days=1),
+            until=now - datetime.timedelta(minutes=policy.follow_up_grace_minutes),
+            window=datetime.timedelta(minutes=policy.follow_up_window_minutes),
+            seen_until=now,
+        )
+        low = follow_up_finding(judged.lookups, judged.followed, policy=policy)
+        if low is not None:
+            findings.append(low)
     if not findings:
         return []
     return respond(
@@ -266,7 +310,16 @@ def observe_rights_check(
         now=now,
         day=day,
         policy=policy,
+        token_id=token_id,
     )
+
+
+def _follow_up_due(matched_today: int, policy: GuardPolicy) -> bool:
+    """Whether this lookup judges the follow-up signal: from the day's
+    ``follow_up_min_lookups``-th matched lookup, then every ``follow_up_every`` (one query
+    each time, none in between)."""
+    extra = matched_today - policy.follow_up_min_lookups
+    return extra >= 0 and extra % policy.follow_up_every == 0
 
 
 def reset_quotas(*, storage_uri: str) -> None:

@@ -10,7 +10,14 @@ networks and devices), then summarised into baselines by the real ``refresh_base
 Scenarios (issue 5): (a) a phished optician account querying a list of known NIR + birth
 dates as fast as possible; (b) the same, one lookup every few minutes all day; (c) guessing
 NIRs; (d) 20 compromised accounts sharing a list; (e) a canary hit; (f) a normal busy day
-(sales period at opticians', a hospital admissions desk). Everything is synthetic.
+(sales period at opticians', a hospital admissions desk). Issue 18: (g) one API token used
+from many networks; (h) a slow guesser with a low match rate, under the hourly thresholds;
+(i) a scraper inside the owner's own portal session, answering step-ups; (j) a thief after
+a busy fortnight (the account's history inflated). Honest professionals follow most matched
+lookups up with an approval, a claim or a lot's invoice for the same patient (a disclosure
+row of that purpose, written when it happens); attackers never do. ``busy_factor`` replays a
+busy-period population (every honest account above its usual volume). Everything is
+synthetic.
 """
 
 from __future__ import annotations
@@ -31,7 +38,9 @@ from django.contrib.auth.hashers import make_password
 from faker import Faker
 from stdnum.fr import nir as stdnum_nir
 
-from tierspayant.audit.choices import Channel
+from tierspayant.audit.choices import Channel, Outcome, Purpose
+from tierspayant.audit.models import DisclosureLog
+from tierspayant.audit.services import RequestContext, record_disclosure
 from tierspayant.crypto.keys import Keyring
 from tierspayant.guard.baselines import refresh_baselines
 from tierspayant.guard.canaries import plant_canaries
@@ -41,9 +50,10 @@ from tierspayant.guard.errors import GuardRefusal, QuotaExceeded, StepUpRequired
 from tierspayant.guard.models import AccountGuard, ActivityDay, Alert
 from tierspayant.guard.observe import remember_context
 from tierspayant.guard.policy import GuardPolicy
-from tierspayant.providers.choices import Profession
+from tierspayant.providers.choices import Profession, Scope
 from tierspayant.providers.identifiers import luhn_complete
 from tierspayant.providers.models import Professional
+from tierspayant.providers.services import issue_api_token
 from tierspayant.providers.synthetic import synthetic_finess, synthetic_rpps
 from tierspayant.registry.choices import ContractType, Domain
 from tierspayant.registry.models import Beneficiary, Contract
@@ -55,7 +65,10 @@ from tierspayant.registry.synthetic import synthetic_family
 Gate = Callable[..., str]
 
 DISCLOSING = {"covered", "not_covered"}
-SCENARIOS = ("a", "b", "c", "d", "e", "f")
+SCENARIOS = ("a", "b", "c", "d", "e", "f", "g", "h", "i", "j")
+#: Victims each scenario takes (index into the population's victims).
+VICTIMS = 28
+FORTNIGHT_VICTIM = 27  # scenario (j): its history holds a busy fortnight
 
 
 @dataclass(frozen=True)
@@ -79,6 +92,17 @@ PROFILES: dict[Profession, Profile] = {
     Profession.DENTIST: Profile(0.15, 10, 0.4, 8, 19, 0.4),
     Profession.PHYSICIAN: Profile(0.15, 15, 0.4, 8, 19, 0.4),
     Profession.HOSPITAL: Profile(0.10, 80, 0.3, 0, 24, 0.3, works_sunday=True),
+}
+#: Share of an honest account's matched lookups followed by an act, and the act's purpose
+#: (opticians and audioprosthetists quote: a prior approval; pharmacies and hospitals
+#: invoice in lots; dentists and doctors bill a claim).
+FOLLOW_UP: dict[Profession, tuple[float, Purpose]] = {
+    Profession.OPTICIAN: (0.75, Purpose.PRIOR_APPROVAL),
+    Profession.AUDIOPROSTHETIST: (0.75, Purpose.PRIOR_APPROVAL),
+    Profession.PHARMACIST: (0.9, Purpose.INVOICE),
+    Profession.DENTIST: (0.7, Purpose.CLAIM),
+    Profession.PHYSICIAN: (0.6, Purpose.CLAIM),
+    Profession.HOSPITAL: (0.7, Purpose.INVOICE),
 }
 USER_AGENTS = [
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 Firefox/128.0",
@@ -107,6 +131,7 @@ class Account:
     ip: str
     user_agent: str
     role: str = "normal"  # normal | busy | victim
+    token_id: int | None = None
 
 
 @dataclass
@@ -170,7 +195,7 @@ def build_population(
     policy: GuardPolicy,
     storage_uri: str,
     accounts: int = 300,
-    victims: int = 24,
+    victims: int = VICTIMS,
     beneficiaries: int = 3000,
     canaries: int = 20,
     history_days: int = 28,
@@ -178,7 +203,9 @@ def build_population(
 ) -> Population:
     """Create the register, the accounts (``accounts`` normal ones, of which two sales-period
     opticians and one busy hospital desk, plus ``victims`` whose credentials the attackers
-    hold), ``history_days`` of daily activity before ``day``, baselines and known networks.
+    hold), ``history_days`` of daily activity before ``day`` (the victim of scenario (j) had
+    a busy fortnight at four times its volume just before), baselines refreshed weekly as
+    the nightly job does (so their bounded growth applies) and known networks.
 
     All rows are new (a random run prefix keeps usernames and AMC numbers apart from earlier
     runs). Returns the :class:`Population`.
@@ -300,15 +327,19 @@ def build_population(
     progress("historique")
     history: list[ActivityDay] = []
     counters = Counters(storage_uri)
+    fortnight = population[accounts + FORTNIGHT_VICTIM] if victims > FORTNIGHT_VICTIM else None
     for account in population:
+        share = FOLLOW_UP[Profession(account.professional.profession)][0]
         for back in range(1, history_days + 1):
             past = day - datetime.timedelta(days=back)
             if past.weekday() == 6 and not account.profile.works_sunday:
                 continue
-            n = _count(rng, account.daily_mean)
+            busy = 4.0 if account is fortnight and back <= 14 else 1.0
+            n = _count(rng, account.daily_mean * busy)
             if not n:
                 continue
             hours = Counter(rng.choices(range(24), weights=_hour_weights(account.profile), k=n))
+            matched = round(n * 0.8)
             history.append(
                 ActivityDay(
                     professional=account.professional,
@@ -319,6 +350,8 @@ def build_population(
                     peak_hour_lookups=max(hours.values()),
                     first_hour=min(hours),
                     last_hour=max(hours),
+                    matched=matched,
+                    followed=round(matched * share),
                 )
             )
         remember_context(
@@ -329,11 +362,13 @@ def build_population(
             user_agent=account.user_agent,
         )
     ActivityDay.objects.bulk_create(history, batch_size=2000)
-    refresh_baselines(
-        today=day,
-        policy=policy,
-        now=datetime.datetime.combine(day, datetime.time(3), tzinfo=tz),
-    )
+    for weeks_before in (2, 1, 0):  # the nightly job, once a week here
+        refreshed = day - datetime.timedelta(weeks=weeks_before)
+        refresh_baselines(
+            today=refreshed,
+            policy=policy,
+            now=datetime.datetime.combine(refreshed, datetime.time(3), tzinfo=tz),
+        )
     return Population(
         accounts=population,
         cards=cards,
@@ -362,6 +397,10 @@ class Actor:
     until: datetime.datetime | None = None
     times: list[datetime.datetime] = field(default_factory=list)
     honest: bool = False
+    ips: list[str] = field(default_factory=list)  # rotated per lookup when given
+    token_id: int | None = None
+    follow_share: float = 0.0  # share of matched lookups followed by an act
+    follow_purpose: Purpose = Purpose.PRIOR_APPROVAL
     # outcome
     position: int = 0
     sent: int = 0
@@ -391,16 +430,51 @@ class Actor:
         return None if self.until is not None and later > self.until else later
 
 
+@dataclass(order=True)
+class FollowUpAct:
+    """An act that follows a matched lookup up: at ``when``, ``actor`` identifies
+    ``beneficiary_id`` again for ``actor.follow_purpose``."""
+
+    when: datetime.datetime
+    sequence: int
+    actor: Actor = field(compare=False)
+    beneficiary_id: uuid.UUID = field(compare=False)
+
+
+def _write_follow_up(act: FollowUpAct) -> None:
+    """The disclosure row the approval, claim or lot flow writes when it identifies the
+    patient (those flows go through the gate with their own purpose)."""
+    actor = act.actor
+    record_disclosure(
+        context=RequestContext(
+            channel=actor.channel,
+            request_id=uuid.uuid4(),
+            ip=actor.ip,
+            user_agent=actor.user_agent,
+            actor_id=actor.account.professional.user_id,
+        ),
+        professional=actor.account.professional,
+        purpose=actor.follow_purpose,
+        outcome=Outcome.COVERED,
+        occurred_at=act.when,
+        beneficiary=Beneficiary(pk=act.beneficiary_id),
+        fields_disclosed=["rights_period"],
+    )
+
+
 def _act(
     actor: Actor,
     gate: Gate,
     now: datetime.datetime,
     tz: zoneinfo.ZoneInfo,
     canaries: set[Card],
+    follow: Callable[[Actor, datetime.datetime], None] = lambda actor, now: None,
 ) -> datetime.datetime | None:
-    """One lookup by ``actor`` at ``now``; returns when it acts next (None: done)."""
+    """One lookup by ``actor`` at ``now``; returns when it acts next (None: done).
+    ``follow`` is told of each matched lookup (an honest professional's act may follow)."""
     card = actor.identities[actor.position]
     today = now.astimezone(tz).date()
+    ip = actor.ips[actor.position % len(actor.ips)] if actor.ips else actor.ip
     for attempt in range(2):
         try:
             outcome = gate(
@@ -410,9 +484,10 @@ def _act(
                 now=now,
                 today=today,
                 channel=actor.channel,
-                ip=actor.ip,
+                ip=ip,
                 user_agent=actor.user_agent,
                 step_up_verified_at=actor.verified_at,
+                token_id=actor.token_id,
             )
         except StepUpRequired:
             actor.step_ups += 1
@@ -442,6 +517,7 @@ def _act(
             actor.canaries_disclosed += 1
         else:
             actor.disclosed.add(card.nir + card.birth_date.isoformat())
+        follow(actor, now)
     return actor.next_time(now)
 
 
@@ -471,7 +547,8 @@ def _guesses(rng: random.Random, n: int) -> list[Card]:
 def scenario_actors(
     population: Population, rng: random.Random, names: Sequence[str]
 ) -> list[Actor]:
-    """The attackers of scenarios ``names`` (letters a-e), on the population's victims."""
+    """The attackers of scenarios ``names`` (letters a-e, g-j), on the population's
+    victims."""
     victims = [a for a in population.accounts if a.role == "victim"]
     stolen = [c for c in population.cards]
     rng.shuffle(stolen)
@@ -522,6 +599,62 @@ def scenario_actors(
         canary = population.canaries[0]
         listed = [*stolen[100:103], canary, *stolen[103:200]]
         actors.append(attacker(victims[3], "e", listed, _at(population, 11), 30, "185.220.101.10"))
+    if "g" in names:  # one API token, from a new /16 network at each call
+        token = issue_api_token(
+            professional=victims[24].professional,
+            name="logiciel volé",
+            scopes=[Scope.ELIGIBILITY_CHECK],
+            now=_at(population, 6),
+            valid_days=30,
+        )
+        thief = attacker(victims[24], "g", stolen[400:600], _at(population, 10), 20, "")
+        thief.channel, thief.token_id = Channel.API, token.token.pk
+        thief.ips = [f"{10 + 17 * k}.{40 + k}.0.{k + 1}" for k in range(12)]
+        thief.user_agent = USER_AGENTS[3]
+        actors.append(thief)
+    if "h" in names:  # random (not sequential) guesses, one in five a real card, 1 per 6 min
+        guesses: list[Card] = []
+        for index in range(150):
+            if index % 5 == 4:
+                guesses.append(stolen[600 + index])
+            else:
+                guesses.append(_random_card(rng))
+        actors.append(
+            attacker(
+                victims[25],
+                "h",
+                guesses,
+                _at(population, 8),
+                360,
+                "185.220.101.11",
+                until=_at(population, 20),
+            )
+        )
+    if "i" in names:  # inside the owner's session: same network and browser, step-ups answered
+        owner = victims[26]
+        scraper = attacker(
+            owner,
+            "i",
+            stolen[800:1200],
+            _at(population, 9),
+            90,
+            owner.ip,
+            until=_at(population, 19),
+        )
+        scraper.user_agent, scraper.honest = owner.user_agent, True
+        actors.append(scraper)
+    if "j" in names:  # after a busy fortnight, a human pace from another network
+        actors.append(
+            attacker(
+                victims[FORTNIGHT_VICTIM],
+                "j",
+                stolen[1200:1500],
+                _at(population, 9),
+                180,
+                "185.220.101.12",
+                until=_at(population, 19),
+            )
+        )
     if "d" in names:
         group = victims[4:24]
         chunk = max(1, min(100, len(stolen) // max(len(group), 1)))
@@ -539,17 +672,34 @@ def scenario_actors(
     return actors
 
 
-def normal_actors(population: Population, rng: random.Random) -> list[Actor]:
+def _random_card(rng: random.Random) -> Card:
+    """A valid NIR with a random birth date and place: almost never in the register."""
+    birth = datetime.date(rng.randint(1940, 2020), rng.randint(1, 12), rng.randint(1, 28))
+    place = f"{rng.randint(1, 95):02d}{rng.randint(1, 990):03d}"
+    head = f"{rng.choice('12')}{birth:%y%m}{place}{rng.randint(1, 999):03d}"
+    return Card(head + stdnum_nir.calc_check_digits(head), birth)
+
+
+def normal_actors(
+    population: Population,
+    rng: random.Random,
+    *,
+    busy_factor: float = 1.0,
+    owners: Sequence[Account] = (),
+) -> list[Actor]:
     """The day's honest professionals: volumes from their own profile (sales-period
-    opticians 2.5x, the busy hospital desk 1.6x), 80 % patients in the register, 12 % not
-    (another operator's patients: no match), 8 % re-checks of the day's patients."""
+    opticians 2.5x, the busy hospital desk 1.6x; everyone ``busy_factor`` times more in a
+    busy period, scenario "busy" instead of "normal"), 80 % patients in the register, 12 %
+    not (another operator's patients: no match), 8 % re-checks of the day's patients; most
+    matched lookups followed by an act (:data:`FOLLOW_UP`). ``owners``: victims whose owner
+    also works that day (scenario (i)), scenario "owner"."""
     actors: list[Actor] = []
-    for account in population.accounts:
-        if account.role == "victim":
+    for account in [*population.accounts, *owners]:
+        if account.role == "victim" and account not in owners:
             continue
-        factor = 1.0
+        factor = busy_factor
         if account.role == "busy":
-            factor = 2.5 if account.professional.profession == Profession.OPTICIAN else 1.6
+            factor *= 2.5 if account.professional.profession == Profession.OPTICIAN else 1.6
         times = _day_times(
             rng,
             account.profile,
@@ -563,19 +713,20 @@ def normal_actors(population: Population, rng: random.Random) -> list[Actor]:
             if roll < 0.08 and identities:
                 identities.append(rng.choice(identities))
             elif roll < 0.20:
-                birth = datetime.date(
-                    rng.randint(1940, 2020), rng.randint(1, 12), rng.randint(1, 28)
-                )
-                place = f"{rng.randint(1, 95):02d}{rng.randint(1, 990):03d}"
-                head = f"{rng.choice('12')}{birth:%y%m}{place}{rng.randint(1, 999):03d}"
-                identities.append(Card(head + stdnum_nir.calc_check_digits(head), birth))
+                identities.append(_random_card(rng))
             else:
                 identities.append(rng.choice(population.cards))
-        portal = rng.random() < account.profile.portal_share
+        portal = rng.random() < account.profile.portal_share or account in owners
+        share, purpose = FOLLOW_UP[Profession(account.professional.profession)]
+        scenario = "busy" if busy_factor != 1.0 else "normal"
+        if account.role == "busy":
+            scenario = "f"
+        elif account in owners:
+            scenario = "owner"
         actors.append(
             Actor(
                 account=account,
-                scenario="f" if account.role == "busy" else "normal",
+                scenario=scenario,
                 channel=Channel.PORTAL if portal else Channel.API,
                 ip=account.ip,
                 user_agent=account.user_agent,
@@ -583,6 +734,8 @@ def normal_actors(population: Population, rng: random.Random) -> list[Actor]:
                 start=times[0] if times else _at(population, 9),
                 times=times,
                 honest=True,
+                follow_share=share,
+                follow_purpose=purpose,
             )
         )
     return actors
@@ -629,7 +782,12 @@ LABELS = {
     "d": "(d) 20 comptes compromis se partageant une liste",
     "e": "(e) bénéficiaire leurre consulté",
     "f": "(f) journée chargée légitime (soldes chez des opticiens, accueil d'hôpital)",
+    "g": "(g) un jeton d'API volé, utilisé depuis de nombreux réseaux",
+    "h": "(h) devineur lent (une vérification toutes les 6 min, 4 sur 5 sans correspondance)",
+    "i": "(i) aspirateur dans la session du titulaire, qui répond aux seconds facteurs",
+    "j": "(j) voleur après une quinzaine chargée (historique gonflé)",
     "normal": "population normale (journée ordinaire)",
+    "busy": "population en période chargée (toutes les activités x 1,6)",
 }
 
 SHORT_LABELS = {
@@ -639,6 +797,10 @@ SHORT_LABELS = {
     "d": "(d) 20 comptes",
     "e": "(e) leurre",
     "f": "(f) journée chargée",
+    "g": "(g) jeton volé",
+    "h": "(h) devineur lent",
+    "i": "(i) aspirateur en session",
+    "j": "(j) après une quinzaine chargée",
 }
 
 
@@ -661,15 +823,35 @@ def replay(
     rng: random.Random,
     policy: GuardPolicy,
     normal_day: bool = True,
+    busy_factor: float = 1.0,
     progress: Callable[[int], None] = lambda n: None,
 ) -> SimulationReport:
-    """Replay the normal day (if ``normal_day``) and the attacks of ``scenarios`` in one
-    timeline through ``gate``, then measure each scenario against the database's alerts
-    and account states."""
+    """Replay the normal day (if ``normal_day``; a busy period when ``busy_factor`` > 1) and
+    the attacks of ``scenarios`` in one timeline through ``gate``, then measure each
+    scenario against the database's alerts and account states. Honest acts that follow
+    lookups up are written at their own instant in the same timeline."""
     actors = scenario_actors(population, rng, scenarios)
-    if normal_day:
-        actors += normal_actors(population, rng)
+    owners = [a.account for a in actors if a.scenario == "i"]
+    if normal_day or owners:
+        actors += normal_actors(population, rng, busy_factor=busy_factor, owners=owners)
+        if not normal_day:
+            actors = [a for a in actors if a.scenario in {*scenarios, "owner"}]
     canaries = set(population.canaries)
+    pending: list[FollowUpAct] = []
+
+    def follow(actor: Actor, now: datetime.datetime) -> None:
+        if not actor.follow_share or rng.random() >= actor.follow_share:
+            return
+        beneficiary = (
+            DisclosureLog.objects.filter(professional=actor.account.professional)
+            .order_by("-pk")
+            .values_list("beneficiary_id", flat=True)
+            .first()
+        )
+        if beneficiary is not None:
+            later = now + datetime.timedelta(minutes=rng.uniform(2, 45))
+            heapq.heappush(pending, FollowUpAct(later, len(pending) + done, actor, beneficiary))
+
     queue: list[tuple[datetime.datetime, int, int]] = []
     for index, actor in enumerate(actors):
         first = actor.first_time()
@@ -679,7 +861,9 @@ def replay(
     done = 0
     while queue:
         now, _, index = heapq.heappop(queue)
-        later = _act(actors[index], gate, now, population.tz, canaries)
+        while pending and pending[0].when <= now:
+            _write_follow_up(heapq.heappop(pending))
+        later = _act(actors[index], gate, now, population.tz, canaries, follow)
         done += 1
         if done % 200 == 0:
             progress(done)
@@ -710,7 +894,7 @@ def _measure(
     for actor in actors:
         groups[actor.scenario].append(actor)
     results = []
-    for name in [*SCENARIOS, "normal"]:
+    for name in [*SCENARIOS, "normal", "busy"]:
         members = groups.get(name, [])
         if not members:
             continue
@@ -770,7 +954,7 @@ def _hourly(groups: dict[str, list[Actor]]) -> dict[str, list[float]]:
         series["compte normal (le plus actif)"] = [
             float(max(a.answered_by_hour[h] for a in normal)) for h in range(24)
         ]
-    for name in ["f", "a", "b", "c", "d", "e"]:
+    for name in ["f", "a", "b", "c", "d", "e", "g", "h", "i", "j"]:
         members = groups.get(name, [])
         if members:
             series[SHORT_LABELS[name]] = [

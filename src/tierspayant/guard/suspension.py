@@ -17,8 +17,8 @@ from django.db import transaction
 from tierspayant.accounts.services import end_all_sessions
 from tierspayant.guard.models import AccountGuard, Alert, Suspension, suspension_reason_label
 from tierspayant.guard.notify import tell_professional_suspended, tell_security_team
-from tierspayant.providers.models import Professional
-from tierspayant.providers.services import revoke_all_api_tokens
+from tierspayant.providers.models import ApiToken, Professional
+from tierspayant.providers.services import revoke_all_api_tokens, revoke_api_token
 
 
 class NotSuspended(Exception):
@@ -34,6 +34,13 @@ def require_step_up(*, professional: Professional, now: datetime.datetime) -> No
     """Require a second factor newer than ``now`` before the next human rights check."""
     _account(professional)
     AccountGuard.objects.filter(pk=professional.pk).update(step_up_required_since=now)
+
+
+def revoke_token(*, token_id: int, now: datetime.datetime) -> None:
+    """Revoke one API token at ``now`` (a finding on the token, not on its owner)."""
+    token = ApiToken.objects.filter(pk=token_id).first()
+    if token is not None:
+        revoke_api_token(token=token, now=now)
 
 
 def slow_down(*, professional: Professional, until: datetime.datetime) -> None:

@@ -104,7 +104,14 @@ def issue_api_token(
 
 
 def authenticate_token(bearer: str, *, scope: Scope, now: datetime.datetime) -> Professional:
-    """The professional owning an active token with ``scope``; raises :class:`InvalidToken`.
+    """The professional owning an active token with ``scope``; raises :class:`InvalidToken`
+    (:func:`authenticate_api_token` gives the token itself)."""
+    return authenticate_api_token(bearer, scope=scope, now=now).professional
+
+
+def authenticate_api_token(bearer: str, *, scope: Scope, now: datetime.datetime) -> ApiToken:
+    """The active token with ``scope`` (its ``professional`` and user loaded); raises
+    :class:`InvalidToken`.
 
     The comparison is constant-time. ``last_used_at`` is refreshed at most once per
     :data:`LAST_USED_RESOLUTION`, so a busy token does not cost a database write per call.
@@ -126,7 +133,7 @@ def authenticate_token(bearer: str, *, scope: Scope, now: datetime.datetime) -> 
         raise InvalidToken
     if token.last_used_at is None or now - token.last_used_at >= LAST_USED_RESOLUTION:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
-    return token.professional
+    return token
 
 
 def revoke_api_token(*, token: ApiToken, now: datetime.datetime) -> None:

@@ -30,10 +30,17 @@ class Command(BaseCommand):
             )
         except ValueError:
             raise CommandError("--day: expected YYYY-MM-DD") from None
-        rows = roll_up_activity(day, tz=zoneinfo.ZoneInfo(settings.TIME_ZONE))
+        policy = settings.TIERSPAYANT_GUARD_POLICY
+        window = datetime.timedelta(minutes=policy.follow_up_window_minutes)
+        tz = zoneinfo.ZoneInfo(settings.TIME_ZONE)
+        # The day before is rolled up again: its follow-ups (window of a day or more) are
+        # complete only now.
+        roll_up_activity(day - datetime.timedelta(days=1), tz=tz, follow_up_window=window)
+        rows = roll_up_activity(day, tz=tz, follow_up_window=window)
         accounts = refresh_baselines(
             today=max(today, day + datetime.timedelta(days=1)),
-            policy=settings.TIERSPAYANT_GUARD_POLICY,
+            policy=policy,
             now=timezone.now(),
+            daily_cap=settings.TIERSPAYANT_RIGHTS_CHECK_DAILY_QUOTA,
         )
         self.stdout.write(f"{day}: {rows} comptes actifs ; {accounts} références recalculées.")

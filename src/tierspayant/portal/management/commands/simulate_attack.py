@@ -29,8 +29,8 @@ from tierspayant.guard.simulation import SCENARIOS, build_population, replay
 
 class Command(BaseCommand):
     help = (
-        "Replay a synthetic normal day and the attack scenarios (a-f) through the real gate; "
-        "report what each disclosed before it was stopped."
+        "Replay a synthetic normal day (or a busy period, --busy) and the attack scenarios "
+        "(a-j) through the real gate; report what each disclosed before it was stopped."
     )
 
     def add_arguments(self, parser: Any) -> None:
@@ -44,6 +44,12 @@ class Command(BaseCommand):
         parser.add_argument("--no-chart", action="store_true")
         parser.add_argument("--json", action="store_true", help="print the report as JSON")
         parser.add_argument("--keep", action="store_true", help="keep the synthetic data")
+        parser.add_argument(
+            "--busy",
+            type=float,
+            default=1.0,
+            help="busy period: every honest account this many times its usual volume (1.6)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
@@ -52,6 +58,8 @@ class Command(BaseCommand):
             raise CommandError("--day: expected YYYY-MM-DD") from None
         if options["accounts"] < 10 or options["beneficiaries"] < 2500:
             raise CommandError("at least 10 accounts and 2500 beneficiaries")
+        if not 1.0 <= options["busy"] <= 5.0:
+            raise CommandError("--busy: expected a factor between 1 and 5")
         rng = random.Random(options["seed"])  # noqa: S311 - synthetic data, reproducible
         policy = settings.TIERSPAYANT_GUARD_POLICY
         tz = zoneinfo.ZoneInfo(settings.TIME_ZONE)
@@ -87,6 +95,7 @@ class Command(BaseCommand):
                     scenarios=[s for s in options["scenarios"] if s in SCENARIOS],
                     rng=rng,
                     policy=policy,
+                    busy_factor=options["busy"],
                     progress=lambda n: bar.update(n - bar.n),
                 )
             if not options["keep"]:
