@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("guard", "0002_french_labels"),
+        ("guard", "0003_lockdown_levels"),
     ]
 
     operations = [
