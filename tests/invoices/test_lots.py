@@ -96,7 +96,7 @@ def test_rejected_invoices_do_not_block_the_others(pharmacist) -> None:  # type:
         ("F-6", "accepted", []),
     ]
     assert (lot.processed_count, lot.accepted_count, lot.rejected_count) == (6, 2, 4)
-    assert lot.total_amc == Decimal("6.70")  # 2 x (4.48 + 2.22)
+    assert lot.total_amc == Decimal("13.40")  # 2 invoices x (4.48 + 2.22)
     message = lot.entries.get(invoice_number="F-3").reasons[0]["message"]
     assert message == (
         "Facture F-3, ligne 1, champ code : code inconnu de la nomenclature de son système de "
