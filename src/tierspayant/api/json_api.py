@@ -139,3 +139,7 @@ def eligibility(request: HttpRequest, payload: EligibilityIn) -> EligibilityOut:
 from tierspayant.api.care_api import care_router  # noqa: E402 - care: mounted last
 
 api.add_router("/", care_router)
+
+from tierspayant.api.lots_api import lots_router  # noqa: E402 - lots: beside care
+
+api.add_router("/", lots_router)
