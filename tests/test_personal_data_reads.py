@@ -54,6 +54,17 @@ PERSONAL_DATA_READS: dict[str, tuple[str, str, str]] = {
         "submit_claim",
         "tests/care/test_claims.py::test_invoicing_an_approval_uses_it_and_takes_over_its_commitment",
     ),
+    # A lot's invoices identify their patients through the rights check, in the worker.
+    "lots/": (
+        "portal/views_lots.py",
+        "schedule_lot",
+        "tests/invoices/test_lots.py::test_each_invoice_is_identified_through_the_gate",
+    ),
+    "api/v1/lots": (
+        "api/lots_api.py",
+        "schedule_lot",
+        "tests/invoices/test_lots.py::test_each_invoice_is_identified_through_the_gate",
+    ),
     "api/v1/prior-approvals": (
         "api/care_api.py",
         "request_prior_approval",
@@ -167,6 +178,9 @@ NOT_PERSONAL_DATA: dict[str, str] = {
     "api/v1/claims/<claim_id>": _OWN_RECORDS,
     "api/v1/statements": _OWN_RECORDS,
     "fhir/r4/metadata": _NOTHING,
+    "lots/<int:lot_id>/": _OWN_RECORDS,
+    "api/v1/lots/<lot_id>": _OWN_RECORDS,
+    "api/v1/lots/<lot_id>/results": _OWN_RECORDS,
     "fhir/r4/PaymentReconciliation/<int:statement_id>": _OWN_RECORDS,
 }
 
@@ -212,6 +226,12 @@ GATES: dict[str, tuple[str, tuple[str, ...]]] = {
     "request_prior_approval": ("priorauth/services.py", ("identify",)),
     "submit_claim": ("claims/services.py", ("identify",)),
     "identify": ("priorauth/gate.py", ("check_rights",)),
+    "schedule_lot": ("invoices/tasks.py", ("adjudicate_lot_task",)),
+    "adjudicate_lot_task": ("invoices/tasks.py", ("adjudicate_lot",)),
+    "adjudicate_lot": ("invoices/lots.py", ("adjudicate_chunk",)),
+    "adjudicate_chunk": ("invoices/lots.py", ("adjudicate",)),
+    "adjudicate": ("invoices/lots.py", ("identify_patient",)),
+    "identify_patient": ("invoices/lots.py", ("check_rights",)),
 }
 
 

@@ -213,7 +213,7 @@ class _Chunk:
             user_agent=f"lot {lot.pk}", actor_id=None,
         )  # fmt: skip
 
-    def identify(self, identity: CardIdentity, care_date: dt.date, number: str
+    def identify_patient(self, identity: CardIdentity, care_date: dt.date, number: str
                  ) -> Beneficiary | dict[str, object]:  # fmt: skip
         """The covered beneficiary, or the reason the invoice is rejected. Raises
         GuardUnavailable (the counter store is down: retry the chunk later)."""
@@ -264,7 +264,7 @@ class _Chunk:
             self.config.keyring.encryption, entry.identity_ciphertext, table=_TABLE,
             column=_IDENTITY_COLUMN, row_id=_row_id(self.lot.pk, entry.position),
         )))  # fmt: skip
-        found = self.identify(identity, invoice.care_date, number)
+        found = self.identify_patient(identity, invoice.care_date, number)
         if not isinstance(found, Beneficiary):
             return found
         key = billing_key(
