@@ -47,7 +47,9 @@ def make_patient(table: str = "essentiel", **extra: Any) -> Patient:
     born = extra.pop("born", BORN)
     nir = new_nir(born)
     contract = ContractFactory(guarantee_table=table)
-    return Patient(make_beneficiary(contract=contract, nir=nir, birth_date=born, **extra), nir, born)
+    return Patient(
+        make_beneficiary(contract=contract, nir=nir, birth_date=born, **extra), nir, born
+    )
 
 
 def jsonl(
@@ -59,8 +61,13 @@ def jsonl(
 ) -> bytes:
     """A flat-file lot: header, then one line per (invoice, card)."""
     declared = total or str(sum((i.total_billed for i, _ in invoices), Decimal("0.00")))
-    lines = [{"lot": reference, "count": len(invoices) if count is None else count,
-              "total_billed": declared}]  # fmt: skip
+    lines = [
+        {
+            "lot": reference,
+            "count": len(invoices) if count is None else count,
+            "total_billed": declared,
+        }
+    ]
     lines += [{**invoice_to_json(i), "patient": card} for i, card in invoices]
     return b"".join(json.dumps(line).encode() + b"\n" for line in lines)
 
@@ -81,9 +88,13 @@ def receive(
     professional: Professional, body: bytes, lot_format: LotFormat = LotFormat.JSONL
 ) -> Lot:
     return receive_lot(
-        config(), professional=professional, lot_format=lot_format, stream=io.BytesIO(body),
-        channel=Channel.API, now=NOW,
-    )  # fmt: skip
+        config(),
+        professional=professional,
+        lot_format=lot_format,
+        stream=io.BytesIO(body),
+        channel=Channel.API,
+        now=NOW,
+    )
 
 
 def send(professional: Professional, body: bytes, lot_format: LotFormat = LotFormat.JSONL) -> Lot:

@@ -47,7 +47,9 @@ def test_two_lots(pharmacist, name, number, same, expected) -> None:  # type: ig
         second = dataclasses.replace(second, care_date=second.care_date.replace(day=13))
     lot = send(pharmacist, jsonl([(second, patient.card())], reference="LOT-0002"))
     assert results(lot) == [expected]
-    assert BilledInvoice.objects.filter(channel="lot").count() == (2 if expected[1] == "accepted" else 1)
+    assert BilledInvoice.objects.filter(channel="lot").count() == (
+        2 if expected[1] == "accepted" else 1
+    )
 
 
 def test_twice_in_one_lot(pharmacist) -> None:  # type: ignore[no-untyped-def]
@@ -60,10 +62,16 @@ def test_twice_in_one_lot(pharmacist) -> None:  # type: ignore[no-untyped-def]
 
 def _claim(professional, patient, number):  # type: ignore[no-untyped-def]
     return submit_claim(
-        CareConfig.from_settings(settings), professional=professional,
-        identity=Identity(nir=patient.nir, birth_date=patient.born), invoice_number=number,
-        care_date=NOW.date(), lines=GLASSES, context=context(), now=NOW, today=NOW.date(),
-    ).claim  # fmt: skip
+        CareConfig.from_settings(settings),
+        professional=professional,
+        identity=Identity(nir=patient.nir, birth_date=patient.born),
+        invoice_number=number,
+        care_date=NOW.date(),
+        lines=GLASSES,
+        context=context(),
+        now=NOW,
+        today=NOW.date(),
+    ).claim
 
 
 def test_a_lot_invoice_then_the_claim_api(pharmacist) -> None:  # type: ignore[no-untyped-def]
@@ -89,8 +97,9 @@ def test_the_claim_api_then_a_lot(db: None, nomenclatures: None) -> None:
         line("LPP", "2264861", "150.00", rate="60", amo="0.05", br="0.05"),
         line("LPP", "2208756", "120.00", rate="60", amo="0.05", br="0.05"),
         line("LPP", "2208756", "120.00", rate="60", amo="0.05", br="0.05"),
-        number="OPT-2", care_date=NOW.date(),
-    )  # fmt: skip
+        number="OPT-2",
+        care_date=NOW.date(),
+    )
     lot = send(optician, jsonl([(same_number, patient.card()), (glasses, patient.card())]))
     assert results(lot) == [
         ("OPT-1", "rejected", ["DUPLICATE_INVOICE"]),

@@ -23,8 +23,12 @@ from tierspayant.providers.identifiers import luhn_complete
 
 pytestmark = pytest.mark.usefixtures("nomenclatures")
 
-PROFESSIONS = {"50": Profession.PHARMACIST, "30": Profession.LABORATORY, "24": Profession.NURSE,
-               "26": Profession.PHYSIOTHERAPIST}  # fmt: skip
+PROFESSIONS = {
+    "50": Profession.PHARMACIST,
+    "30": Profession.LABORATORY,
+    "24": Profession.NURSE,
+    "26": Profession.PHYSIOTHERAPIST,
+}
 FINESS = "750000010"
 
 
@@ -48,8 +52,11 @@ def test_typical_invoice_through_a_lot(name, specialty, table_id, bill, expected
     patient = make_patient(table_id)
     lot = send(professional, jsonl([(bill, patient.card())]))
     assert (lot.status, lot.processed_count, lot.accepted_count, lot.rejected_count) == (
-        "done", 1, 1, 0,
-    )  # fmt: skip
+        "done",
+        1,
+        1,
+        0,
+    )
     entry = lot.entries.get()
     assert entry.identity_ciphertext == ""  # the card's identity is not kept once adjudicated
     stored = entry.invoice
@@ -76,17 +83,24 @@ def test_rejected_invoices_do_not_block_the_others(pharmacist) -> None:  # type:
     """Across chunks (2 invoices a chunk in tests): each invoice gets its own result."""
     patient, ended = make_patient(), make_patient(rights_end=NOW.date().replace(year=2024))
     bad_code = dataclasses.replace(
-        _pharmacy("F-3"), lines=(line("CIP13", "3400999999999", "3.17", rate="30", amo="0.95"),),
-        total_billed=Decimal("3.17"), total_amo=Decimal("0.95"),
-    )  # fmt: skip
-    lot = send(pharmacist, jsonl([
-        (_pharmacy("F-1"), patient.card()),
-        (_pharmacy("F-2"), patient.card(nir=new_nir(BORN))),
-        (bad_code, patient.card()),
-        (_pharmacy("F-4"), ended.card()),
-        (_pharmacy("F-5"), patient.card(birth_date="1980-13-01")),
-        (dataclasses.replace(_pharmacy("F-6"), care_date=NOW.date()), patient.card()),
-    ]))  # fmt: skip
+        _pharmacy("F-3"),
+        lines=(line("CIP13", "3400999999999", "3.17", rate="30", amo="0.95"),),
+        total_billed=Decimal("3.17"),
+        total_amo=Decimal("0.95"),
+    )
+    lot = send(
+        pharmacist,
+        jsonl(
+            [
+                (_pharmacy("F-1"), patient.card()),
+                (_pharmacy("F-2"), patient.card(nir=new_nir(BORN))),
+                (bad_code, patient.card()),
+                (_pharmacy("F-4"), ended.card()),
+                (_pharmacy("F-5"), patient.card(birth_date="1980-13-01")),
+                (dataclasses.replace(_pharmacy("F-6"), care_date=NOW.date()), patient.card()),
+            ]
+        ),
+    )
     assert results(lot) == [
         ("F-1", "accepted", []),
         ("F-2", "rejected", ["BENEFICIARY_UNKNOWN"]),
@@ -108,7 +122,15 @@ def test_rejected_invoices_do_not_block_the_others(pharmacist) -> None:  # type:
 def test_each_invoice_is_identified_through_the_gate(pharmacist) -> None:  # type: ignore[no-untyped-def]
     """One disclosure-log row per invoice, purpose « invoice », naming the beneficiary."""
     patient = make_patient()
-    send(pharmacist, jsonl([(_pharmacy("F-1"), patient.card()), (_pharmacy("F-2"), patient.card(nir=new_nir(BORN)))]))  # fmt: skip
+    send(
+        pharmacist,
+        jsonl(
+            [
+                (_pharmacy("F-1"), patient.card()),
+                (_pharmacy("F-2"), patient.card(nir=new_nir(BORN))),
+            ]
+        ),
+    )
     rows = DisclosureLog.objects.filter(professional=pharmacist).order_by("id")
     assert [(r.purpose, r.outcome, r.beneficiary_id) for r in rows] == [
         (Purpose.INVOICE, "covered", patient.beneficiary.pk),
@@ -117,21 +139,32 @@ def test_each_invoice_is_identified_through_the_gate(pharmacist) -> None:  # typ
 
 
 BAD_LOTS = [
-    ("not-json", b'{"lot": "L", "count": 1, "total_billed": "1.00"}\nnot json\n',
-     "LOT_UNREADABLE", 2, ""),
-    ("truncated", b'{"lot": "L", "count": 1, "total_billed": "1.00"}\n{"invoice_number": "F',
-     "LOT_TRUNCATED", 2, ""),
+    (
+        "not-json",
+        b'{"lot": "L", "count": 1, "total_billed": "1.00"}\nnot json\n',
+        "LOT_UNREADABLE",
+        2,
+        "",
+    ),
+    (
+        "truncated",
+        b'{"lot": "L", "count": 1, "total_billed": "1.00"}\n{"invoice_number": "F',
+        "LOT_TRUNCATED",
+        2,
+        "",
+    ),
     ("empty", b"", "LOT_EMPTY", 1, ""),
     ("no-header", b'{"invoice_number": "F-1"}\n', "LOT_UNREADABLE", 1, "lot"),
     ("bad-amount", None, "LOT_UNREADABLE", 2, "lines[0].billed"),
     ("count-too-high", 3, "LOT_COUNT_MISMATCH", None, "count"),
     ("count-too-low", 1, "LOT_COUNT_MISMATCH", None, "count"),
     ("total-mismatch", "99.99", "LOT_TOTAL_MISMATCH", None, "total_billed"),
-]  # fmt: skip
+]
 
 
-@pytest.mark.parametrize(("name", "change", "code", "line_no", "field"), BAD_LOTS,
-                         ids=[c[0] for c in BAD_LOTS])  # fmt: skip
+@pytest.mark.parametrize(
+    ("name", "change", "code", "line_no", "field"), BAD_LOTS, ids=[c[0] for c in BAD_LOTS]
+)
 def test_a_bad_lot_is_refused_whole(pharmacist, name, change, code, line_no, field) -> None:  # type: ignore[no-untyped-def]
     patient = make_patient()
     two = [(_pharmacy("F-1"), patient.card()), (_pharmacy("F-2"), patient.card())]
@@ -146,18 +179,25 @@ def test_a_bad_lot_is_refused_whole(pharmacist, name, change, code, line_no, fie
     with pytest.raises(LotFormatError) as caught:
         receive(pharmacist, body)
     assert (caught.value.refusal.value, caught.value.line, caught.value.field) == (
-        code, line_no, field,
-    )  # fmt: skip
+        code,
+        line_no,
+        field,
+    )
     assert str(caught.value)  # a French message naming where
     assert (Lot.objects.count(), LotEntry.objects.count(), Invoice.objects.count()) == (0, 0, 0)
 
 
 def test_the_acknowledgement_stores_the_lot_pending(pharmacist) -> None:  # type: ignore[no-untyped-def]
     patient = make_patient()
-    lot = receive(pharmacist, jsonl([(_pharmacy("F-1"), patient.card()), (_pharmacy("F-2"), patient.card())]))  # fmt: skip
+    lot = receive(
+        pharmacist, jsonl([(_pharmacy("F-1"), patient.card()), (_pharmacy("F-2"), patient.card())])
+    )
     assert (lot.status, lot.declared_count, lot.declared_total, lot.line_count) == (
-        "received", 2, Decimal("31.96"), 4,
-    )  # fmt: skip
+        "received",
+        2,
+        Decimal("31.96"),
+        4,
+    )
     entries = list(lot.entries.all())
     assert [e.status for e in entries] == ["pending", "pending"]
     assert patient.nir not in entries[0].identity_ciphertext  # encrypted while pending

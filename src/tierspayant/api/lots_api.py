@@ -33,7 +33,9 @@ def _error(code: str, message: str, field: str = "", line: int | None = None) ->
     return {"code": code, "message": message, "field": field, "line": line}
 
 
-@lots_router.post("/lots", auth=CLAIMS, response={202: dict, 422: dict}, summary="Send a lot of invoices")
+@lots_router.post(
+    "/lots", auth=CLAIMS, response={202: dict, 422: dict}, summary="Send a lot of invoices"
+)
 def post_lot(
     request: HttpRequest, file: File[UploadedFile], format: Form[str] = "jsonl"
 ) -> Status[dict[str, Any]]:
@@ -61,7 +63,12 @@ def get_lots(request: HttpRequest) -> list[dict[str, Any]]:
     return [lot_summary(lot) for lot in lots_of(request.auth)]
 
 
-@lots_router.get("/lots/{lot_id}", auth=CLAIMS, response={200: dict, 404: dict}, summary="A lot's status and progress")
+@lots_router.get(
+    "/lots/{lot_id}",
+    auth=CLAIMS,
+    response={200: dict, 404: dict},
+    summary="A lot's status and progress",
+)
 def get_lot(request: HttpRequest, lot_id: int) -> Status[dict[str, Any]]:
     try:
         return Status(200, lot_summary(lot_of(request.auth, lot_id)))
@@ -69,7 +76,12 @@ def get_lot(request: HttpRequest, lot_id: int) -> Status[dict[str, Any]]:
         return Status(404, _error("not_found", "Lot introuvable."))
 
 
-@lots_router.get("/lots/{lot_id}/results", auth=CLAIMS, response={200: dict, 404: dict}, summary="One result per invoice")
+@lots_router.get(
+    "/lots/{lot_id}/results",
+    auth=CLAIMS,
+    response={200: dict, 404: dict},
+    summary="One result per invoice",
+)
 def get_lot_results(
     request: HttpRequest, lot_id: int, offset: int = 0, limit: int = 100
 ) -> Status[Any]:
@@ -78,5 +90,11 @@ def get_lot_results(
     except Lot.DoesNotExist:
         return Status(404, _error("not_found", "Lot introuvable."))
     limit = max(1, min(limit, 1000))
-    return Status(200, {**lot_summary(lot), "offset": max(offset, 0),
-                        "results": lot_results(lot, offset=max(offset, 0), limit=limit)})  # fmt: skip
+    return Status(
+        200,
+        {
+            **lot_summary(lot),
+            "offset": max(offset, 0),
+            "results": lot_results(lot, offset=max(offset, 0), limit=limit),
+        },
+    )

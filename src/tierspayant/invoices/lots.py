@@ -133,8 +133,9 @@ def receive_lot(
                 raise LotFormatError(
                     LotRefusal.COUNT_MISMATCH,
                     f"plus de factures que les {header.declared_count} annoncées",
-                    line=None, field="count",
-                )  # fmt: skip
+                    line=None,
+                    field="count",
+                )
             total += parsed.invoice.total_billed
             lines += len(parsed.invoice.lines)
             batch.append(
@@ -144,9 +145,12 @@ def receive_lot(
                     invoice_number=parsed.invoice.invoice_number,
                     payload=invoice_to_json(parsed.invoice),
                     identity_ciphertext=encrypt_field(
-                        keys, json.dumps(identity_to_json(parsed.identity)), table=_TABLE,
-                        column=_IDENTITY_COLUMN, row_id=_row_id(lot.pk, count),
-                    ),  # fmt: skip
+                        keys,
+                        json.dumps(identity_to_json(parsed.identity)),
+                        table=_TABLE,
+                        column=_IDENTITY_COLUMN,
+                        row_id=_row_id(lot.pk, count),
+                    ),
                     status=EntryStatus.PENDING,
                 )
             )
@@ -176,8 +180,12 @@ def receive_lot(
 
 
 def _reason(reason: LotReason, number: str, field: str) -> dict[str, object]:
-    return {"code": reason.value, "line": None, "field": field,
-            "message": f"Facture {number}, champ {field} : {reason.label}."}  # fmt: skip
+    return {
+        "code": reason.value,
+        "line": None,
+        "field": field,
+        "message": f"Facture {number}, champ {field} : {reason.label}.",
+    }
 
 
 @lru_cache(maxsize=64)
@@ -199,8 +207,14 @@ def _age_on(born: dt.date, day: dt.date) -> int:
 class _Chunk:
     """One chunk's adjudication: state shared by its invoices."""
 
-    def __init__(self, config: LotConfig, lot: Lot, now: dt.datetime, nomenclatures: Nomenclatures,
-                 numbers_taken: set[str]) -> None:  # fmt: skip
+    def __init__(
+        self,
+        config: LotConfig,
+        lot: Lot,
+        now: dt.datetime,
+        nomenclatures: Nomenclatures,
+        numbers_taken: set[str],
+    ) -> None:
         self.config = config
         self.lot = lot
         self.professional = lot.professional
@@ -209,12 +223,16 @@ class _Chunk:
         self.nomenclatures = nomenclatures
         self.numbers_taken = numbers_taken
         self.context = RequestContext(
-            channel=Channel(lot.channel), request_id=uuid.uuid4(), ip=None,
-            user_agent=f"lot {lot.pk}", actor_id=None,
-        )  # fmt: skip
+            channel=Channel(lot.channel),
+            request_id=uuid.uuid4(),
+            ip=None,
+            user_agent=f"lot {lot.pk}",
+            actor_id=None,
+        )
 
-    def identify_patient(self, identity: CardIdentity, care_date: dt.date, number: str
-                 ) -> Beneficiary | dict[str, object]:  # fmt: skip
+    def identify_patient(
+        self, identity: CardIdentity, care_date: dt.date, number: str
+    ) -> Beneficiary | dict[str, object]:
         """The covered beneficiary, or the reason the invoice is rejected. Raises
         GuardUnavailable (the counter store is down: retry the chunk later)."""
         config = self.config
@@ -223,9 +241,12 @@ class _Chunk:
                 config.keyring,
                 professional=self.professional,
                 query=RightsCheckInput(
-                    nir=identity.nir, birth_date=identity.birth_date, rang=identity.rang,
-                    amc_number=identity.amc_number, care_date=care_date,
-                ),  # fmt: skip
+                    nir=identity.nir,
+                    birth_date=identity.birth_date,
+                    rang=identity.rang,
+                    amc_number=identity.amc_number,
+                    care_date=care_date,
+                ),
                 context=self.context,
                 now=self.now,
                 today=self.today,
@@ -260,10 +281,17 @@ class _Chunk:
         if number in self.numbers_taken:
             return _reason(LotReason.DUPLICATE_INVOICE, number, "invoice_number")
         self.numbers_taken.add(number)
-        identity = CardIdentity(**json.loads(decrypt_field(
-            self.config.keyring.encryption, entry.identity_ciphertext, table=_TABLE,
-            column=_IDENTITY_COLUMN, row_id=_row_id(self.lot.pk, entry.position),
-        )))  # fmt: skip
+        identity = CardIdentity(
+            **json.loads(
+                decrypt_field(
+                    self.config.keyring.encryption,
+                    entry.identity_ciphertext,
+                    table=_TABLE,
+                    column=_IDENTITY_COLUMN,
+                    row_id=_row_id(self.lot.pk, entry.position),
+                )
+            )
+        )
         found = self.identify_patient(identity, invoice.care_date, number)
         if not isinstance(found, Beneficiary):
             return found
@@ -289,9 +317,13 @@ class _Chunk:
         )
         if stored.status == EntryStatus.ACCEPTED:
             record_billed(
-                professional=self.professional, invoice_number=number, content_key=key,
-                channel="lot", reference=f"invoice:{stored.pk}", now=self.now,
-            )  # fmt: skip
+                professional=self.professional,
+                invoice_number=number,
+                content_key=key,
+                channel="lot",
+                reference=f"invoice:{stored.pk}",
+                now=self.now,
+            )
         return stored
 
 
@@ -353,9 +385,7 @@ def adjudicate_chunk(
     return len(entries)
 
 
-def adjudicate_lot(
-    config: LotConfig, lot_id: int, *, clock: Callable[[], dt.datetime]
-) -> Lot:
+def adjudicate_lot(config: LotConfig, lot_id: int, *, clock: Callable[[], dt.datetime]) -> Lot:
     """Adjudicate every pending invoice of the lot, chunk by chunk (``clock()`` gives the
     aware UTC instant of each chunk), then mark it done. Safe to run again after a crash
     or a redelivery: only pending invoices are taken. Raises GuardUnavailable."""

@@ -94,9 +94,15 @@ def lot_results(lot: Lot, *, offset: int = 0, limit: int = 100) -> list[dict[str
         invoice_id__in=[e.invoice_id for e in entries if e.invoice_id]
     ).order_by("invoice_id", "position"):
         lines.setdefault(row.invoice_id, []).append(
-            {"position": row.position, "code_system": row.code_system, "code": row.code,
-             "billed": str(row.billed), "amo": str(row.amo_paid), "amc": str(row.amc),
-             "rac": str(row.rac)}  # fmt: skip
+            {
+                "position": row.position,
+                "code_system": row.code_system,
+                "code": row.code,
+                "billed": str(row.billed),
+                "amo": str(row.amo_paid),
+                "amc": str(row.amc),
+                "rac": str(row.rac),
+            }
         )
     return [
         {

@@ -69,8 +69,12 @@ class LotFormatError(Exception):
 
     def to_dict(self) -> dict[str, object]:
         """JSON form: ``{"code", "line", "field", "message"}``."""
-        return {"code": self.refusal.value, "line": self.line, "field": self.field,
-                "message": str(self)}  # fmt: skip
+        return {
+            "code": self.refusal.value,
+            "line": self.line,
+            "field": self.field,
+            "message": str(self),
+        }
 
 
 class LotParser(Protocol):

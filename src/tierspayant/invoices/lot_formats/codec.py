@@ -27,8 +27,9 @@ class _Reader:
             LotRefusal.UNREADABLE, message, line=self.line, field=f"{self.prefix}{field}"
         )
 
-    def text(self, data: dict[str, Any], field: str, *, required: bool = True,
-             max_length: int = 40) -> str:  # fmt: skip
+    def text(
+        self, data: dict[str, Any], field: str, *, required: bool = True, max_length: int = 40
+    ) -> str:
         value = data.get(field)
         if value is None or value == "":
             if required:
@@ -85,7 +86,9 @@ def _line(data: Any, reader: _Reader) -> LineInput:
         raise reader.fail("", "objet attendu")
     system = reader.text(data, "code_system")
     if system not in CodeSystem.values:
-        raise reader.fail("code_system", f"système de codage inconnu ({', '.join(CodeSystem.values)})")
+        raise reader.fail(
+            "code_system", f"système de codage inconnu ({', '.join(CodeSystem.values)})"
+        )
     sante = reader.text(data, "sante_class", required=False)
     if sante and sante not in {c.value for c in SanteClass}:
         raise reader.fail("sante_class", "classe ou panier 100 % Santé inconnu")
@@ -194,5 +197,9 @@ def identity_from_json(data: Any, *, line: int | None = None) -> CardIdentity:
 
 def identity_to_json(identity: CardIdentity) -> dict[str, Any]:
     """The JSON form of ``identity``."""
-    return {"nir": identity.nir, "birth_date": identity.birth_date, "rang": identity.rang,
-            "amc_number": identity.amc_number}  # fmt: skip
+    return {
+        "nir": identity.nir,
+        "birth_date": identity.birth_date,
+        "rang": identity.rang,
+        "amc_number": identity.amc_number,
+    }

@@ -111,11 +111,18 @@ class FhirBatchParser:
         if not isinstance(bundle, dict) or bundle.get("resourceType") != "Bundle":
             raise LotFormatError(LotRefusal.UNREADABLE, "Bundle attendu", field="resourceType")
         if bundle.get("type") != "batch":
-            raise LotFormatError(LotRefusal.UNREADABLE, "Bundle de type batch attendu", field="type")
+            raise LotFormatError(
+                LotRefusal.UNREADABLE, "Bundle de type batch attendu", field="type"
+            )
         reader = _Reader(None)
-        declared = _extensions(bundle, self.extension, {
-            "lot-count": ("count", "valueUnsignedInt"), "lot-total": ("total", "valueMoney"),
-        })  # fmt: skip
+        declared = _extensions(
+            bundle,
+            self.extension,
+            {
+                "lot-count": ("count", "valueUnsignedInt"),
+                "lot-total": ("total", "valueMoney"),
+            },
+        )
         count = reader.integer(declared, "count")
         if count is None or not 0 < count <= MAX_INVOICES:
             raise reader.fail("extension lot-count", f"nombre de factures de 1 à {MAX_INVOICES}")
@@ -143,14 +150,18 @@ class FhirBatchParser:
             first = exc.errors()[0]
             path = ".".join(str(p) for p in first["loc"])
             raise LotFormatError(
-                LotRefusal.UNREADABLE, f"Claim invalide : {first['msg']}", line=number,
+                LotRefusal.UNREADABLE,
+                f"Claim invalide : {first['msg']}",
+                line=number,
                 field=f"Claim.{path}",
-            ) from None  # fmt: skip
+            ) from None
         except (KeyError, TypeError, ValueError):
             raise LotFormatError(
-                LotRefusal.UNREADABLE, "ressource contenue de type inconnu", line=number,
+                LotRefusal.UNREADABLE,
+                "ressource contenue de type inconnu",
+                line=number,
                 field="Claim.contained",
-            ) from None  # fmt: skip
+            ) from None
         return ParsedInvoice(
             identity=self._patient(resource, number),
             invoice=invoice_from_json(self._as_json(resource), line=number),
@@ -168,9 +179,11 @@ class FhirBatchParser:
         )
         if patient is None:
             raise LotFormatError(
-                LotRefusal.UNREADABLE, 'Patient contenu attendu (patient.reference = "#id")',
-                line=number, field="Claim.patient",
-            )  # fmt: skip
+                LotRefusal.UNREADABLE,
+                'Patient contenu attendu (patient.reference = "#id")',
+                line=number,
+                field="Claim.patient",
+            )
         nir = next(
             (
                 str(i["value"])
@@ -182,9 +195,11 @@ class FhirBatchParser:
         if nir is None or not patient.get("birthDate"):
             field = "Patient.identifier" if nir is None else "Patient.birthDate"
             raise LotFormatError(
-                LotRefusal.UNREADABLE, "NIR et date de naissance de la carte requis",
-                line=number, field=field,
-            )  # fmt: skip
+                LotRefusal.UNREADABLE,
+                "NIR et date de naissance de la carte requis",
+                line=number,
+                field=field,
+            )
         rang = next(
             (
                 e.get("valueInteger")
@@ -203,9 +218,7 @@ class FhirBatchParser:
         """The Claim in the codec's JSON form (its reader then names any bad field)."""
         period = claim.get("billablePeriod") or {}
         data: dict[str, Any] = {
-            "invoice_number": next(
-                (i.get("value") for i in claim.get("identifier") or []), None
-            ),
+            "invoice_number": next((i.get("value") for i in claim.get("identifier") or []), None),
             "care_date": period.get("start", "")[:10] or None,
             "care_end_date": (period.get("end") or "")[:10] or None,
             "total_billed": _money(claim.get("total")),
@@ -215,7 +228,9 @@ class FhirBatchParser:
         for item in claim.get("item") or []:
             coding = ((item.get("productOrService") or {}).get("coding") or [{}])[0]
             line = {
-                "code_system": self.code_systems.get(str(coding.get("system")), coding.get("system")),
+                "code_system": self.code_systems.get(
+                    str(coding.get("system")), coding.get("system")
+                ),
                 "code": coding.get("code"),
                 "quantity": (item.get("quantity") or {}).get("value", 1),
                 "unit_price": _money(item.get("unitPrice")),

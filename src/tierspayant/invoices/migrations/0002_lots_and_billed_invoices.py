@@ -5,90 +5,238 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('invoices', '0001_initial'),
-        ('providers', '0004_specialty_code'),
+        ("invoices", "0001_initial"),
+        ("providers", "0004_specialty_code"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Lot',
+            name="Lot",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('reference', models.CharField(blank=True, default='', max_length=40, verbose_name='référence du lot')),
-                ('format', models.CharField(choices=[('fhir', 'FHIR R4 Bundle batch de Claim'), ('jsonl', 'Fichier plat JSON Lines')], max_length=10, verbose_name='format')),
-                ('channel', models.CharField(max_length=12, verbose_name='canal')),
-                ('declared_count', models.PositiveIntegerField(verbose_name='nombre de factures annoncé')),
-                ('declared_total', models.DecimalField(decimal_places=2, max_digits=12, verbose_name='total facturé annoncé')),
-                ('line_count', models.PositiveIntegerField(default=0, verbose_name='nombre de lignes')),
-                ('status', models.CharField(choices=[('received', 'Reçu'), ('processing', 'En cours de traitement'), ('done', 'Traité')], max_length=12, verbose_name='statut')),
-                ('processed_count', models.PositiveIntegerField(default=0, verbose_name='factures traitées')),
-                ('accepted_count', models.PositiveIntegerField(default=0, verbose_name='factures acceptées')),
-                ('rejected_count', models.PositiveIntegerField(default=0, verbose_name='factures rejetées')),
-                ('total_amc', models.DecimalField(decimal_places=2, max_digits=12, verbose_name='total AMC accepté')),
-                ('received_at', models.DateTimeField(verbose_name='reçu le')),
-                ('started_at', models.DateTimeField(blank=True, null=True, verbose_name='traitement commencé le')),
-                ('finished_at', models.DateTimeField(blank=True, null=True, verbose_name='traité le')),
-                ('professional', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='lots', to='providers.professional', verbose_name='professionnel')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "reference",
+                    models.CharField(
+                        blank=True, default="", max_length=40, verbose_name="référence du lot"
+                    ),
+                ),
+                (
+                    "format",
+                    models.CharField(
+                        choices=[
+                            ("fhir", "FHIR R4 Bundle batch de Claim"),
+                            ("jsonl", "Fichier plat JSON Lines"),
+                        ],
+                        max_length=10,
+                        verbose_name="format",
+                    ),
+                ),
+                ("channel", models.CharField(max_length=12, verbose_name="canal")),
+                (
+                    "declared_count",
+                    models.PositiveIntegerField(verbose_name="nombre de factures annoncé"),
+                ),
+                (
+                    "declared_total",
+                    models.DecimalField(
+                        decimal_places=2, max_digits=12, verbose_name="total facturé annoncé"
+                    ),
+                ),
+                (
+                    "line_count",
+                    models.PositiveIntegerField(default=0, verbose_name="nombre de lignes"),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("received", "Reçu"),
+                            ("processing", "En cours de traitement"),
+                            ("done", "Traité"),
+                        ],
+                        max_length=12,
+                        verbose_name="statut",
+                    ),
+                ),
+                (
+                    "processed_count",
+                    models.PositiveIntegerField(default=0, verbose_name="factures traitées"),
+                ),
+                (
+                    "accepted_count",
+                    models.PositiveIntegerField(default=0, verbose_name="factures acceptées"),
+                ),
+                (
+                    "rejected_count",
+                    models.PositiveIntegerField(default=0, verbose_name="factures rejetées"),
+                ),
+                (
+                    "total_amc",
+                    models.DecimalField(
+                        decimal_places=2, max_digits=12, verbose_name="total AMC accepté"
+                    ),
+                ),
+                ("received_at", models.DateTimeField(verbose_name="reçu le")),
+                (
+                    "started_at",
+                    models.DateTimeField(
+                        blank=True, null=True, verbose_name="traitement commencé le"
+                    ),
+                ),
+                (
+                    "finished_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="traité le"),
+                ),
+                (
+                    "professional",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="lots",
+                        to="providers.professional",
+                        verbose_name="professionnel",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'lot de factures',
-                'verbose_name_plural': 'lots de factures',
-                'ordering': ['-received_at', '-id'],
+                "verbose_name": "lot de factures",
+                "verbose_name_plural": "lots de factures",
+                "ordering": ["-received_at", "-id"],
             },
         ),
         migrations.AddField(
-            model_name='invoice',
-            name='lot',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='invoices', to='invoices.lot', verbose_name='lot'),
+            model_name="invoice",
+            name="lot",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="invoices",
+                to="invoices.lot",
+                verbose_name="lot",
+            ),
         ),
         migrations.CreateModel(
-            name='LotEntry',
+            name="LotEntry",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('position', models.PositiveIntegerField(verbose_name='rang dans le lot')),
-                ('invoice_number', models.CharField(max_length=40, verbose_name='numéro de facture')),
-                ('payload', models.JSONField(verbose_name='facture reçue')),
-                ('identity_ciphertext', models.TextField(blank=True, default='', verbose_name='identité chiffrée')),
-                ('status', models.CharField(choices=[('pending', 'En attente'), ('accepted', 'Acceptée'), ('rejected', 'Rejetée')], max_length=10, verbose_name='statut')),
-                ('reasons', models.JSONField(default=list, verbose_name='motifs')),
-                ('invoice', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='lot_entry', to='invoices.invoice', verbose_name='facture')),
-                ('lot', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='entries', to='invoices.lot', verbose_name='lot')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("position", models.PositiveIntegerField(verbose_name="rang dans le lot")),
+                (
+                    "invoice_number",
+                    models.CharField(max_length=40, verbose_name="numéro de facture"),
+                ),
+                ("payload", models.JSONField(verbose_name="facture reçue")),
+                (
+                    "identity_ciphertext",
+                    models.TextField(blank=True, default="", verbose_name="identité chiffrée"),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "En attente"),
+                            ("accepted", "Acceptée"),
+                            ("rejected", "Rejetée"),
+                        ],
+                        max_length=10,
+                        verbose_name="statut",
+                    ),
+                ),
+                ("reasons", models.JSONField(default=list, verbose_name="motifs")),
+                (
+                    "invoice",
+                    models.OneToOneField(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="lot_entry",
+                        to="invoices.invoice",
+                        verbose_name="facture",
+                    ),
+                ),
+                (
+                    "lot",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="entries",
+                        to="invoices.lot",
+                        verbose_name="lot",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': "facture d'un lot",
-                'verbose_name_plural': "factures d'un lot",
-                'ordering': ['position'],
+                "verbose_name": "facture d'un lot",
+                "verbose_name_plural": "factures d'un lot",
+                "ordering": ["position"],
             },
         ),
         migrations.CreateModel(
-            name='BilledInvoice',
+            name="BilledInvoice",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('invoice_number', models.CharField(max_length=40, verbose_name='numéro de facture')),
-                ('content_key', models.CharField(max_length=64, verbose_name='clé de doublon')),
-                ('channel', models.CharField(max_length=10, verbose_name='canal')),
-                ('reference', models.CharField(max_length=40, verbose_name='référence')),
-                ('recorded_at', models.DateTimeField(verbose_name='enregistrée le')),
-                ('professional', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='providers.professional', verbose_name='professionnel')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "invoice_number",
+                    models.CharField(max_length=40, verbose_name="numéro de facture"),
+                ),
+                ("content_key", models.CharField(max_length=64, verbose_name="clé de doublon")),
+                ("channel", models.CharField(max_length=10, verbose_name="canal")),
+                ("reference", models.CharField(max_length=40, verbose_name="référence")),
+                ("recorded_at", models.DateTimeField(verbose_name="enregistrée le")),
+                (
+                    "professional",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="providers.professional",
+                        verbose_name="professionnel",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'facture déjà reçue',
-                'verbose_name_plural': 'factures déjà reçues',
-                'constraints': [models.UniqueConstraint(fields=('professional', 'invoice_number'), name='billedinvoice_unique_number'), models.UniqueConstraint(fields=('professional', 'content_key'), name='billedinvoice_unique_content')],
+                "verbose_name": "facture déjà reçue",
+                "verbose_name_plural": "factures déjà reçues",
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("professional", "invoice_number"),
+                        name="billedinvoice_unique_number",
+                    ),
+                    models.UniqueConstraint(
+                        fields=("professional", "content_key"), name="billedinvoice_unique_content"
+                    ),
+                ],
             },
         ),
         migrations.AddIndex(
-            model_name='lot',
-            index=models.Index(fields=['professional', '-received_at'], name='invoices_lo_profess_c86786_idx'),
+            model_name="lot",
+            index=models.Index(
+                fields=["professional", "-received_at"], name="invoices_lo_profess_c86786_idx"
+            ),
         ),
         migrations.AddIndex(
-            model_name='lotentry',
-            index=models.Index(fields=['lot', 'status', 'position'], name='invoices_lo_lot_id_791885_idx'),
+            model_name="lotentry",
+            index=models.Index(
+                fields=["lot", "status", "position"], name="invoices_lo_lot_id_791885_idx"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='lotentry',
-            constraint=models.UniqueConstraint(fields=('lot', 'position'), name='lotentry_unique_position'),
+            model_name="lotentry",
+            constraint=models.UniqueConstraint(
+                fields=("lot", "position"), name="lotentry_unique_position"
+            ),
         ),
     ]
