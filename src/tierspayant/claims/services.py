@@ -92,7 +92,9 @@ def _duplicate_key(
 
 def _billing_key(beneficiary_id: object, care_date: datetime.date, parsed: list[ParsedLine]) -> str:
     """The content key shared with lots of invoices (``invoices.services.billing_key``)."""
-    return billing_key(beneficiary_id, care_date, [(p.act.code, p.act.billed) for p in parsed])
+    return billing_key(
+        beneficiary_id, care_date, [(p.act.code or "", p.act.billed) for p in parsed]
+    )
 
 
 def _approval(

@@ -15,8 +15,8 @@ from tqdm import tqdm
 from tierspayant.invoices.models import ReferenceTable
 from tierspayant.invoices.services import load_nomenclatures
 from tierspayant.portal.demo import fhir_example, seed_demo
-from tierspayant.portal.demo_lots import write_demo_lots
 from tierspayant.portal.demo_care import seed_care_demo
+from tierspayant.portal.demo_lots import write_demo_lots
 from tierspayant.registry.models import Insurer
 
 
