@@ -65,6 +65,11 @@ PERSONAL_DATA_READS: dict[str, tuple[str, str, str]] = {
         "schedule_lot",
         "tests/invoices/test_lots.py::test_each_invoice_is_identified_through_the_gate",
     ),
+    "fhir/r4/": (
+        "api/fhir/lot_views.py",
+        "schedule_lot",
+        "tests/invoices/test_lots.py::test_each_invoice_is_identified_through_the_gate",
+    ),
     "api/v1/prior-approvals": (
         "api/care_api.py",
         "request_prior_approval",
@@ -181,6 +186,7 @@ NOT_PERSONAL_DATA: dict[str, str] = {
     "lots/<int:lot_id>/": _OWN_RECORDS,
     "api/v1/lots/<lot_id>": _OWN_RECORDS,
     "api/v1/lots/<lot_id>/results": _OWN_RECORDS,
+    "fhir/r4/ClaimResponse": _OWN_RECORDS,
     "fhir/r4/PaymentReconciliation/<int:statement_id>": _OWN_RECORDS,
 }
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.invoices.builders import invoice, line
+from tests.invoices.builders import PRESCRIBER, invoice, line
 from tierspayant.invoices.lot_formats import LotFormatError
 from tierspayant.invoices.lot_formats.fhir import FhirBatchParser
 
@@ -48,6 +48,8 @@ def bundle(count: int = 1) -> dict[str, Any]:
             {"url": f"{EXT}insurance-nature", "valueCode": "10"},
             {"url": f"{EXT}exemption", "valueCode": "0"},
             {"url": f"{EXT}amo-regime", "valueCode": "1"},
+            {"url": f"{EXT}prescriber-rpps", "valueString": PRESCRIBER},
+            {"url": f"{EXT}prescription-date", "valueDate": "2025-03-11"},
             {"url": f"{EXT}total-amo", "valueMoney": _money("7.33")},
         ],
         "item": [
@@ -91,16 +93,21 @@ def test_a_fhir_lot_reads_as_the_same_invoice() -> None:
     expected = invoice(
         line("CIP13", "3400936963504", "12.81", rate="65", amo="7.33", franchise="1.00"),
         number="F-1",
-        prescriber_rpps="",
-        prescription_date=None,
     )
     got = parsed[0].invoice
-    assert (got.invoice_number, got.care_date, got.total_billed, got.total_amo) == (
-        "F-1",
-        expected.care_date,
-        expected.total_billed,
-        expected.total_amo,
+    fields = (
+        "invoice_number",
+        "care_date",
+        "total_billed",
+        "total_amo",
+        "prescriber_rpps",
+        "prescription_date",
+        "insurance_nature",
+        "exemption",
+        "amo_regime",
+        "local_regime",
     )
+    assert [getattr(got, f) for f in fields] == [getattr(expected, f) for f in fields]
     assert [(x.code, x.billed, x.amo_paid, x.amo_rate, x.franchise) for x in got.lines] == [
         (x.code, x.billed, x.amo_paid, x.amo_rate, x.franchise) for x in expected.lines
     ]
@@ -121,6 +128,7 @@ def test_a_fhir_lot_reads_as_the_same_invoice() -> None:
 def test_a_bad_fhir_lot_names_the_element(change: Any, field: str) -> None:
     body = bundle()
     change(body)
+
     def read() -> None:
         _, invoices = FhirBatchParser(BASE).parse(io.BytesIO(json.dumps(body).encode()))
         list(invoices)

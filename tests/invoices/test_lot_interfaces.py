@@ -4,6 +4,8 @@ sees it."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
@@ -78,3 +80,51 @@ def test_api_refuses_a_bad_lot_whole(db: None) -> None:
     assert sent.status_code == 422
     assert (sent.json()["code"], sent.json()["field"]) == ("LOT_TOTAL_MISMATCH", "total_billed")
     assert Client().get("/api/v1/lots").status_code == 401
+
+
+def test_fhir_batch_bundle_answers_claim_responses(
+    db: None, django_capture_on_commit_callbacks
+) -> None:  # type: ignore[no-untyped-def]
+    """A FHIR lot: the batch-response Bundle carries one ClaimResponse per Claim with the
+    AMO, AMC and patient shares; they are read again by ``ClaimResponse?lot=``."""
+    from tests.invoices.test_lot_fhir import bundle
+
+    pharmacist = make_professional(profession=Profession.PHARMACIST, specialty_code="50")
+    patient = make_patient()
+    body = bundle()
+    claim = body["entry"][0]["resource"]
+    claim["contained"][0]["identifier"][0]["value"] = patient.nir
+    claim["billablePeriod"]["start"] = "2025-03-14"
+    client, auth = Client(), _auth(pharmacist)
+    with django_capture_on_commit_callbacks(execute=True):
+        sent = client.post("/fhir/r4/", body, content_type="application/fhir+json", **auth)
+    assert sent.status_code == 202, sent.content
+    answer = sent.json()
+    assert answer["type"] == "batch-response"
+    response = answer["entry"][0]["resource"]
+    assert response["resourceType"] == "ClaimResponse"
+    assert response["outcome"] == "queued"  # acknowledged before the worker ran
+    lot_id = int(answer["id"].removeprefix("lot-"))
+    found = client.get(f"/fhir/r4/ClaimResponse?lot={lot_id}", **auth).json()
+    result = found["entry"][0]["resource"]
+    assert result["outcome"] == "complete"
+    shares = [(a["category"]["coding"][0]["code"], a["amount"]["value"])
+              for a in result["item"][0]["adjudication"]]  # fmt: skip
+    assert shares == [("submitted", 12.81), ("amo", 7.33), ("benefit", 4.48), ("patient", 1.0)]
+    assert patient.nir not in json.dumps(found)
+    stranger = _auth(make_professional(profession=Profession.PHARMACIST, specialty_code="50"))
+    assert client.get(f"/fhir/r4/ClaimResponse?lot={lot_id}", **stranger).status_code == 404
+
+
+def test_fhir_bad_lot_is_an_operation_outcome(db: None) -> None:
+    from tests.invoices.test_lot_fhir import bundle
+
+    pharmacist = make_professional(profession=Profession.PHARMACIST, specialty_code="50")
+    body = bundle(count=2)
+    sent = Client().post(
+        "/fhir/r4/", body, content_type="application/fhir+json", **_auth(pharmacist)
+    )
+    assert sent.status_code == 422
+    issue = sent.json()["issue"][0]
+    assert issue["expression"] == ["Bundle.count"]
+    assert "LOT_COUNT_MISMATCH" in issue["diagnostics"]
