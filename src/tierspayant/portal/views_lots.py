@@ -4,6 +4,9 @@ invoice. Only the lot's professional sees it (another's is a 404)."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+from typing import Any
+
 from django import forms
 from django.conf import settings
 from django.contrib import messages
@@ -58,6 +61,16 @@ def lots(request: HttpRequest) -> HttpResponse:
     return render(request, "portal/lots.html", {"lots": lots_of(professional), "form": form})
 
 
+def _shown(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Amounts as Decimal, so the page shows them in French (``7,33``)."""
+    for result in results:
+        result["total_amc"] = Decimal(result["total_amc"])
+        for line in result["lines"]:
+            for key in ("billed", "amo", "amc", "rac"):
+                line[key] = Decimal(line[key])
+    return results
+
+
 @professional_required
 def lot_detail(request: HttpRequest, lot_id: int) -> HttpResponse:
     """One lot: progress, then one result per invoice (AMC per line, reasons in French)."""
@@ -76,7 +89,7 @@ def lot_detail(request: HttpRequest, lot_id: int) -> HttpResponse:
             "lot": lot,
             "summary": lot_summary(lot),
             "running": lot.status != LotStatus.DONE,
-            "results": lot_results(lot, offset=(page - 1) * PAGE, limit=PAGE),
+            "results": _shown(lot_results(lot, offset=(page - 1) * PAGE, limit=PAGE)),
             "page": page,
             "next_page": page + 1 if page * PAGE < lot.declared_count else None,
         },
