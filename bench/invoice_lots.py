@@ -29,7 +29,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -195,7 +194,7 @@ def _setup() -> dict[str, object]:
             )
     Beneficiary.objects.bulk_create(rows)
     create_professional(
-        username="pharmacie.bench", password="bench-password-not-used-42",
+        username="pharmacie.bench", password="bench-password-not-used-42",  # noqa: S106 - synthetic
         profession=Profession.PHARMACIST, display_name="Pharmacie du banc d'essai",
         rpps=synthetic_rpps(rng), specialty_code="50",
     )  # fmt: skip
@@ -268,6 +267,11 @@ def _lot(invoices: int, mode: str) -> dict[str, object]:
     from tierspayant.invoices.lots import LotConfig, adjudicate_lot, receive_lot
     from tierspayant.providers.models import Professional
 
+    from tierspayant.invoices.models import BilledInvoice
+
+    # Each phase bills the same patients, dates and boxes: start from an empty duplicate
+    # register so no phase is measured on duplicates of an earlier one.
+    BilledInvoice.objects.all().delete()
     run_id = f"B{uuid.uuid4().hex[:8]}"
     path = VAR / f"lot-{invoices}.jsonl"
     _write_lot(path, invoices, run_id)

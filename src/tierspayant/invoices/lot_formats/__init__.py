@@ -90,9 +90,10 @@ class LotParser(Protocol):
 def parser_for(lot_format: LotFormat, *, fhir_base: str) -> LotParser:
     """The adapter of ``lot_format`` (``fhir_base``: the platform's FHIR base URL, which
     names its code systems and extensions)."""
-    from tierspayant.invoices.lot_formats.fhir import FhirBatchParser
+    if lot_format == LotFormat.FHIR:  # fhir.resources is imported only for FHIR lots
+        from tierspayant.invoices.lot_formats.fhir import FhirBatchParser
+
+        return FhirBatchParser(fhir_base)
     from tierspayant.invoices.lot_formats.jsonl import JsonLinesParser
 
-    if lot_format == LotFormat.FHIR:
-        return FhirBatchParser(fhir_base)
     return JsonLinesParser()
