@@ -182,7 +182,7 @@ def _setup() -> dict[str, object]:
                     quality=person.quality,
                     rights_start=dt.date(2020, 1, 1),
                     rights_end=None,
-                )  # fmt: skip
+                )
             )
             patients.append(
                 {
@@ -190,7 +190,7 @@ def _setup() -> dict[str, object]:
                     "birth_date": person.birth_date.isoformat(),
                     "rang": person.rang,
                     "amc_number": None,
-                }  # fmt: skip
+                }
             )
     Beneficiary.objects.bulk_create(rows)
     create_professional(
@@ -232,7 +232,7 @@ def _write_lot(path: Path, invoices: int, run_id: str) -> None:
             "amo_rate": r,
             "amo_paid": a,
             "franchise": f,
-        }  # fmt: skip
+        }
         for c, u, r, a, f in _BOXES
     ]
     billed = sum(Decimal(line["billed"]) for line in lines)
@@ -265,9 +265,8 @@ def _lot(invoices: int, mode: str) -> dict[str, object]:
     from tierspayant.audit.choices import Channel
     from tierspayant.invoices.choices import LotFormat
     from tierspayant.invoices.lots import LotConfig, adjudicate_lot, receive_lot
-    from tierspayant.providers.models import Professional
-
     from tierspayant.invoices.models import BilledInvoice
+    from tierspayant.providers.models import Professional
 
     # Each phase bills the same patients, dates and boxes: start from an empty duplicate
     # register so no phase is measured on duplicates of an earlier one.
