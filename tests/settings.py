@@ -47,3 +47,8 @@ SECURE_SSL_REDIRECT = False
 # Passkeys in view-level tests: a fixed RP id and origin the software authenticator signs for.
 OTP_WEBAUTHN_RP_ID = "portail.tierspayant.test"
 OTP_WEBAUTHN_ALLOWED_ORIGINS = ["https://portail.tierspayant.test"]
+
+# Lots of invoices: Celery tasks run in the caller (no worker in tests), small chunks so a
+# test lot spans several.
+CELERY_TASK_ALWAYS_EAGER = True
+TIERSPAYANT_LOT_CHUNK_SIZE = 2

@@ -270,6 +270,14 @@ MATRIX: dict[str, Entry] = {
     "api/v1/claims/<claim_id>": TOKEN_ONLY_GET,
     "api/v1/statements": TOKEN_ONLY_GET,
     "fhir/r4/Claim": TOKEN_ONLY,
+    # Lots of invoices (issue 14): the professional's own lots.
+    "lots/": PROFESSIONAL_PAGE,
+    "lots/<int:lot_id>/": OWN_OBJECT_PAGE,
+    "api/v1/lots": Entry(expect=_all("unauthorized", "unauthorized")),  # GET lists, POST sends
+    "api/v1/lots/<lot_id>": TOKEN_ONLY_GET,
+    "api/v1/lots/<lot_id>/results": TOKEN_ONLY_GET,
+    "fhir/r4/": TOKEN_ONLY,
+    "fhir/r4/ClaimResponse": TOKEN_ONLY_GET,
     "fhir/r4/PaymentReconciliation/<int:statement_id>": TOKEN_ONLY_GET,
     # Password reset by e-mail: public, one answer for known and unknown addresses
     # (tests/test_password_reset.py); a forged link shows "no longer valid".

@@ -18,6 +18,7 @@ from tierspayant.audit.choices import Channel
 from tierspayant.audit.services import RequestContext
 from tierspayant.coverage import load_guarantee_table
 from tierspayant.eligibility.services import RightsCheckInput, check_rights
+from tierspayant.portal.demo_lots import LOT_PROFESSIONALS
 from tierspayant.providers.models import Professional
 from tierspayant.registry.models import Beneficiary, Contract, Insurer
 from tierspayant.registry.nir import normalize_nir
@@ -37,8 +38,14 @@ def test_demo_command_seeds_and_writes_credentials(settings, tmp_path, keyring) 
     for table in tables:  # each demo contract's table exists and passes its schema
         load_guarantee_table(Path("fixtures/guarantee-tables") / f"{table}.json")
     assert Beneficiary.objects.count() >= 600
-    assert Professional.objects.count() == 20
-    assert len({p.profession for p in Professional.objects.all()}) == 6
+    # 20 professionals, and one of each profession of lots with its SESAM-Vitale specialty
+    # (issue 14) beside a ready lot file in var/.
+    assert Professional.objects.count() == 25
+    assert len({p.profession for p in Professional.objects.all()}) == 9
+    for username, _, specialty, _ in LOT_PROFESSIONALS:
+        lot_pro = Professional.objects.get(user__username=username)
+        assert lot_pro.specialty_code == specialty
+        assert (tmp_path / f"lot-{lot_pro.profession}.jsonl").read_bytes().count(b"\n") == 4
     assert (tmp_path / "demo-coverageeligibilityrequest.json").exists()
     # One attestation written beside the credentials (issue 17): its block is the family's.
     assert (tmp_path / "demo-attestation.pdf").read_bytes().startswith(b"%PDF")

@@ -54,6 +54,22 @@ PERSONAL_DATA_READS: dict[str, tuple[str, str, str]] = {
         "submit_claim",
         "tests/care/test_claims.py::test_invoicing_an_approval_uses_it_and_takes_over_its_commitment",
     ),
+    # A lot's invoices identify their patients through the rights check, in the worker.
+    "lots/": (
+        "portal/views_lots.py",
+        "schedule_lot",
+        "tests/invoices/test_lots.py::test_each_invoice_is_identified_through_the_gate",
+    ),
+    "api/v1/lots": (
+        "api/lots_api.py",
+        "schedule_lot",
+        "tests/invoices/test_lots.py::test_each_invoice_is_identified_through_the_gate",
+    ),
+    "fhir/r4/": (
+        "api/fhir/lot_views.py",
+        "schedule_lot",
+        "tests/invoices/test_lots.py::test_each_invoice_is_identified_through_the_gate",
+    ),
     "api/v1/prior-approvals": (
         "api/care_api.py",
         "request_prior_approval",
@@ -185,6 +201,10 @@ NOT_PERSONAL_DATA: dict[str, str] = {
     "api/v1/claims/<claim_id>": _OWN_RECORDS,
     "api/v1/statements": _OWN_RECORDS,
     "fhir/r4/metadata": _NOTHING,
+    "lots/<int:lot_id>/": _OWN_RECORDS,
+    "api/v1/lots/<lot_id>": _OWN_RECORDS,
+    "api/v1/lots/<lot_id>/results": _OWN_RECORDS,
+    "fhir/r4/ClaimResponse": _OWN_RECORDS,
     "fhir/r4/PaymentReconciliation/<int:statement_id>": _OWN_RECORDS,
 }
 
@@ -239,6 +259,12 @@ GATES: dict[str, tuple[str, tuple[str, ...]]] = {
         "attestations/services.py",
         ("consume_read_quota", "record_disclosure"),
     ),
+    "schedule_lot": ("invoices/tasks.py", ("adjudicate_lot_task",)),
+    "adjudicate_lot_task": ("invoices/tasks.py", ("adjudicate_lot",)),
+    "adjudicate_lot": ("invoices/lots.py", ("adjudicate_chunk",)),
+    "adjudicate_chunk": ("invoices/lots.py", ("adjudicate",)),
+    "adjudicate": ("invoices/lots.py", ("identify_patient",)),
+    "identify_patient": ("invoices/lots.py", ("check_rights",)),
 }
 
 

@@ -238,6 +238,18 @@ REDIS_URL = env_str("REDIS_URL") or None
 # Quota counters: the `limits` storage URI (atomic increments on Redis; memory otherwise).
 TIERSPAYANT_QUOTA_STORAGE_URI = REDIS_URL or "memory://"
 TIERSPAYANT_RIGHTS_CHECK_DAILY_QUOTA = env_int("TIERSPAYANT_RIGHTS_CHECK_DAILY_QUOTA", 150)
+# Lots of invoices are adjudicated by Celery workers (docs/invoices.md, « Traitement »):
+# TIERSPAYANT_CELERY_BROKER_URL (default REDIS_URL); TIERSPAYANT_CELERY_EAGER runs tasks in
+# the caller instead (default: on without a broker, and in the demo).
+CELERY_BROKER_URL = env_str("TIERSPAYANT_CELERY_BROKER_URL") or REDIS_URL or "memory://"
+CELERY_TASK_ALWAYS_EAGER = env_bool(
+    "TIERSPAYANT_CELERY_EAGER", CELERY_BROKER_URL == "memory://" or DEMO
+)
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_TASK_ACKS_LATE = True  # a worker that dies mid-lot leaves it to another
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_IGNORE_RESULT = True
+TIERSPAYANT_LOT_CHUNK_SIZE = env_int("TIERSPAYANT_LOT_CHUNK_SIZE", 500)
 # Untrusted input (request_limits.py): the largest non-form body, in bytes, and the deepest
 # JSON nesting accepted (FHIR Claims nest about 8 levels).
 TIERSPAYANT_JSON_MAX_BYTES = env_int("TIERSPAYANT_JSON_MAX_BYTES", 1024 * 1024)

@@ -158,3 +158,6 @@ api.add_router("/", care_router)
 from tierspayant.api.calculation_api import calculation_router  # noqa: E402
 
 api.add_router("/", calculation_router)
+from tierspayant.api.lots_api import lots_router  # noqa: E402 - lots: beside care
+
+api.add_router("/", lots_router)

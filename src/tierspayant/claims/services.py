@@ -27,6 +27,7 @@ from tierspayant.audit.services import RequestContext
 from tierspayant.claims.choices import ClaimStatus
 from tierspayant.claims.models import Claim, ClaimLine
 from tierspayant.coverage import CoverageResult, LineResult
+from tierspayant.invoices.services import billing_key, find_billed, record_billed
 from tierspayant.priorauth.adjudication import compute_lines, guarantee_table, line_fields
 from tierspayant.priorauth.choices import ApprovalStatus, CareReason, CommitmentSource, Decision
 from tierspayant.priorauth.config import CareConfig
@@ -87,6 +88,13 @@ def _duplicate_key(
     return hashlib.sha256(
         f"{beneficiary_id}|{care_date.isoformat()}|{','.join(acts)}".encode()
     ).hexdigest()
+
+
+def _billing_key(beneficiary_id: object, care_date: datetime.date, parsed: list[ParsedLine]) -> str:
+    """The content key shared with lots of invoices (``invoices.services.billing_key``)."""
+    return billing_key(
+        beneficiary_id, care_date, [(p.act.code or "", p.act.billed) for p in parsed]
+    )
 
 
 def _approval(
@@ -266,6 +274,16 @@ def _adjudicate(
         .exists()
     ):
         rejection = CareReason.DUPLICATE_CLAIM
+    elif (
+        find_billed(
+            professional=professional,
+            invoice_number=number,
+            content_key=_billing_key(beneficiary.pk, day, parsed),
+        )
+        is not None
+    ):
+        # The same invoice already taken in a lot (the register shared by every channel).
+        rejection = CareReason.DUPLICATE_CLAIM
     elif approval is not None:
         rejection = _approval_mismatch(approval, parsed, config.claim_tolerance)
     claim.adjudicated_at = now
@@ -282,6 +300,14 @@ def _adjudicate(
         _finish(claim, parsed, splits, ClaimStatus.REJECTED, [CareReason.NOTHING_COVERED.value])
         return claim
     _finish(claim, parsed, splits, ClaimStatus.ACCEPTED, [])
+    record_billed(
+        professional=professional,
+        invoice_number=number,
+        content_key=_billing_key(beneficiary.pk, day, parsed),
+        channel="claim",
+        reference=f"claim:{claim.pk}",
+        now=now,
+    )
     commit(
         beneficiary,
         source=CommitmentSource.CLAIM,

@@ -115,3 +115,75 @@ _LABELS: dict[InvoiceReason, str] = {
     ),
     InvoiceReason.ENGAGEMENT_REFUSED: "engagement de paiement refusé",
 }
+
+
+class LotFormat(models.TextChoices):
+    """The layouts a lot can come in (one adapter each, ``invoices.lot_formats``)."""
+
+    FHIR = "fhir", "FHIR R4 Bundle batch de Claim"
+    JSONL = "jsonl", "Fichier plat JSON Lines"
+
+
+class LotStatus(models.TextChoices):
+    """received: stored and acknowledged; processing: a worker adjudicates it; done: every
+    invoice has its result."""
+
+    RECEIVED = "received", "Reçu"
+    PROCESSING = "processing", "En cours de traitement"
+    DONE = "done", "Traité"
+
+
+class EntryStatus(models.TextChoices):
+    """An invoice of a lot: pending until a worker reaches it, then accepted or rejected."""
+
+    PENDING = "pending", "En attente"
+    ACCEPTED = "accepted", "Acceptée"
+    REJECTED = "rejected", "Rejetée"
+
+
+class LotRefusal(StrEnum):
+    """Why a whole lot is refused (nothing stored)."""
+
+    UNREADABLE = "LOT_UNREADABLE"
+    TRUNCATED = "LOT_TRUNCATED"
+    EMPTY = "LOT_EMPTY"
+    TOO_LARGE = "LOT_TOO_LARGE"
+    COUNT_MISMATCH = "LOT_COUNT_MISMATCH"
+    TOTAL_MISMATCH = "LOT_TOTAL_MISMATCH"
+    DUPLICATE_IN_LOT = "LOT_DUPLICATE_INVOICE_NUMBER"
+
+
+class LotReason(StrEnum):
+    """Why one invoice of a lot is rejected beyond the invoice's own checks
+    (``InvoiceReason``): its beneficiary as identified through the rights check, and
+    duplicates across lots and the claim API."""
+
+    BENEFICIARY_UNKNOWN = "BENEFICIARY_UNKNOWN"
+    RANG_REQUIRED = "RANG_REQUIRED"
+    INVALID_IDENTITY = "INVALID_IDENTITY"
+    NO_RIGHTS_ON_DATE = "NO_RIGHTS_ON_DATE"
+    IDENTIFICATION_REFUSED = "IDENTIFICATION_REFUSED"
+    DUPLICATE_INVOICE = "DUPLICATE_INVOICE"
+    GUARANTEE_TABLE_MISSING = "GUARANTEE_TABLE_MISSING"
+
+    @property
+    def label(self) -> str:
+        """French label shown to professionals."""
+        return _LOT_LABELS[self]
+
+
+_LOT_LABELS: dict[LotReason, str] = {
+    LotReason.BENEFICIARY_UNKNOWN: (
+        "aucun bénéficiaire ne correspond au NIR, à la date de naissance et à l'organisme "
+        "de la carte"
+    ),
+    LotReason.RANG_REQUIRED: "plusieurs bénéficiaires partagent ce NIR et cette date : rang requis",
+    LotReason.INVALID_IDENTITY: "identité du patient invalide",
+    LotReason.NO_RIGHTS_ON_DATE: "pas de droits ouverts à la date des soins",
+    LotReason.IDENTIFICATION_REFUSED: "identification du patient refusée par le contrôle d'accès",
+    LotReason.DUPLICATE_INVOICE: (
+        "facture déjà reçue (même numéro, ou mêmes patient, date, codes et montants), "
+        "dans un lot ou par l'API de facturation"
+    ),
+    LotReason.GUARANTEE_TABLE_MISSING: "tableau de garanties du contrat indisponible",
+}

@@ -5,7 +5,14 @@ from __future__ import annotations
 
 from django.db import models
 
-from tierspayant.invoices.choices import CodeSystem, InvoiceStatus, ReferenceTableName
+from tierspayant.invoices.choices import (
+    CodeSystem,
+    EntryStatus,
+    InvoiceStatus,
+    LotFormat,
+    LotStatus,
+    ReferenceTableName,
+)
 from tierspayant.providers.models import Professional
 from tierspayant.registry.models import Beneficiary
 
@@ -104,6 +111,14 @@ class Invoice(models.Model):
     received_at = models.DateTimeField(
         "reçue le",
     )
+    lot = models.ForeignKey(
+        "Lot",
+        verbose_name="lot",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="invoices",
+    )
 
     class Meta:
         verbose_name = "facture (toutes professions)"
@@ -162,3 +177,115 @@ class InvoiceLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.position}. {self.code_system} {self.code}"
+
+
+class Lot(models.Model):
+    """A lot of invoices sent by one professional's software (FHIR batch Bundle or flat
+    file). ``declared_count`` and ``declared_total`` (euros, sum of the invoices' billed
+    totals) are what the lot's header says; a lot whose content does not match them is
+    refused and never stored. Progress counts move as workers adjudicate it in chunks."""
+
+    professional = models.ForeignKey(
+        Professional, verbose_name="professionnel", on_delete=models.PROTECT, related_name="lots"
+    )
+    reference = models.CharField("référence du lot", max_length=40, blank=True, default="")
+    format = models.CharField("format", max_length=10, choices=LotFormat.choices)
+    channel = models.CharField("canal", max_length=12)
+    declared_count = models.PositiveIntegerField("nombre de factures annoncé")
+    declared_total = money_field("total facturé annoncé")
+    line_count = models.PositiveIntegerField("nombre de lignes", default=0)
+    status = models.CharField("statut", max_length=12, choices=LotStatus.choices)
+    processed_count = models.PositiveIntegerField("factures traitées", default=0)
+    accepted_count = models.PositiveIntegerField("factures acceptées", default=0)
+    rejected_count = models.PositiveIntegerField("factures rejetées", default=0)
+    total_amc = money_field("total AMC accepté")
+    received_at = models.DateTimeField("reçu le")
+    started_at = models.DateTimeField("traitement commencé le", null=True, blank=True)
+    finished_at = models.DateTimeField("traité le", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "lot de factures"
+        verbose_name_plural = "lots de factures"
+        ordering = ["-received_at", "-id"]
+        indexes = [models.Index(fields=["professional", "-received_at"])]
+
+    def __str__(self) -> str:
+        return self.reference or f"lot {self.pk}"
+
+    @property
+    def percent_done(self) -> int:
+        """Share of invoices adjudicated, 0-100."""
+        if not self.declared_count:
+            return 100
+        return self.processed_count * 100 // self.declared_count
+
+
+class LotEntry(models.Model):
+    """One invoice of a lot, as received, until a worker adjudicates it: the invoice without
+    its patient (``payload``: the JSON form of ``inputs.InvoiceInput``) and the patient as
+    read from the card, encrypted (``identity_ciphertext``: NIR, birth date, rang, AMC
+    number; erased once adjudicated). Then its result: accepted or rejected with reason
+    codes naming invoice, line and field, and the stored ``invoice`` when one was made."""
+
+    lot = models.ForeignKey(
+        Lot, verbose_name="lot", on_delete=models.CASCADE, related_name="entries"
+    )
+    position = models.PositiveIntegerField("rang dans le lot")
+    invoice_number = models.CharField("numéro de facture", max_length=40)
+    payload = models.JSONField("facture reçue")
+    identity_ciphertext = models.TextField("identité chiffrée", blank=True, default="")
+    status = models.CharField("statut", max_length=10, choices=EntryStatus.choices)
+    reasons = models.JSONField("motifs", default=list)
+    invoice = models.OneToOneField(
+        Invoice,
+        verbose_name="facture",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="lot_entry",
+    )
+
+    class Meta:
+        verbose_name = "facture d'un lot"
+        verbose_name_plural = "factures d'un lot"
+        ordering = ["position"]
+        constraints = [
+            models.UniqueConstraint(fields=["lot", "position"], name="lotentry_unique_position")
+        ]
+        indexes = [models.Index(fields=["lot", "status", "position"])]
+
+    def __str__(self) -> str:
+        return self.invoice_number
+
+
+class BilledInvoice(models.Model):
+    """The register of invoices already taken for payment, shared by every channel (lots
+    here, the claim API in ``claims``): one row per invoice accepted. The same invoice sent
+    again (the same ``invoice_number`` of the professional, or the same ``content_key``:
+    beneficiary, care date, codes and billed amounts) is a duplicate, never paid twice.
+    ``channel`` (``lot``/``claim``) and ``reference`` (``invoice:<id>``/``claim:<id>``) say
+    where the first one came from."""
+
+    professional = models.ForeignKey(
+        Professional, verbose_name="professionnel", on_delete=models.PROTECT, related_name="+"
+    )
+    invoice_number = models.CharField("numéro de facture", max_length=40)
+    content_key = models.CharField("clé de doublon", max_length=64)
+    channel = models.CharField("canal", max_length=10)
+    reference = models.CharField("référence", max_length=40)
+    recorded_at = models.DateTimeField("enregistrée le")
+
+    class Meta:
+        verbose_name = "facture déjà reçue"
+        verbose_name_plural = "factures déjà reçues"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["professional", "invoice_number"], name="billedinvoice_unique_number"
+            ),
+            models.UniqueConstraint(
+                fields=["professional", "content_key"], name="billedinvoice_unique_content"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.invoice_number

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tierspayant.invoices.choices import ReferenceTableName
-from tierspayant.invoices.models import ReferenceCode, ReferenceTable
+from tierspayant.invoices.models import InvoiceLine, Lot, LotEntry, ReferenceCode, ReferenceTable
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,3 +60,80 @@ class Nomenclatures:
 def loaded_tables() -> list[ReferenceTable]:
     """The loaded nomenclatures, by name."""
     return list(ReferenceTable.objects.order_by("name"))
+
+
+# --- lots ---------------------------------------------------------------------------------
+
+
+def lots_of(professional: Any, *, limit: int = 50) -> list[Lot]:
+    """The professional's latest lots, newest first (another's are never listed)."""
+    return list(Lot.objects.filter(professional=professional)[:limit])
+
+
+def lot_of(professional: Any, lot_id: int) -> Lot:
+    """The professional's lot ``lot_id``; raises ``Lot.DoesNotExist`` for another's."""
+    return Lot.objects.get(professional=professional, pk=lot_id)
+
+
+def lot_results(lot: Lot, *, offset: int = 0, limit: int = 100) -> list[dict[str, Any]]:
+    """One result per invoice of ``lot``, in the lot's order: ``{"position",
+    "invoice_number", "status", "reasons": [{"code", "line", "field", "message"}],
+    "total_amc", "lines": [{"position", "code_system", "code", "billed", "amo", "amc",
+    "rac"}]}`` (amounts strings of euros; ``lines`` empty until accepted or rejected on
+    its content). Holds no personal data."""
+    entries = list(
+        LotEntry.objects.filter(lot=lot)
+        .order_by("position")
+        .select_related("invoice")
+        .only("position", "invoice_number", "status", "reasons", "invoice__total_amc")[
+            offset : offset + limit
+        ]
+    )
+    lines: dict[int, list[dict[str, Any]]] = {}
+    for row in InvoiceLine.objects.filter(
+        invoice_id__in=[e.invoice_id for e in entries if e.invoice_id]
+    ).order_by("invoice_id", "position"):
+        lines.setdefault(row.invoice_id, []).append(
+            {
+                "position": row.position,
+                "code_system": row.code_system,
+                "code": row.code,
+                "billed": str(row.billed),
+                "amo": str(row.amo_paid),
+                "amc": str(row.amc),
+                "rac": str(row.rac),
+            }
+        )
+    return [
+        {
+            "position": e.position,
+            "invoice_number": e.invoice_number,
+            "status": e.status,
+            "reasons": e.reasons,
+            "total_amc": str(e.invoice.total_amc) if e.invoice else "0.00",
+            "lines": lines.get(e.invoice_id, []) if e.invoice_id else [],
+        }
+        for e in entries
+    ]
+
+
+def lot_summary(lot: Lot) -> dict[str, Any]:
+    """The lot's acknowledgement and progress: ``{"id", "reference", "format", "status",
+    "declared_count", "declared_total", "line_count", "processed_count", "accepted_count",
+    "rejected_count", "percent_done", "total_amc", "received_at", "finished_at"}``."""
+    return {
+        "id": lot.pk,
+        "reference": lot.reference,
+        "format": lot.format,
+        "status": lot.status,
+        "declared_count": lot.declared_count,
+        "declared_total": str(lot.declared_total),
+        "line_count": lot.line_count,
+        "processed_count": lot.processed_count,
+        "accepted_count": lot.accepted_count,
+        "rejected_count": lot.rejected_count,
+        "percent_done": lot.percent_done,
+        "total_amc": str(lot.total_amc),
+        "received_at": lot.received_at.isoformat(),
+        "finished_at": lot.finished_at.isoformat() if lot.finished_at else None,
+    }

@@ -37,7 +37,14 @@ from tierspayant.invoices import engagements
 from tierspayant.invoices.choices import CodeSystem, InvoiceReason, InvoiceStatus
 from tierspayant.invoices.choices import ReferenceTableName as T
 from tierspayant.invoices.inputs import InvoiceInput, LineInput
-from tierspayant.invoices.models import Invoice, InvoiceLine, ReferenceCode, ReferenceTable
+from tierspayant.invoices.models import (
+    BilledInvoice,
+    Invoice,
+    InvoiceLine,
+    Lot,
+    ReferenceCode,
+    ReferenceTable,
+)
 from tierspayant.invoices.nomenclatures import SPECS, Row, Spec
 from tierspayant.invoices.routing import (
     CCAM_GROUPS,
@@ -445,6 +452,7 @@ def record_invoice(
     now: dt.datetime,
     nomenclatures: Nomenclatures | None = None,
     engagement: str | None = None,
+    lot: Lot | None = None,
 ) -> Invoice:
     """Check, price and store ``invoice`` in one transaction: accepted with each line's
     AMC and remaining cost, or rejected with its reason codes (AMC and RAC 0: nothing is
@@ -513,6 +521,7 @@ def record_invoice(
             total_amc=amc,
             total_rac=rac,
             received_at=now,
+            lot=lot,
         )
         if honoured is not None and result is not None:
             engagements.consume(honoured, invoice_id=row.pk, now=now)
@@ -541,3 +550,51 @@ def record_invoice(
             )
         )
     return row
+
+
+# --- duplicates across channels ---------------------------------------------------------
+
+
+def billing_key(
+    beneficiary_id: object, care_date: dt.date, lines: list[tuple[str, Decimal]]
+) -> str:
+    """The content key of an invoice, the same for every channel (lots, claim API):
+    SHA-256 of the beneficiary's id, the care date and its sorted ``code:billed`` pairs
+    (euros to the cent). Two invoices with the same key are the same care billed twice."""
+    acts = sorted(f"{code}:{billed:.2f}" for code, billed in lines)
+    return hashlib.sha256(
+        f"{beneficiary_id}|{care_date.isoformat()}|{','.join(acts)}".encode()
+    ).hexdigest()
+
+
+def find_billed(
+    *, professional: Professional, invoice_number: str, content_key: str
+) -> BilledInvoice | None:
+    """The invoice already taken for payment with this professional's ``invoice_number``
+    or this ``content_key``, whichever channel it came through; None when new."""
+    return (
+        BilledInvoice.objects.filter(professional=professional, invoice_number=invoice_number)
+        | BilledInvoice.objects.filter(professional=professional, content_key=content_key)
+    ).first()
+
+
+def record_billed(
+    *,
+    professional: Professional,
+    invoice_number: str,
+    content_key: str,
+    channel: str,
+    reference: str,
+    now: dt.datetime,
+) -> BilledInvoice:
+    """Enter an accepted invoice in the register shared by lots and the claim API (call it
+    in the transaction that accepts it). Raises django IntegrityError when the same number
+    or content is already there (a concurrent duplicate: the caller's transaction fails)."""
+    return BilledInvoice.objects.create(
+        professional=professional,
+        invoice_number=invoice_number,
+        content_key=content_key,
+        channel=channel,
+        reference=reference,
+        recorded_at=now,
+    )

@@ -29,6 +29,7 @@ from tierspayant.attestations.services import (
     build_attestation,
 )
 from tierspayant.crypto.keys import Keyring, KeySet
+from tierspayant.portal.demo_lots import seed_lot_professionals
 from tierspayant.providers.choices import Profession, Scope
 from tierspayant.providers.services import create_professional, issue_api_token
 from tierspayant.providers.synthetic import synthetic_finess, synthetic_rpps
@@ -227,6 +228,7 @@ def seed_demo(
             display_name=f"{profession.label} {faker.last_name()}",
             **identifiers,
         )
+    seed_lot_professionals(rng)  # pharmacist, laboratory, nurse, physiotherapist, GP
     staff_password = secrets.token_urlsafe(12)
     staff_secret = _add_totp(
         get_user_model().objects.create_user(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import json
 from pathlib import Path
 from typing import Any
@@ -11,8 +12,11 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 from tqdm import tqdm
 
+from tierspayant.invoices.models import ReferenceTable
+from tierspayant.invoices.services import load_nomenclatures
 from tierspayant.portal.demo import fhir_example, seed_demo, write_demo_attestation
 from tierspayant.portal.demo_care import seed_care_demo
+from tierspayant.portal.demo_lots import write_demo_lots
 from tierspayant.registry.models import Insurer
 
 
@@ -60,6 +64,12 @@ class Command(BaseCommand):
         attestation = write_demo_attestation(
             settings.TIERSPAYANT_KEYRING.encryption, path.parent, year=timezone.localdate().year
         )
+        if not ReferenceTable.objects.exists() and settings.TIERSPAYANT_NOMENCLATURES_DIR.is_dir():
+            load_nomenclatures(settings.TIERSPAYANT_NOMENCLATURES_DIR, now=timezone.now())
+        covered = [p for p in data["patients"] if p["expected"] == "covered"]
+        lots = write_demo_lots(
+            path.parent, covered, timezone.localdate() - datetime.timedelta(days=2)
+        )
         pro = data["professional"]
         self.stdout.write(
             "\nPortail : http://127.0.0.1:8000/  (identifiant "
@@ -71,5 +81,8 @@ class Command(BaseCommand):
             "API FHIR : curl -H 'Authorization: Bearer <api_token>' -H 'Content-Type: "
             "application/fhir+json' --data @var/demo-coverageeligibilityrequest.json "
             "http://127.0.0.1:8000/fhir/r4/CoverageEligibilityRequest\n"
+            f"Lots de factures prêts ({len(lots)}) : {', '.join(p.name for p in lots)} dans "
+            f"{path.parent} (pharmacien.demo, laboratoire.demo, infirmier.demo, kine.demo, "
+            "generaliste.demo ; portail, menu Lots)\n"
             + (f"Attestation de tiers payant (exemple) : {attestation}\n" if attestation else "")
         )

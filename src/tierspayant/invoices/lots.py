@@ -1,0 +1,427 @@
+"""Lots of invoices: receiving (parse, check the declared count and total, store,
+acknowledge) and adjudicating (each invoice identified through the rights check, checked
+for duplicates, checked and priced, stored), in chunks.
+
+* ``receive_lot(config, professional=..., lot_format=..., stream=..., channel=..., now=...)``
+  reads the lot through its adapter (``lot_formats``), stores it in one transaction with
+  each invoice pending (the patient's identity encrypted) and returns the ``Lot``; raises
+  ``LotFormatError`` (unreadable, truncated, count or total not matching): nothing stored.
+* ``adjudicate_lot(config, lot_id, clock=...)`` works through the pending invoices
+  ``config.chunk_size`` at a time, one transaction and one progress update per chunk; a
+  rejected invoice never blocks the others. Run by a Celery worker (``invoices.tasks``).
+
+The same invoice sent twice (two lots, or a lot and the claim API) is a duplicate:
+``services.find_billed`` / ``record_billed`` over the shared register ``BilledInvoice``.
+Pricing uses the contract's guarantee table; the benefit ledger of prior approvals
+(``priorauth``, above this app) is not consulted: lot families have no ledger ceilings.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from django.db import connections, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from tierspayant.audit.choices import Channel, Outcome, Purpose
+from tierspayant.audit.models import DisclosureLog
+from tierspayant.audit.services import RequestContext
+from tierspayant.coverage import GuaranteeTable, History, load_guarantee_table
+from tierspayant.crypto.fields import decrypt_field, encrypt_field
+from tierspayant.crypto.keys import Keyring
+from tierspayant.eligibility.services import InvalidRightsCheck, RightsCheckInput, check_rights
+from tierspayant.guard.services import GuardRefusal, GuardUnavailable
+from tierspayant.invoices.choices import EntryStatus, LotFormat, LotReason, LotRefusal, LotStatus
+from tierspayant.invoices.lot_formats import CardIdentity, LotFormatError, parser_for
+from tierspayant.invoices.lot_formats.codec import (
+    identity_to_json,
+    invoice_from_json,
+    invoice_to_json,
+)
+from tierspayant.invoices.models import BilledInvoice, Invoice, Lot, LotEntry
+from tierspayant.invoices.selectors import Nomenclatures
+from tierspayant.invoices.services import billing_key, record_billed, record_invoice
+from tierspayant.providers.models import Professional
+from tierspayant.registry.models import Beneficiary
+
+ZERO = Decimal("0.00")
+#: Entries inserted per statement while receiving.
+INSERT_BATCH = 2000
+_TABLE = LotEntry._meta.db_table
+_IDENTITY_COLUMN = "identity_ciphertext"
+
+
+@dataclass(frozen=True)
+class LotConfig:
+    """What lots need from the configuration, passed explicitly: keyring (identities
+    encrypted while pending), the rights check's guard (quota storage, daily quota,
+    policy), guarantee tables directory, FHIR base URL, invoices per chunk."""
+
+    keyring: Keyring
+    quota_storage_uri: str
+    daily_quota: int | None
+    policy: Any
+    tables_dir: Path
+    fhir_base: str
+    chunk_size: int = 500
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> LotConfig:
+        """Read the ``TIERSPAYANT_*`` values of Django settings (call it per request/task)."""
+        return cls(
+            keyring=settings.TIERSPAYANT_KEYRING,
+            quota_storage_uri=settings.TIERSPAYANT_QUOTA_STORAGE_URI,
+            daily_quota=settings.TIERSPAYANT_RIGHTS_CHECK_DAILY_QUOTA,
+            policy=getattr(settings, "TIERSPAYANT_GUARD_POLICY", None),
+            tables_dir=Path(settings.TIERSPAYANT_GUARANTEE_TABLES_DIR),
+            fhir_base=settings.TIERSPAYANT_FHIR_BASE_URL,
+            chunk_size=getattr(settings, "TIERSPAYANT_LOT_CHUNK_SIZE", 500),
+        )
+
+
+# --- receiving ---------------------------------------------------------------------------
+
+
+def _row_id(lot_id: int, position: int) -> str:
+    return f"{lot_id}:{position}"
+
+
+_ENTRY_COLUMNS = ("lot_id", "position", "invoice_number", "payload", "identity_ciphertext",
+                  "status", "reasons")  # fmt: skip
+
+
+def _insert_entries(entries: list[LotEntry]) -> None:
+    """Insert pending entries: one ``COPY`` on PostgreSQL (the ORM's ``bulk_create`` spent
+    most of a 10,000-invoice acknowledgement binding placeholders), ``bulk_create``
+    elsewhere."""
+    if not entries:
+        return
+    connection = connections[LotEntry.objects.db]
+    if connection.vendor != "postgresql":
+        LotEntry.objects.bulk_create(entries)
+        return
+    columns = ", ".join(_ENTRY_COLUMNS)
+    with (
+        connection.cursor() as cursor,
+        cursor.copy(f"COPY {_TABLE} ({columns}) FROM STDIN") as copy,
+    ):
+        for e in entries:
+            copy.write_row(
+                (e.lot_id, e.position, e.invoice_number, json.dumps(e.payload),
+                 e.identity_ciphertext, e.status, "[]")
+            )  # fmt: skip
+
+
+def receive_lot(
+    config: LotConfig,
+    *,
+    professional: Professional,
+    lot_format: LotFormat,
+    stream: BinaryIO,
+    channel: Channel,
+    now: dt.datetime,
+) -> Lot:
+    """Read, check and store a lot; returns it ``received`` with every invoice pending.
+
+    Raises LotFormatError (nothing stored): unreadable or truncated (naming line or entry
+    and field), empty, more or fewer invoices than declared (LOT_COUNT_MISMATCH), billed
+    total not the declared one (LOT_TOTAL_MISMATCH). Memory does not grow with the lot:
+    invoices are read one by one and inserted ``INSERT_BATCH`` at a time."""
+    parser = parser_for(lot_format, fhir_base=config.fhir_base)
+    with transaction.atomic():
+        header, invoices = parser.parse(stream)
+        lot = Lot.objects.create(
+            professional=professional,
+            reference=header.reference,
+            format=lot_format,
+            channel=channel,
+            declared_count=header.declared_count,
+            declared_total=header.declared_total,
+            status=LotStatus.RECEIVED,
+            total_amc=ZERO,
+            received_at=now,
+        )
+        count, lines, total = 0, 0, ZERO
+        batch: list[LotEntry] = []
+        keys = config.keyring.encryption
+        for parsed in invoices:
+            count += 1
+            if count > header.declared_count:
+                raise LotFormatError(
+                    LotRefusal.COUNT_MISMATCH,
+                    f"plus de factures que les {header.declared_count} annoncées",
+                    line=None,
+                    field="count",
+                )
+            total += parsed.invoice.total_billed
+            lines += len(parsed.invoice.lines)
+            batch.append(
+                LotEntry(
+                    lot=lot,
+                    position=count,
+                    invoice_number=parsed.invoice.invoice_number,
+                    payload=invoice_to_json(parsed.invoice),
+                    identity_ciphertext=encrypt_field(
+                        keys,
+                        json.dumps(identity_to_json(parsed.identity)),
+                        table=_TABLE,
+                        column=_IDENTITY_COLUMN,
+                        row_id=_row_id(lot.pk, count),
+                    ),
+                    status=EntryStatus.PENDING,
+                )
+            )
+            if len(batch) >= INSERT_BATCH:
+                _insert_entries(batch)
+                batch.clear()
+        _insert_entries(batch)
+        if count != header.declared_count:
+            raise LotFormatError(
+                LotRefusal.COUNT_MISMATCH if count else LotRefusal.EMPTY,
+                f"{count} factures reçues pour {header.declared_count} annoncées",
+                field="count",
+            )
+        if total != header.declared_total:
+            raise LotFormatError(
+                LotRefusal.TOTAL_MISMATCH,
+                f"total facturé des factures {total} € différent du total annoncé "
+                f"{header.declared_total} €",
+                field="total_billed",
+            )
+        lot.line_count = lines
+        lot.save(update_fields=["line_count"])
+    return lot
+
+
+# --- adjudicating ------------------------------------------------------------------------
+
+
+def _reason(reason: LotReason, number: str, field: str) -> dict[str, object]:
+    return {
+        "code": reason.value,
+        "line": None,
+        "field": field,
+        "message": f"Facture {number}, champ {field} : {reason.label}.",
+    }
+
+
+@lru_cache(maxsize=64)
+def _table(path: str, mtime: float) -> GuaranteeTable:
+    return load_guarantee_table(Path(path))
+
+
+def _guarantee_table(tables_dir: Path, name: str) -> GuaranteeTable | None:
+    path = tables_dir / f"{name}.json"
+    if not name or "/" in name or not path.is_file():
+        return None
+    return _table(str(path), path.stat().st_mtime)
+
+
+def _age_on(born: dt.date, day: dt.date) -> int:
+    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+
+
+class _Chunk:
+    """One chunk's adjudication: state shared by its invoices."""
+
+    def __init__(
+        self,
+        config: LotConfig,
+        lot: Lot,
+        now: dt.datetime,
+        nomenclatures: Nomenclatures,
+        numbers_taken: set[str],
+    ) -> None:
+        self.config = config
+        self.lot = lot
+        self.professional = lot.professional
+        self.now = now
+        self.today = timezone.localdate(now)
+        self.nomenclatures = nomenclatures
+        self.numbers_taken = numbers_taken
+        self.context = RequestContext(
+            channel=Channel(lot.channel),
+            request_id=uuid.uuid4(),
+            ip=None,
+            user_agent=f"lot {lot.pk}",
+            actor_id=None,
+        )
+
+    def identify_patient(
+        self, identity: CardIdentity, care_date: dt.date, number: str
+    ) -> Beneficiary | dict[str, object]:
+        """The covered beneficiary, or the reason the invoice is rejected. Raises
+        GuardUnavailable (the counter store is down: retry the chunk later)."""
+        config = self.config
+        try:
+            result = check_rights(
+                config.keyring,
+                professional=self.professional,
+                query=RightsCheckInput(
+                    nir=identity.nir,
+                    birth_date=identity.birth_date,
+                    rang=identity.rang,
+                    amc_number=identity.amc_number,
+                    care_date=care_date,
+                ),
+                context=self.context,
+                now=self.now,
+                today=self.today,
+                quota_storage_uri=config.quota_storage_uri,
+                daily_quota=config.daily_quota,
+                policy=config.policy,
+                purpose=Purpose.INVOICE,
+            )
+        except InvalidRightsCheck as exc:
+            return _reason(LotReason.INVALID_IDENTITY, number, f"patient.{exc.field}")
+        except GuardUnavailable:
+            raise
+        except GuardRefusal:
+            return _reason(LotReason.IDENTIFICATION_REFUSED, number, "patient")
+        if result.outcome == Outcome.AMBIGUOUS:
+            return _reason(LotReason.RANG_REQUIRED, number, "patient.rang")
+        if result.outcome == Outcome.NOT_COVERED:
+            return _reason(LotReason.NO_RIGHTS_ON_DATE, number, "care_date")
+        if result.outcome != Outcome.COVERED:
+            return _reason(LotReason.BENEFICIARY_UNKNOWN, number, "patient")
+        row = DisclosureLog.objects.select_related("beneficiary__contract__insurer").get(
+            pk=result.log_id
+        )
+        assert row.beneficiary is not None  # a covered answer always names someone
+        return row.beneficiary
+
+    def adjudicate(self, entry: LotEntry) -> Invoice | dict[str, object]:
+        """Adjudicate one invoice: its stored ``Invoice`` (accepted or rejected on its
+        content), or the reason it was rejected before (identity, duplicate, table)."""
+        invoice = invoice_from_json(entry.payload)
+        number = invoice.invoice_number
+        if number in self.numbers_taken:
+            return _reason(LotReason.DUPLICATE_INVOICE, number, "invoice_number")
+        self.numbers_taken.add(number)
+        identity = CardIdentity(
+            **json.loads(
+                decrypt_field(
+                    self.config.keyring.encryption,
+                    entry.identity_ciphertext,
+                    table=_TABLE,
+                    column=_IDENTITY_COLUMN,
+                    row_id=_row_id(self.lot.pk, entry.position),
+                )
+            )
+        )
+        found = self.identify_patient(identity, invoice.care_date, number)
+        if not isinstance(found, Beneficiary):
+            return found
+        key = billing_key(
+            found.pk, invoice.care_date, [(line.code, line.billed) for line in invoice.lines]
+        )
+        if BilledInvoice.objects.filter(professional=self.professional, content_key=key).exists():
+            return _reason(LotReason.DUPLICATE_INVOICE, number, "lines")
+        table = _guarantee_table(self.config.tables_dir, found.contract.guarantee_table)
+        if table is None:
+            return _reason(LotReason.GUARANTEE_TABLE_MISSING, number, "patient")
+        born = dt.date.fromisoformat(identity.birth_date)
+        stored = record_invoice(
+            invoice,
+            professional=self.professional,
+            beneficiary=found,
+            table=table,
+            beneficiary_age=_age_on(born, invoice.care_date),
+            history=History(),
+            now=self.now,
+            nomenclatures=self.nomenclatures,
+            lot=self.lot,
+        )
+        if stored.status == EntryStatus.ACCEPTED:
+            record_billed(
+                professional=self.professional,
+                invoice_number=number,
+                content_key=key,
+                channel="lot",
+                reference=f"invoice:{stored.pk}",
+                now=self.now,
+            )
+        return stored
+
+
+def _numbers_taken(professional: Professional, numbers: list[str]) -> set[str]:
+    """Invoice numbers of ``numbers`` the professional already used (lots or claims)."""
+    taken = set(
+        Invoice.objects.filter(professional=professional, invoice_number__in=numbers).values_list(
+            "invoice_number", flat=True
+        )
+    )
+    taken.update(
+        BilledInvoice.objects.filter(
+            professional=professional, invoice_number__in=numbers
+        ).values_list("invoice_number", flat=True)
+    )
+    return taken
+
+
+def adjudicate_chunk(
+    config: LotConfig, lot_id: int, *, now: dt.datetime, nomenclatures: Nomenclatures
+) -> int:
+    """Adjudicate the next ``config.chunk_size`` pending invoices of the lot in one
+    transaction and add them to its progress; returns how many were done (0: none left).
+    Raises GuardUnavailable (nothing of the chunk is kept; run it again later)."""
+    with transaction.atomic():
+        lot = Lot.objects.select_for_update().select_related("professional").get(pk=lot_id)
+        entries = list(
+            LotEntry.objects.filter(lot=lot, status=EntryStatus.PENDING).order_by("position")[
+                : config.chunk_size
+            ]
+        )
+        if not entries:
+            return 0
+        numbers = [entry.invoice_number for entry in entries]
+        chunk = _Chunk(config, lot, now, nomenclatures, _numbers_taken(lot.professional, numbers))
+        accepted, amc = 0, ZERO
+        for entry in entries:
+            outcome = chunk.adjudicate(entry)
+            if isinstance(outcome, Invoice):
+                entry.invoice = outcome
+                entry.status = EntryStatus(outcome.status)
+                entry.reasons = outcome.reasons
+                if outcome.status == EntryStatus.ACCEPTED:
+                    accepted += 1
+                    amc += outcome.total_amc
+            else:
+                entry.status = EntryStatus.REJECTED
+                entry.reasons = [outcome]
+            entry.identity_ciphertext = ""
+        LotEntry.objects.bulk_update(
+            entries, ["status", "reasons", "invoice", "identity_ciphertext"], batch_size=500
+        )
+        Lot.objects.filter(pk=lot.pk).update(
+            processed_count=F("processed_count") + len(entries),
+            accepted_count=F("accepted_count") + accepted,
+            rejected_count=F("rejected_count") + len(entries) - accepted,
+            total_amc=F("total_amc") + amc,
+        )
+    return len(entries)
+
+
+def adjudicate_lot(config: LotConfig, lot_id: int, *, clock: Callable[[], dt.datetime]) -> Lot:
+    """Adjudicate every pending invoice of the lot, chunk by chunk (``clock()`` gives the
+    aware UTC instant of each chunk), then mark it done. Safe to run again after a crash
+    or a redelivery: only pending invoices are taken. Raises GuardUnavailable."""
+    Lot.objects.filter(pk=lot_id, status=LotStatus.RECEIVED).update(
+        status=LotStatus.PROCESSING, started_at=clock()
+    )
+    nomenclatures = Nomenclatures()
+    while adjudicate_chunk(config, lot_id, now=clock(), nomenclatures=nomenclatures):
+        pass
+    Lot.objects.filter(pk=lot_id).exclude(status=LotStatus.DONE).update(
+        status=LotStatus.DONE, finished_at=clock()
+    )
+    return Lot.objects.get(pk=lot_id)
