@@ -47,7 +47,9 @@ class InvoiceInput:
     (IR_ASU_V: 10 illness, 30 maternity, 40 work accident...); ``exemption`` (IR_EXO_V: 0
     none, 41 ALD...); ``amo_regime`` (IR_GRG_V: 1 general...); ``local_regime`` (IR_MTM_V:
     0 none, 2 Alsace-Moselle); the prescriber's RPPS and the prescription date where the
-    care needs one; the declared ``total_billed`` and ``total_amo`` (euros); the lines."""
+    care needs one; the declared ``total_billed`` and ``total_amo`` (euros); the lines;
+    ``engagement``: the engagement number a rights check v2 or a calculation gave and the
+    invoice quotes ("" when none; honoured or refused by ``invoices.engagements``)."""
 
     invoice_number: str
     care_date: dt.date
@@ -61,3 +63,4 @@ class InvoiceInput:
     care_end_date: dt.date | None = None
     prescriber_rpps: str = ""
     prescription_date: dt.date | None = None
+    engagement: str = ""

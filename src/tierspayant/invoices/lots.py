@@ -47,6 +47,7 @@ from tierspayant.invoices.lot_formats.codec import (
     invoice_from_json,
     invoice_to_json,
 )
+from tierspayant.invoices.engagements import rights_guaranteed
 from tierspayant.invoices.models import BilledInvoice, Invoice, Lot, LotEntry
 from tierspayant.invoices.selectors import Nomenclatures
 from tierspayant.invoices.services import billing_key, record_billed, record_invoice
@@ -257,10 +258,13 @@ class _Chunk:
         )
 
     def identify_patient(
-        self, identity: CardIdentity, care_date: dt.date, number: str
+        self, identity: CardIdentity, care_date: dt.date, number: str, engagement: str = ""
     ) -> Beneficiary | dict[str, object]:
-        """The covered beneficiary, or the reason the invoice is rejected. Raises
-        GuardUnavailable (the counter store is down: retry the chunk later)."""
+        """The covered beneficiary, or the reason the invoice is rejected. A beneficiary
+        whose rights ended on ``care_date`` is still returned when the invoice quotes an
+        ``engagement`` that guarantees them (``engagements.rights_guaranteed``: this
+        professional's, this beneficiary's, this date, unused, unexpired; issue 17 part 5).
+        Raises GuardUnavailable (the counter store is down: retry the chunk later)."""
         config = self.config
         try:
             result = check_rights(
@@ -290,13 +294,36 @@ class _Chunk:
         if result.outcome == Outcome.AMBIGUOUS:
             return _reason(LotReason.RANG_REQUIRED, number, "patient.rang")
         if result.outcome == Outcome.NOT_COVERED:
-            return _reason(LotReason.NO_RIGHTS_ON_DATE, number, "care_date")
+            guaranteed = self._guaranteed(result.log_id, care_date, engagement)
+            if guaranteed is None:
+                return _reason(LotReason.NO_RIGHTS_ON_DATE, number, "care_date")
+            return guaranteed
         if result.outcome != Outcome.COVERED:
             return _reason(LotReason.BENEFICIARY_UNKNOWN, number, "patient")
         row = DisclosureLog.objects.select_related("beneficiary__contract__insurer").get(
             pk=result.log_id
         )
         assert row.beneficiary is not None  # a covered answer always names someone
+        return row.beneficiary
+
+    def _guaranteed(
+        self, log_id: int | None, care_date: dt.date, engagement: str
+    ) -> Beneficiary | None:
+        """The beneficiary a "rights ended" answer names (its log row), when ``engagement``
+        guarantees their rights on ``care_date``; None otherwise."""
+        if not engagement or log_id is None:
+            return None
+        row = DisclosureLog.objects.select_related("beneficiary__contract__insurer").get(
+            pk=log_id
+        )
+        if row.beneficiary is None or not rights_guaranteed(
+            engagement,
+            professional=self.professional,
+            beneficiary=row.beneficiary,
+            care_date=care_date,
+            now=self.now,
+        ):
+            return None
         return row.beneficiary
 
     def adjudicate(self, entry: LotEntry) -> Invoice | dict[str, object]:
@@ -318,7 +345,7 @@ class _Chunk:
                 )
             )
         )
-        found = self.identify_patient(identity, invoice.care_date, number)
+        found = self.identify_patient(identity, invoice.care_date, number, invoice.engagement)
         if not isinstance(found, Beneficiary):
             return found
         key = billing_key(
@@ -340,6 +367,7 @@ class _Chunk:
             now=self.now,
             nomenclatures=self.nomenclatures,
             lot=self.lot,
+            engagement=invoice.engagement or None,
         )
         if stored.status == EntryStatus.ACCEPTED:
             record_billed(

@@ -5,6 +5,7 @@ of euros ("12.81"), dates ISO ("2025-03-14"), rates percents ("65")."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -15,6 +16,11 @@ from tierspayant.invoices.lot_formats import CardIdentity, LotFormatError
 
 _MONEY = ("unit_price", "billed", "br", "amo_rate", "amo_paid")
 _OPTIONAL_MONEY = ("participation_forfaitaire", "franchise")
+#: An engagement number as quoted: letters, digits and hyphens, 64 characters at most
+#: (``ENG-`` and 26 base-32 characters as issued; the check is only a shape check, the
+#: number itself is checked by ``invoices.engagements``).
+ENGAGEMENT_MAX = 64
+_ENGAGEMENT_SHAPE = re.compile(r"[A-Za-z0-9-]+")
 
 
 class _Reader:
@@ -112,6 +118,26 @@ def _line(data: Any, reader: _Reader) -> LineInput:
     )
 
 
+def _engagement(data: dict[str, Any], reader: _Reader, number: str) -> str:
+    value = data.get("engagement")
+    if value is None or value == "":
+        return ""
+    if not isinstance(value, str):
+        raise reader.fail("engagement", f"facture {number} : numéro d'engagement, texte attendu")
+    text = value.strip()
+    if len(text) > ENGAGEMENT_MAX:
+        raise reader.fail(
+            "engagement",
+            f"facture {number} : numéro d'engagement de {ENGAGEMENT_MAX} caractères au plus",
+        )
+    if not _ENGAGEMENT_SHAPE.fullmatch(text):
+        raise reader.fail(
+            "engagement",
+            f"facture {number} : numéro d'engagement en lettres, chiffres et tirets seulement",
+        )
+    return text
+
+
 def invoice_from_json(data: Any, *, line: int | None = None) -> InvoiceInput:
     """Read an invoice from its JSON form; raises LotFormatError(LOT_UNREADABLE) naming
     ``line`` and the field."""
@@ -123,8 +149,9 @@ def invoice_from_json(data: Any, *, line: int | None = None) -> InvoiceInput:
         raise reader.fail("lines", "liste de lignes attendue")
     if len(lines) > 999:
         raise reader.fail("lines", "999 lignes au plus par facture")
+    number = reader.text(data, "invoice_number")
     return InvoiceInput(
-        invoice_number=reader.text(data, "invoice_number"),
+        invoice_number=number,
         care_date=reader.date(data, "care_date"),  # type: ignore[arg-type]
         care_end_date=reader.date(data, "care_end_date", required=False),
         insurance_nature=reader.text(data, "insurance_nature", max_length=4),
@@ -138,6 +165,7 @@ def invoice_from_json(data: Any, *, line: int | None = None) -> InvoiceInput:
         lines=tuple(
             _line(item, _Reader(line, f"lines[{index}].")) for index, item in enumerate(lines)
         ),
+        engagement=_engagement(data, reader, number),
     )
 
 
@@ -146,8 +174,9 @@ def _money(value: Decimal | None) -> str | None:
 
 
 def invoice_to_json(invoice: InvoiceInput) -> dict[str, Any]:
-    """The JSON form of ``invoice`` (what ``invoice_from_json`` reads)."""
-    return {
+    """The JSON form of ``invoice`` (what ``invoice_from_json`` reads); ``engagement`` only
+    when the invoice quotes one."""
+    data: dict[str, Any] = {
         "invoice_number": invoice.invoice_number,
         "care_date": invoice.care_date.isoformat(),
         "care_end_date": invoice.care_end_date.isoformat() if invoice.care_end_date else None,
@@ -180,6 +209,9 @@ def invoice_to_json(invoice: InvoiceInput) -> dict[str, Any]:
             for item in invoice.lines
         ],
     }
+    if invoice.engagement:
+        data["engagement"] = invoice.engagement
+    return data
 
 
 def identity_from_json(data: Any, *, line: int | None = None) -> CardIdentity:

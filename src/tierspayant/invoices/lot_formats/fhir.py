@@ -14,6 +14,8 @@ end); extensions ``insurance-nature``, ``exemption``, ``amo-regime``, ``local-re
 hospital>``), ``quantity.value``, ``unitPrice``, ``net`` (billed), and extensions ``br``,
 ``amo-paid``, ``participation-forfaitaire``, ``franchise`` (``valueMoney``), ``amo-rate``,
 ``coefficient``, ``price-limit`` (``valueDecimal``), ``sante-class`` (``valueCode``).
+The engagement number the invoice quotes (rights check v2 or calculation) is the first
+``insurance[].preAuthRef[]`` (the element the CoverageEligibilityResponse carries it in).
 
 The Bundle is one JSON document, read whole: its size is bounded by the request body limit
 (large lots come as flat files, read line by line). Errors name the entry (1-based) and the
@@ -87,6 +89,16 @@ def _extensions(
 
 def _money(element: Any) -> Any:
     return element.get("value") if isinstance(element, dict) else None
+
+
+def _pre_auth_ref(claim: dict[str, Any]) -> Any:
+    """The first ``insurance[].preAuthRef[]`` of the Claim (the quoted engagement), or None."""
+    for insurance in claim.get("insurance") or []:
+        refs = insurance.get("preAuthRef") if isinstance(insurance, dict) else None
+        for ref in refs or []:
+            if ref not in (None, ""):
+                return ref
+    return None
 
 
 class FhirBatchParser:
@@ -224,6 +236,9 @@ class FhirBatchParser:
             "total_billed": _money(claim.get("total")),
             **_extensions(claim, self.extension, _INVOICE_EXTENSIONS),
         }
+        engagement = _pre_auth_ref(claim)
+        if engagement is not None:
+            data["engagement"] = engagement
         lines = []
         for item in claim.get("item") or []:
             coding = ((item.get("productOrService") or {}).get("coding") or [{}])[0]
