@@ -37,4 +37,5 @@ def test_both_documented_examples_read_as_the_same_invoice() -> None:
     flat, fhir = read
     assert flat.identity == fhir.identity
     assert flat.invoice == fhir.invoice
+    assert flat.invoice.engagement == "ENG-MZXW6YTBOI3DEMRTGQ2TMNZYHE"
     assert sum(line.amo_paid for line in flat.invoice.lines) == flat.invoice.total_amo

@@ -41,13 +41,13 @@ from tierspayant.crypto.keys import Keyring
 from tierspayant.eligibility.services import InvalidRightsCheck, RightsCheckInput, check_rights
 from tierspayant.guard.services import GuardRefusal, GuardUnavailable
 from tierspayant.invoices.choices import EntryStatus, LotFormat, LotReason, LotRefusal, LotStatus
+from tierspayant.invoices.engagements import rights_guaranteed
 from tierspayant.invoices.lot_formats import CardIdentity, LotFormatError, parser_for
 from tierspayant.invoices.lot_formats.codec import (
     identity_to_json,
     invoice_from_json,
     invoice_to_json,
 )
-from tierspayant.invoices.engagements import rights_guaranteed
 from tierspayant.invoices.models import BilledInvoice, Invoice, Lot, LotEntry
 from tierspayant.invoices.selectors import Nomenclatures
 from tierspayant.invoices.services import billing_key, record_billed, record_invoice
@@ -313,9 +313,7 @@ class _Chunk:
         guarantees their rights on ``care_date``; None otherwise."""
         if not engagement or log_id is None:
             return None
-        row = DisclosureLog.objects.select_related("beneficiary__contract__insurer").get(
-            pk=log_id
-        )
+        row = DisclosureLog.objects.select_related("beneficiary__contract__insurer").get(pk=log_id)
         if row.beneficiary is None or not rights_guaranteed(
             engagement,
             professional=self.professional,
