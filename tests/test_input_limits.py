@@ -22,6 +22,7 @@ from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
 from tests.care.conftest import make_patient
+from tests.invoices.test_lot_docs import _block
 from tests.care.test_care_interfaces import _french_claim
 from tests.factories import make_professional, new_nir
 from tests.test_access_walk import ROUTES, sample_path
@@ -174,6 +175,27 @@ def _templates() -> dict[str, Any]:
             "lines": [{"code": "2264861", "billed": "150.00"}],
         },
         "/api/v1/prior-approvals/PEC-1/cancel": {},
+        "/api/v1/calculations": {
+            "nir": nir,
+            "birth_date": patient.born.isoformat(),
+            "amc_number": "70100001",
+            "member_number": "A1",
+            "care_date": "2025-03-14",
+            "lines": [
+                {
+                    "code_system": "CIP13",
+                    "code": "3400930000000",
+                    "quantity": 1,
+                    "unit_price": "7.99",
+                    "billed": "7.99",
+                    "br": "7.99",
+                    "amo_rate": "65",
+                    "amo_paid": "5.19",
+                }
+            ],
+        },
+        # A lot sent as a FHIR batch Bundle: the complete example of docs/invoices.md.
+        "/fhir/r4/": json.loads(_block("json")),
         "/cle-acces/enregistrement/debut/": {},
         "/cle-acces/enregistrement/fin/": {"id": "x", "response": {"clientDataJSON": "e30"}},
         "/cle-acces/verification/debut/": {},
@@ -196,6 +218,12 @@ def test_every_json_endpoint_is_in_the_typed_walk() -> None:
         "/api/v1/prior-approvals/x",
         "/fhir/r4/AuditEvent/_search",
         "/fhir/r4/PaymentReconciliation/1",
+        "/fhir/r4/ClaimResponse",
+        "/api/v1/lots/x",
+        "/api/v1/lots/x/results",
+        # Its GET lists lots; its POST is a multipart file upload, not JSON (the lot's own
+        # parsers name what is wrong: tests/invoices/test_lot_interfaces.py, test_lots.py).
+        "/api/v1/lots",
     }
     walked = {p.replace("PEC-1", "x") for p in _templates()}
     assert routes - reads == walked

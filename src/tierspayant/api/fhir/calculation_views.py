@@ -9,7 +9,7 @@ from django.utils import timezone
 from tierspayant.api.auth import professional_from_request
 from tierspayant.api.fhir.calculation import parse_predetermination, predetermination_response
 from tierspayant.api.fhir.eligibility import FhirError
-from tierspayant.api.fhir.responses import fhir_response, outcome_response
+from tierspayant.api.fhir.responses import fhir_response, outcome_response, request_body
 from tierspayant.audit.choices import Channel
 from tierspayant.audit.context import request_context
 from tierspayant.calculations.services import (
@@ -49,7 +49,7 @@ def predetermination(request: HttpRequest) -> HttpResponse:
     base: str = settings.TIERSPAYANT_FHIR_BASE_URL
     now = timezone.now()
     try:
-        parsed = parse_predetermination(request.body, base=base)
+        parsed = parse_predetermination(request_body(request), base=base)
         answer = calculate(
             settings.TIERSPAYANT_KEYRING,
             professional=professional,

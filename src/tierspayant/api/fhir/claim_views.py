@@ -19,7 +19,7 @@ from tierspayant.api.fhir.claim import (
     preauthorization_response,
 )
 from tierspayant.api.fhir.eligibility import FhirError, provider_matches
-from tierspayant.api.fhir.responses import fhir_response, outcome_response
+from tierspayant.api.fhir.responses import fhir_response, outcome_response, request_body
 from tierspayant.audit.choices import Channel
 from tierspayant.audit.context import request_context
 from tierspayant.claims.selectors import claim_of
@@ -67,7 +67,7 @@ def claim(request: HttpRequest) -> HttpResponse:
     """POST a Claim (preauthorization or claim); answer a ClaimResponse, or an
     OperationOutcome (400/401/403/404/422/429/503) naming the problem. A Claim of use
     ``predetermination`` is a calculation (CLC): ``calculation_views.predetermination``."""
-    if is_predetermination(request.body):
+    if is_predetermination(request_body(request)):
         return predetermination(request)
     professional = professional_from_request(request, Scope.CLAIMS_SUBMIT)
     if professional is None:
@@ -80,7 +80,7 @@ def claim(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     today = timezone.localdate()
     try:
-        parsed = parse_claim(request.body, base=base)
+        parsed = parse_claim(request_body(request), base=base)
         if parsed.provider_ids and not provider_matches(parsed.provider_ids, professional):
             raise FhirError(
                 403,

@@ -23,7 +23,7 @@ from fhir.resources.R4B.claimresponse import ClaimResponse
 from tierspayant.api.auth import professional_from_request
 from tierspayant.api.fhir.claim import ADJUDICATION, invoice_system, reason_system, share_system
 from tierspayant.api.fhir.eligibility import FhirError
-from tierspayant.api.fhir.responses import fhir_response, outcome_response
+from tierspayant.api.fhir.responses import fhir_response, outcome_response, request_body
 from tierspayant.audit.choices import Channel
 from tierspayant.invoices.choices import LotFormat
 from tierspayant.invoices.lot_formats import LotFormatError
@@ -127,7 +127,7 @@ def batch(request: HttpRequest) -> HttpResponse:
             LotConfig.from_settings(settings),
             professional=professional,
             lot_format=LotFormat.FHIR,
-            stream=io.BytesIO(request.body),
+            stream=io.BytesIO(request_body(request)),
             channel=Channel.FHIR,
             now=timezone.now(),
         )

@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from django.http import HttpResponse
+from django.http import HttpRequest, HttpResponse
+from django.http.request import RawPostDataException
 
 from tierspayant.api.fhir.eligibility import FhirError, operation_outcome
 
@@ -24,3 +25,13 @@ def outcome_response(error: FhirError) -> HttpResponse:
     if error.status == 401:
         response["WWW-Authenticate"] = 'Bearer realm="tierspayant"'
     return response
+
+
+def request_body(request: HttpRequest) -> bytes:
+    """The raw body of a FHIR POST, or ``b""`` when a form body (multipart) was already
+    read as a form by the request-limits middleware: the caller then answers its "not a FHIR
+    resource" OperationOutcome instead of failing (never a 500 on any input)."""
+    try:
+        return request.body
+    except RawPostDataException:
+        return b""

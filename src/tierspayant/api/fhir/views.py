@@ -17,7 +17,7 @@ from tierspayant.api.fhir.eligibility import (
     parse_eligibility_request,
     provider_matches,
 )
-from tierspayant.api.fhir.responses import fhir_response, outcome_response
+from tierspayant.api.fhir.responses import fhir_response, outcome_response, request_body
 from tierspayant.audit.choices import Channel
 from tierspayant.audit.context import request_context
 from tierspayant.eligibility.services import InvalidRightsCheck, check_rights
@@ -53,7 +53,7 @@ def coverage_eligibility_request(request: HttpRequest) -> HttpResponse:
     base: str = settings.TIERSPAYANT_FHIR_BASE_URL
     context = request_context(request, Channel.FHIR)
     try:
-        parsed = parse_eligibility_request(request.body, base=base)
+        parsed = parse_eligibility_request(request_body(request), base=base)
         if not provider_matches(parsed.provider_ids, professional):
             raise FhirError(
                 403,
