@@ -22,9 +22,9 @@ from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
 from tests.care.conftest import make_patient
-from tests.invoices.test_lot_docs import _block
 from tests.care.test_care_interfaces import _french_claim
 from tests.factories import make_professional, new_nir
+from tests.invoices.test_lot_docs import _block
 from tests.test_access_walk import ROUTES, sample_path
 from tests.test_fhir import request_for
 from tierspayant.providers.choices import Scope
