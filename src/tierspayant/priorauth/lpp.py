@@ -1,5 +1,6 @@
-"""The LPP codes a quote or an invoice may carry, and turning submitted lines into the
-coverage engine's ``ActLine``.
+"""The LPP codes a quote or an invoice may carry (and the dental CCAM codes of
+:mod:`tierspayant.priorauth.dental`), and turning submitted lines into the coverage engine's
+``ActLine``.
 
 The reference table ``reference/lpp-optique-audio.json`` (dated, with its sources) gives
 for each accepted code its family, 100 % Santé class, lens complexity or side, and the AMO
@@ -9,14 +10,23 @@ guess what it would pay for.
 
 from __future__ import annotations
 
+import datetime
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from functools import cache
 from pathlib import Path
 from typing import Any
 
-from tierspayant.coverage import ActLine, CoverageError, Family
+from tierspayant.coverage import ActLine, CoverageError, Family, SanteClass
+from tierspayant.priorauth.dental import (
+    TOOTH_KINDS,
+    DentalCode,
+    InvalidTooth,
+    alternative_for,
+    dental_codes,
+    tooth_kind,
+)
 from tierspayant.registry.choices import Domain
 
 REFERENCE = Path(__file__).resolve().parent / "reference" / "lpp-optique-audio.json"
@@ -39,6 +49,7 @@ DOMAIN_OF_FAMILY: dict[Family, Domain] = {
     Family.OPTICAL_FRAME: Domain.OPTICAL,
     Family.OPTICAL_LENS: Domain.OPTICAL,
     Family.HEARING_AID: Domain.AUDIO,
+    Family.DENTAL_PROSTHESIS: Domain.DENTAL,
 }
 
 
@@ -102,14 +113,19 @@ class LineInput:
     side: str | None = None
     sante_class: str | None = None
     renewal_reason: str | None = None
+    tooth: str | None = None
 
 
 @dataclass(frozen=True)
 class ParsedLine:
-    """A line ready for the engine, with its reference entry."""
+    """A line ready for the engine, with its reference entry. Dental lines also carry the
+    FDI ``tooth`` and the ``alternative`` without remaining cost (code, label, basket,
+    price_limit/br/amo/amc in euros as text, rac "0.00"), or None."""
 
     act: ActLine
-    ref: LppCode
+    ref: LppCode | DentalCode
+    tooth: str = ""
+    alternative: dict[str, str] | None = field(default=None, compare=False)
 
 
 def parse_amount(value: object, field: str) -> Decimal:
@@ -131,21 +147,31 @@ def parse_amount(value: object, field: str) -> Decimal:
     return amount.quantize(CENT)
 
 
-def parse_lines(lines: list[LineInput], *, age: int) -> list[ParsedLine]:
-    """Check each line against the LPP reference and build the engine's act lines.
+def parse_lines(
+    lines: list[LineInput], *, age: int, care_date: datetime.date | None = None
+) -> list[ParsedLine]:
+    """Check each line against the LPP reference (dental CCAM codes against the dental
+    table) and build the engine's act lines.
 
-    ``age``: the beneficiary's whole years on the date of care (codes have age limits).
+    ``age``: the beneficiary's whole years on the date of care (codes have age limits);
+    ``care_date``: the date of care (dental codes have validity dates; today when None).
     Raises InvalidCareRequest naming ``lines`` or ``lines[i].<field>``.
     """
     if not lines:
         raise InvalidCareRequest("lines", "au moins une ligne est nécessaire")
     if len(lines) > MAX_LINES:
         raise InvalidCareRequest("lines", f"au plus {MAX_LINES} lignes")
-    parsed = [_parse_line(index, line, age) for index, line in enumerate(lines)]
+    day = care_date or datetime.datetime.now(tz=datetime.UTC).date()
+    parsed = [
+        _parse_dental_line(index, line, day)
+        if str(line.code or "").strip().upper() in dental_codes()
+        else _parse_line(index, line, age)
+        for index, line in enumerate(lines)
+    ]
     domains = {DOMAIN_OF_FAMILY[p.act.family] for p in parsed}
     if len(domains) > 1:
         raise InvalidCareRequest(
-            "lines", "une demande porte sur un seul domaine (optique ou audio)"
+            "lines", "une demande porte sur un seul domaine (optique, audio ou dentaire)"
         )
     return parsed
 
@@ -197,6 +223,71 @@ def _parse_line(index: int, line: LineInput, age: int) -> ParsedLine:
     except CoverageError as exc:
         raise InvalidCareRequest(f"{where}.{exc.field}", exc.reason) from None
     return ParsedLine(act=act, ref=ref)
+
+
+def _parse_dental_line(index: int, line: LineInput, day: datetime.date) -> ParsedLine:
+    """A dental CCAM line: code valid on ``day``, FDI tooth fitting the code, price within
+    the fee cap on a 100 % Santé line (module docstring of :mod:`.dental`)."""
+    where = f"lines[{index}]"
+    code = str(line.code).strip().upper()
+    ref = dental_codes()[code]
+    if ref.valid_to is not None and day > ref.valid_to:
+        ended = (ref.valid_to + datetime.timedelta(days=1)).strftime("%d/%m/%Y")
+        raise InvalidCareRequest(
+            f"{where}.code", f"code CCAM fermé depuis le {ended} : inutilisable à cette date"
+        )
+    if day < ref.valid_from:
+        raise InvalidCareRequest(
+            f"{where}.code",
+            f"code CCAM en vigueur à partir du {ref.valid_from:%d/%m/%Y} seulement",
+        )
+    if line.sante_class not in (None, "") and str(line.sante_class) != ref.sante_class:
+        raise InvalidCareRequest(
+            f"{where}.sante_class", f"ce code CCAM relève du panier « {ref.basket_label} »"
+        )
+    try:
+        kind = tooth_kind(line.tooth)
+    except InvalidTooth as exc:
+        raise InvalidCareRequest(f"{where}.tooth", str(exc)) from None
+    if kind not in ref.teeth:
+        allowed = ", ".join(name for k, name in TOOTH_KINDS.items() if k in ref.teeth)
+        raise InvalidCareRequest(
+            f"{where}.tooth",
+            f"ce code ne s'applique pas à une {TOOTH_KINDS[kind]} (seulement : {allowed})",
+        )
+    billed = parse_amount(line.billed, f"{where}.billed")
+    full_cover = ref.basket is SanteClass.DENTAL_100_SANTE
+    if full_cover and ref.price_limit is not None and billed > ref.price_limit:
+        raise InvalidCareRequest(
+            f"{where}.billed",
+            f"prix supérieur à l'honoraire limite de facturation de ce soin 100 % Santé "
+            f"({ref.price_limit} €)",
+        )
+    act = ActLine(
+        family=Family.DENTAL_PROSTHESIS,
+        code=code,
+        billed=billed,
+        br=min(ref.br, billed),
+        amo_rate=ref.amo_rate,
+        sante_class=ref.basket,
+        price_limit=ref.price_limit,
+        line_id=str(index + 1),
+    )
+    other = alternative_for(ref, kind, day)
+    alternative = None
+    if other is not None and other.price_limit is not None:
+        amo = (other.br * other.amo_rate / 100).quantize(CENT)
+        alternative = {
+            "code": other.code,
+            "label": other.label,
+            "basket": other.sante_class,
+            "price_limit": str(other.price_limit),
+            "br": str(other.br),
+            "amo": str(amo),
+            "amc": str(other.price_limit - amo),
+            "rac": "0.00",
+        }
+    return ParsedLine(act=act, ref=ref, tooth=str(line.tooth).strip(), alternative=alternative)
 
 
 def domain_of(parsed: list[ParsedLine]) -> Domain:
