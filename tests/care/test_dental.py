@@ -267,4 +267,4 @@ def test_every_dental_code_is_in_the_ccam_with_its_basket() -> None:
         group = groups[code]
         basket = {"0": "100_sante", "1": "maitrise"}.get(group[-1], "libre")
         assert (code, ref.sante_class) == (code, basket)
-    assert TODAY >= datetime.date(2020, 1, 1)
+    assert datetime.date(2020, 1, 1) <= TODAY
