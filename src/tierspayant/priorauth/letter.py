@@ -57,6 +57,7 @@ def _title(approval: PriorApproval) -> str:
 def approval_letter(approval: PriorApproval) -> bytes:
     """The PDF bytes of ``approval``'s letter (see the module docstring)."""
     pdf = FPDF(format="A4")
+    pdf.set_compression(False)  # a one-page letter; its text stays greppable
     pdf.set_auto_page_break(auto=True, margin=15)
     pdf.add_page()
 

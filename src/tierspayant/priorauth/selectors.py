@@ -5,6 +5,7 @@ catalogue of codes a quote may carry (the portal's code picker)."""
 from __future__ import annotations
 
 import datetime
+import re
 import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal
@@ -62,6 +63,14 @@ def _fold(text: str) -> str:
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
+_TOKEN = re.compile(r"[+-]?\d[\d,.]*|\w+|%")
+
+
+def _tokens(text: str) -> list[str]:
+    """Words of folded text: signed numbers (« -2 », « +4 »), words, « % »."""
+    return _TOKEN.findall(_fold(text))
+
+
 _CLASS_LABELS = {
     "A": "classe A 100 % Santé",
     "B": "classe B tarif libre",
@@ -106,7 +115,7 @@ def _catalogue() -> tuple[tuple[Any, ...], ...]:
     return tuple(
         (
             entry,
-            _fold(
+            _tokens(
                 " ".join(
                     [
                         entry.code,
@@ -130,11 +139,11 @@ def _catalogue() -> tuple[tuple[Any, ...], ...]:
 def search_catalogue(
     words: str, *, care_date: datetime.date, domain: Domain | None = None, limit: int = 20
 ) -> list[CatalogueEntry]:
-    """Codes valid on ``care_date`` whose code, label, class or basket, domain or teeth
-    contain every typed word (case and accents ignored; « 100 % Santé », « classe A »,
-    « sphère -2 », « molaire » all work), in code order, at most ``limit`` (1-50). Empty
-    words give nothing. No personal data involved: the catalogue is reference data."""
-    folded = [w for w in _fold(str(words or "")).split() if w]
+    """Codes valid on ``care_date`` where every typed word starts a word of the code, label,
+    class or basket, domain or teeth (case and accents ignored; « 100 % Santé », « classe
+    A », « sphère -2 », « molaire », « HBLD » all work), in code order, at most ``limit``
+    (1-50). Empty words give nothing. No personal data involved: reference data."""
+    folded = _tokens(str(words or ""))
     if not folded:
         return []
     limit = max(1, min(int(limit), 50))
@@ -144,7 +153,7 @@ def search_catalogue(
             continue
         if (start is not None and care_date < start) or (end is not None and care_date > end):
             continue
-        if all(w in text for w in folded):
+        if all(any(token.startswith(w) for token in text) for w in folded):
             found.append(entry)
             if len(found) >= limit:
                 break
