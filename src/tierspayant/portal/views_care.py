@@ -89,7 +89,7 @@ class LineForm(forms.Form):
     code = forms.CharField(
         label="Code",
         required=False,
-        max_length=13,
+        max_length=100,  # words typed for the picker; the service checks the code itself
         widget=forms.TextInput(
             attrs={
                 "data-picker": "1",

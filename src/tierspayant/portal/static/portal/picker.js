@@ -86,7 +86,7 @@
       list.hidden = false;
       input.setAttribute("aria-expanded", "true");
       active = -1;
-      if (results.length) { highlight(0); }
+      input.removeAttribute("aria-activedescendant");
     }
 
     function search() {
