@@ -287,8 +287,10 @@ def test_the_portal_answers_a_degraded_approval_with_its_number_and_deadline(
         (
             "couronne incisive",
             None,
-            ["HBLD038", "HBLD090", "HBLD245", "HBLD350", "HBLD403", "HBLD486", "HBLD490"]
-            + ["HBLD634", "HBLD680", "HBLD724", "HBLD745"],
+            [
+                *("HBLD038", "HBLD090", "HBLD245", "HBLD350", "HBLD403", "HBLD486"),
+                *("HBLD490", "HBLD634", "HBLD680", "HBLD724", "HBLD745"),
+            ],
         ),
         ("couronne dentoportée molaire 100 % sante", None, ["HBLD038", "HBLD350"]),
         ("COURONNE dentoportée MOLAIRE maîtrisé", None, ["HBLD073", "HBLD158"]),
