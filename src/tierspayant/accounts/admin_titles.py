@@ -31,6 +31,7 @@ FEMININE = frozenset(
         "invoices.invoice",  # facture (toutes professions)
         "invoices.referencetable",  # nomenclature
         "payments.paymentrun",  # campagne de paiement
+        "priorauth.reviewrule",  # règle d'examen des accords
     }
 )
 
