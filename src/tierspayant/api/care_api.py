@@ -71,12 +71,14 @@ class PatientIn(Schema):
 
 
 class LineIn(Schema):
-    """A quote or invoice line: LPP code, billed euros, side (lenses: right/left)."""
+    """A quote or invoice line: LPP or dental CCAM code, billed euros, side (lenses:
+    right/left), tooth (dental: FDI number)."""
 
     code: str
     billed: str = Field(description='Euros, e.g. "120.00"')
     side: str | None = None
     sante_class: str | None = Field(default=None, description="Checked against the code")
+    tooth: str | None = Field(default=None, description='Dental lines: FDI tooth, e.g. "11"')
 
 
 class ApprovalIn(Schema):
@@ -240,7 +242,13 @@ def _identity(patient: PatientIn) -> Identity:
 
 def _line_inputs(lines: list[LineIn]) -> list[LineInput]:
     return [
-        LineInput(code=line.code, billed=line.billed, side=line.side, sante_class=line.sante_class)
+        LineInput(
+            code=line.code,
+            billed=line.billed,
+            side=line.side,
+            sante_class=line.sante_class,
+            tooth=line.tooth,
+        )
         for line in lines
     ]
 
