@@ -31,6 +31,7 @@ import django  # noqa: E402
 django.setup()
 
 from bench._machine import machine_facts  # noqa: E402
+
 from tierspayant.coverage import History, load_guarantee_table  # noqa: E402
 from tierspayant.priorauth.adjudication import compute_lines  # noqa: E402
 from tierspayant.priorauth.lpp import LineInput, parse_lines  # noqa: E402
