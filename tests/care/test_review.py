@@ -324,3 +324,36 @@ def test_the_picker_endpoint_answers_json(verified_client: Client) -> None:
     ended = verified_client.get("/pec/catalogue/", {"q": "HBLD036", "date": "2019-01-10"})
     assert [r["code"] for r in ended.json()["results"]] == ["HBLD036"]
     assert Client().get("/pec/catalogue/", {"q": "couronne"}).status_code == 302
+
+
+def test_the_json_api_answers_a_dental_quote_pending_with_its_deadline() -> None:
+    """Degraded through the JSON API: 201 with decision pending, number and deadline."""
+    from tierspayant.providers.choices import Scope
+    from tierspayant.providers.services import issue_api_token
+
+    dentist = _dentist()
+    patient = _patient(table="table-absente")
+    secret = issue_api_token(
+        professional=dentist,
+        name="logiciel",
+        scopes=[Scope.CLAIMS_SUBMIT],
+        now=timezone.now(),
+        valid_days=30,
+    ).secret
+    body = {
+        "patient": {"nir": patient.nir, "birth_date": patient.born.isoformat()},
+        "planned_date": timezone.localdate().isoformat(),
+        "lines": [{"code": "HBLD634", "billed": "500.00", "tooth": "11"}],
+    }
+    response = Client().post(
+        "/api/v1/prior-approvals",
+        json.dumps(body),
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {secret}",
+    )
+    assert response.status_code == 201, response.content
+    out = response.json()
+    assert out["decision"] == "pending"
+    assert out["number"].startswith("PEC-")
+    assert out["review_deadline"] is not None
+    assert (out["totals"]["amo"], out["totals"]["amc"]) == ("72.00", "0.00")

@@ -125,14 +125,16 @@ class TotalsOut(Schema):
 
 
 class ApprovalOut(Schema):
-    """A decided quote: ``decision`` accepted, partial or refused; ``status`` open, used or
-    cancelled; ``number`` to quote on the invoice before ``expires_on``."""
+    """A decided quote: ``decision`` accepted, partial, refused, or pending (the insurer
+    reviews it before ``review_deadline``, UTC); ``status`` open, used or cancelled;
+    ``number`` to quote on the invoice before ``expires_on``."""
 
     number: str
     decision: str
     status: str
     planned_date: datetime.date
     expires_on: datetime.date
+    review_deadline: datetime.datetime | None = None
     amc_number: str
     reasons: list[ReasonOut]
     totals: TotalsOut
@@ -209,6 +211,7 @@ def approval_out(approval: PriorApproval) -> ApprovalOut:
         status=approval.status,
         planned_date=approval.planned_date,
         expires_on=approval.expires_on,
+        review_deadline=approval.review_deadline,
         amc_number=approval.insurer.amc_number,
         reasons=_reasons(approval.reasons),
         totals=_totals(approval),
