@@ -357,3 +357,71 @@ def test_the_json_api_answers_a_dental_quote_pending_with_its_deadline() -> None
     assert out["number"].startswith("PEC-")
     assert out["review_deadline"] is not None
     assert (out["totals"]["amo"], out["totals"]["amc"]) == ("72.00", "0.00")
+
+
+def test_an_estimate_that_cannot_be_computed_says_so_in_the_portal(
+    verified_client: Client, optician
+) -> None:
+    """An estimate never waits for review: without the contract's table the portal answers
+    « service momentanément indisponible » (503), and nothing is stored."""
+    patient = make_patient(table="table-absente", domains=["optical"])
+    data = {
+        "nir": patient.nir,
+        "birth_date": patient.born.isoformat(),
+        "care_date": timezone.localdate().isoformat(),
+        "lines-TOTAL_FORMS": "1",
+        "lines-INITIAL_FORMS": "0",
+        "lines-MIN_NUM_FORMS": "0",
+        "lines-MAX_NUM_FORMS": "10",
+        "lines-0-code": "2264861",
+        "lines-0-billed": "150.00",
+        "estimate": "1",
+    }
+    response = verified_client.post("/pec/nouvelle/", data)
+    assert response.status_code == 503
+    assert "momentanément indisponible" in response.content.decode()
+    assert not PriorApproval.objects.exists()
+
+
+def test_a_portal_estimate_is_shown_as_not_binding(verified_client: Client, optician) -> None:
+    patient = make_patient(domains=["optical"])
+    data = {
+        "nir": patient.nir,
+        "birth_date": patient.born.isoformat(),
+        "care_date": timezone.localdate().isoformat(),
+        "lines-TOTAL_FORMS": "1",
+        "lines-INITIAL_FORMS": "0",
+        "lines-MIN_NUM_FORMS": "0",
+        "lines-MAX_NUM_FORMS": "10",
+        "lines-0-code": "2264861",
+        "lines-0-billed": "150.00",
+        "estimate": "1",
+    }
+    response = verified_client.post("/pec/nouvelle/", data)
+    assert response.status_code == 302
+    estimate = PriorApproval.objects.get()
+    assert estimate.kind == ApprovalKind.ESTIMATE
+    page = verified_client.get(response["Location"]).content.decode()
+    assert "estimation sans engagement" in page
+    assert 'id="invoice-link"' not in page
+
+
+def test_an_estimate_with_an_engine_error_is_not_computable(config, tmp_path: Path) -> None:
+    source = json.loads((config.tables_dir / "equilibre.json").read_text(encoding="utf-8"))
+    source["versions"] = source["versions"][:1]
+    source["versions"][0]["effective_from"] = "2030-01-01"
+    (tmp_path / "equilibre.json").write_text(json.dumps(source), encoding="utf-8")
+    patient = _patient()
+    with pytest.raises(DecisionNotComputable):
+        request_prior_approval(
+            dataclasses.replace(config, tables_dir=tmp_path),
+            professional=_dentist(),
+            identity=patient.identity,
+            planned_date=TODAY,
+            lines=CROWN,
+            context=context(),
+            now=NOW,
+            today=TODAY,
+            estimate=True,
+        )
+    assert not PriorApproval.objects.exists()

@@ -46,6 +46,7 @@ from tierspayant.priorauth.models import PriorApproval
 from tierspayant.priorauth.selectors import approval_of, approvals_of, search_catalogue
 from tierspayant.priorauth.services import (
     ApprovalNotCancellable,
+    DecisionNotComputable,
     cancel_prior_approval,
     request_prior_approval,
 )
@@ -175,7 +176,7 @@ def _guarded(
     except QuotaExceeded as exc:
         form.add_error(None, exc.message)
         return None, None, 429
-    except (GuardUnavailable, GuaranteeTableMissing):
+    except (GuardUnavailable, GuaranteeTableMissing, DecisionNotComputable):
         form.add_error(None, "Service momentanément indisponible : réessayez dans un instant.")
         return None, None, 503
 

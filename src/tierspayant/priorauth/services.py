@@ -156,8 +156,9 @@ def request_prior_approval(
     ``lines[i].code`` for an unknown or ended code, ``lines[i].tooth`` for a tooth that does
     not exist or does not fit the code, ``lines[i].billed`` for a negative amount or a price
     above the fee cap of a 100 % Santé dental line, ``lines`` for a domain not open on the
-    contract...), gate.BeneficiaryNotFound, adjudication.GuaranteeTableMissing (estimates
-    only), and the guard's refusals (see ``gate.identify``).
+    contract...), gate.BeneficiaryNotFound, adjudication.GuaranteeTableMissing and
+    DecisionNotComputable (estimates only: an estimate never waits), and the guard's refusals
+    (see ``gate.identify``).
     Nothing is written but the disclosure-log row when it fails after the rights check.
     """
     planned = parse_date(planned_date, "planned_date", "date prévue")
@@ -230,9 +231,9 @@ def request_prior_approval(
                 result = compute_lines(
                     parsed, table=table, age=age, care_date=planned, history=history
                 )
-            except Exception as exc:
+            except Exception as exc:  # any engine failure: a pending answer, not an error page
                 if estimate:
-                    raise
+                    raise DecisionNotComputable from None
                 logger.warning(
                     "priorauth: decision not computable (%s, table %s)",
                     type(exc).__name__,
