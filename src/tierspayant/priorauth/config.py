@@ -39,5 +39,5 @@ class CareConfig:
             tables_dir=Path(settings.TIERSPAYANT_GUARANTEE_TABLES_DIR),
             approval_valid_days=settings.TIERSPAYANT_APPROVAL_VALID_DAYS,
             claim_tolerance=settings.TIERSPAYANT_CLAIM_TOLERANCE,
-            review_days=getattr(settings, "TIERSPAYANT_APPROVAL_REVIEW_DAYS", 2),
+            review_days=settings.TIERSPAYANT_APPROVAL_REVIEW_DAYS,
         )
