@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.http.request import RawPostDataException
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
@@ -67,7 +68,11 @@ def claim(request: HttpRequest) -> HttpResponse:
     """POST a Claim (preauthorization or claim); answer a ClaimResponse, or an
     OperationOutcome (400/401/403/404/422/429/503) naming the problem. A Claim of use
     ``predetermination`` is a calculation (CLC): ``calculation_views.predetermination``."""
-    if is_predetermination(request.body):
+    try:
+        body = request.body
+    except RawPostDataException:  # a multipart form, already read: not a FHIR Claim
+        body = b""
+    if is_predetermination(body):
         return predetermination(request)
     professional = professional_from_request(request, Scope.CLAIMS_SUBMIT)
     if professional is None:
@@ -80,7 +85,7 @@ def claim(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     today = timezone.localdate()
     try:
-        parsed = parse_claim(request.body, base=base)
+        parsed = parse_claim(body, base=base)
         if parsed.provider_ids and not provider_matches(parsed.provider_ids, professional):
             raise FhirError(
                 403,
