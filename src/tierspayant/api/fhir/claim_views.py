@@ -69,10 +69,10 @@ def claim(request: HttpRequest) -> HttpResponse:
     OperationOutcome (400/401/403/404/422/429/503) naming the problem. A Claim of use
     ``predetermination`` is a calculation (CLC): ``calculation_views.predetermination``."""
     try:
-        body = request.body
+        raw = request.body
     except RawPostDataException:  # a multipart form, already read: not a FHIR Claim
-        body = b""
-    if is_predetermination(body):
+        raw = b""
+    if is_predetermination(raw):
         return predetermination(request)
     professional = professional_from_request(request, Scope.CLAIMS_SUBMIT)
     if professional is None:
@@ -85,7 +85,7 @@ def claim(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     today = timezone.localdate()
     try:
-        parsed = parse_claim(body, base=base)
+        parsed = parse_claim(raw, base=base)
         if parsed.provider_ids and not provider_matches(parsed.provider_ids, professional):
             raise FhirError(
                 403,
