@@ -15,6 +15,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from tests.auth_helpers import approver
 from tests.care.conftest import context, make_patient
+from tests.care.test_browser_care import _in_thread
 from tests.factories import PASSWORD, make_professional
 from tests.test_browser import CHROMIUM_FLAGS, chromium_path
 from tests.test_browser_passkeys import AUTHENTICATOR
@@ -27,6 +28,11 @@ from tierspayant.priorauth.services import request_prior_approval
 from tierspayant.providers.choices import Profession
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def _approve_enrolment(staff) -> None:  # type: ignore[no-untyped-def]
+    asked = enrolment.pending_enrolment(staff, now=timezone.now())
+    enrolment.approve_enrolment(enrolment_id=asked.pk, approver=approver(), now=timezone.now())
 
 
 def test_a_dentist_quotes_a_crown_with_the_picker(live_server, tmp_path: Path) -> None:
@@ -88,9 +94,7 @@ def test_a_dentist_quotes_a_crown_with_the_picker(live_server, tmp_path: Path) -
     )
 
 
-def test_a_staff_member_decides_a_pending_approval(
-    live_server, settings, tmp_path: Path, monkeypatch
-) -> None:
+def test_a_staff_member_decides_a_pending_approval(live_server, settings, tmp_path: Path) -> None:
     from django.contrib.auth import get_user_model
 
     settings.OTP_WEBAUTHN_RP_ID = "localhost"
@@ -135,10 +139,9 @@ def test_a_staff_member_decides_a_pending_approval(
         page.wait_for_url("**/securite/")
         page.click("#passkey-enrolment-button")
         page.wait_for_selector("#passkey-enrolment-pending")
-        monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-        asked = enrolment.pending_enrolment(staff, now=timezone.now())
-        enrolment.approve_enrolment(enrolment_id=asked.pk, approver=approver(), now=timezone.now())
-        monkeypatch.delenv("DJANGO_ALLOW_ASYNC_UNSAFE")
+        # A colleague approves the passkey, outside Playwright's event loop and on its own
+        # connection, closed after (else PostgreSQL's test database stays busy at the end).
+        _in_thread(_approve_enrolment, staff)
         page.goto(f"{live_server.url}/securite/")
         page.click("#passkey-register-button")
         page.wait_for_selector("#passkeys td form")
