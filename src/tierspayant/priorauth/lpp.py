@@ -134,12 +134,13 @@ def parse_lines(
         raise InvalidCareRequest("lines", "au moins une ligne est nécessaire")
     if len(lines) > MAX_LINES:
         raise InvalidCareRequest("lines", f"au plus {MAX_LINES} lignes")
-    entries = catalogue()
+    dental = [str(line.code or "").strip().upper() in dental_codes() for line in lines]
+    entries = {} if all(dental) else catalogue()  # the LPP list is read for LPP lines only
     parsed = [
         _parse_dental_line(index, line, care_date)
-        if str(line.code or "").strip().upper() in dental_codes()
+        if is_dental
         else _parse_line(index, line, age, care_date, prescription, entries)
-        for index, line in enumerate(lines)
+        for index, (line, is_dental) in enumerate(zip(lines, dental, strict=True))
     ]
     domains = {_domain(p) for p in parsed}
     if len(domains) > 1:
