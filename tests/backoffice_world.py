@@ -45,6 +45,7 @@ from tierspayant.payments.models import BankReturn, BankReturnFile, Transfer
 from tierspayant.payments.sepa import Debtor
 from tierspayant.payments.services import run_payments
 from tierspayant.priorauth.config import CareConfig
+from tierspayant.priorauth.models import ReviewRule
 from tierspayant.prosanteconnect.services import link_account
 from tierspayant.providers.banking import register_first_bank_account, request_bank_account_change
 from tierspayant.providers.choices import Scope
@@ -96,6 +97,7 @@ def _insurer_rows(
         history=History(),
         now=NOW,
     )
+    ReviewRule.objects.create(insurer=insurer, contract=contract, amount_above="1500.00")
     token = issue_insurer_token(
         insurer=insurer,
         name=f"SI {tag}",

@@ -254,6 +254,8 @@ MATRIX: dict[str, Entry] = {
     "pec/nouvelle/": PROFESSIONAL_PAGE,
     "pec/<int:approval_id>/": OWN_OBJECT_PAGE,
     "pec/<int:approval_id>/annuler/": OWN_OBJECT_ACTION,
+    "pec/<int:approval_id>/lettre.pdf": OWN_OBJECT_PAGE,
+    "pec/catalogue/": PROFESSIONAL_PAGE,
     "factures/": PROFESSIONAL_PAGE,
     "factures/nouvelle/": PROFESSIONAL_PAGE,
     "factures/<int:claim_id>/": OWN_OBJECT_PAGE,
@@ -572,6 +574,7 @@ OWNER: dict[str, Callable[[object], int | None] | None] = {
     "audit.InsurerApiToken": lambda o: o.insurer_id,  # type: ignore[attr-defined]
     "priorauth.PriorApproval": lambda o: o.insurer_id,  # type: ignore[attr-defined]
     "priorauth.Commitment": _owner_through_beneficiary,
+    "priorauth.ReviewRule": lambda o: o.insurer_id,  # type: ignore[attr-defined]
     "claims.Claim": lambda o: o.insurer_id,  # type: ignore[attr-defined]
     "payments.Transfer": lambda o: o.insurer_id,  # type: ignore[attr-defined]
     "invoices.Invoice": lambda o: o.beneficiary.contract.insurer_id,  # type: ignore[attr-defined]

@@ -188,6 +188,8 @@ NOT_PERSONAL_DATA: dict[str, str] = {
     "pec/": _OWN_RECORDS,
     "pec/<int:approval_id>/": _OWN_RECORDS,
     "pec/<int:approval_id>/annuler/": _OWN_RECORDS,
+    "pec/<int:approval_id>/lettre.pdf": _OWN_RECORDS,
+    "pec/catalogue/": _NOTHING + ": the catalogue of LPP and CCAM codes (reference data)",
     "factures/": _OWN_RECORDS,
     "factures/<int:claim_id>/": _OWN_RECORDS,
     "paiements/": _OWN_RECORDS,
@@ -217,6 +219,11 @@ _GUARD = (
     "for the security role (tests/guard)"
 )
 
+_APPROVALS = (
+    "the insurer's pending approvals: numbers, amounts, act codes, the professional; the "
+    "patient by internal id only, scoped (tests/test_access_walk.py)"
+)
+
 #: Back-office routes with a view of their own -> why it returns no member's personal data.
 BACKOFFICE_NOT_PERSONAL_DATA: dict[str, str] = {
     "admin/login/": _OWN_ACCOUNT,
@@ -236,6 +243,10 @@ BACKOFFICE_NOT_PERSONAL_DATA: dict[str, str] = {
         "a bank return file's upload: answers counts of transfers and claims, never a person "
         "(tests/care/test_bank_returns.py)"
     ),
+    # Review queue of pending approvals (issue 15 part 5): numbers, amounts, act codes and the
+    # professional, within the staff member's insurer; never a member's name, NIR or birth date.
+    "admin/priorauth/priorapproval/a-examiner/": _APPROVALS,
+    "admin/priorauth/priorapproval/<int:pk>/decider/": _APPROVALS,
 }
 
 #: Each gate function: where it lives, and what it must reach to count and to log.

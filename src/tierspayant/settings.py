@@ -467,6 +467,7 @@ TIERSPAYANT_GUARD_POLICY = _guard_policy()
 # Prior approvals (PEC), claims and payment runs (docs/care.md); bank-detail changes
 # (docs/adr/0007-bank-account-change.md).
 # - TIERSPAYANT_APPROVAL_VALID_DAYS (183: about six months): validity of an approval.
+# - TIERSPAYANT_APPROVAL_REVIEW_DAYS (2): days staff have to decide a degraded approval.
 # - TIERSPAYANT_CLAIM_TOLERANCE (euros, "5.00"): how far an invoice may exceed its approval.
 # - TIERSPAYANT_BANK_COOLING_OFF_HOURS (72): payments held after a bank-detail change.
 # - TIERSPAYANT_BANK_CODE_MINUTES (30): validity of the emailed confirmation code.
@@ -492,6 +493,7 @@ def env_euros(name: str, default: str) -> Decimal:
 
 
 TIERSPAYANT_APPROVAL_VALID_DAYS = env_int("TIERSPAYANT_APPROVAL_VALID_DAYS", 183)
+TIERSPAYANT_APPROVAL_REVIEW_DAYS = env_int("TIERSPAYANT_APPROVAL_REVIEW_DAYS", 2)
 TIERSPAYANT_CLAIM_TOLERANCE = env_euros("TIERSPAYANT_CLAIM_TOLERANCE", "5.00")
 TIERSPAYANT_BANK_COOLING_OFF_HOURS = env_int("TIERSPAYANT_BANK_COOLING_OFF_HOURS", 72)
 TIERSPAYANT_BANK_CODE_MINUTES = env_int("TIERSPAYANT_BANK_CODE_MINUTES", 30)

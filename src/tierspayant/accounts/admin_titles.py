@@ -32,6 +32,7 @@ FEMININE = frozenset(
         "invoices.referencetable",  # nomenclature
         "payments.paymentrun",  # campagne de paiement
         "prosanteconnect.prosanteconnectlink",  # liaison Pro Santé Connect
+        "priorauth.reviewrule",  # règle d'examen des accords
     }
 )
 

@@ -71,12 +71,14 @@ class PatientIn(Schema):
 
 
 class LineIn(Schema):
-    """A quote or invoice line: LPP code, billed euros, side (lenses: right/left)."""
+    """A quote or invoice line: LPP or dental CCAM code, billed euros, side (lenses:
+    right/left), tooth (dental: FDI number)."""
 
     code: str
     billed: str = Field(description='Euros, e.g. "120.00"')
     side: str | None = None
     sante_class: str | None = Field(default=None, description="Checked against the code")
+    tooth: str | None = Field(default=None, description='Dental lines: FDI tooth, e.g. "11"')
 
 
 class EyeIn(Schema):
@@ -146,14 +148,16 @@ class TotalsOut(Schema):
 
 
 class ApprovalOut(Schema):
-    """A decided quote: ``decision`` accepted, partial or refused; ``status`` open, used or
-    cancelled; ``number`` to quote on the invoice before ``expires_on``."""
+    """A decided quote: ``decision`` accepted, partial, refused, or pending (the insurer
+    reviews it before ``review_deadline``, UTC); ``status`` open, used or cancelled;
+    ``number`` to quote on the invoice before ``expires_on``."""
 
     number: str
     decision: str
     status: str
     planned_date: datetime.date
     expires_on: datetime.date
+    review_deadline: datetime.datetime | None = None
     amc_number: str
     reasons: list[ReasonOut]
     totals: TotalsOut
@@ -230,6 +234,7 @@ def approval_out(approval: PriorApproval) -> ApprovalOut:
         status=approval.status,
         planned_date=approval.planned_date,
         expires_on=approval.expires_on,
+        review_deadline=approval.review_deadline,
         amc_number=approval.insurer.amc_number,
         reasons=_reasons(approval.reasons),
         totals=_totals(approval),
@@ -263,7 +268,13 @@ def _identity(patient: PatientIn) -> Identity:
 
 def _line_inputs(lines: list[LineIn]) -> list[LineInput]:
     return [
-        LineInput(code=line.code, billed=line.billed, side=line.side, sante_class=line.sante_class)
+        LineInput(
+            code=line.code,
+            billed=line.billed,
+            side=line.side,
+            sante_class=line.sante_class,
+            tooth=line.tooth,
+        )
         for line in lines
     ]
 

@@ -29,7 +29,13 @@ from tierspayant.claims.models import Claim, ClaimLine
 from tierspayant.coverage import CoverageResult, LineResult
 from tierspayant.invoices.services import billing_key, find_billed, record_billed
 from tierspayant.priorauth.adjudication import compute_lines, guarantee_table, line_fields
-from tierspayant.priorauth.choices import ApprovalStatus, CareReason, CommitmentSource, Decision
+from tierspayant.priorauth.choices import (
+    ApprovalKind,
+    ApprovalStatus,
+    CareReason,
+    CommitmentSource,
+    Decision,
+)
 from tierspayant.priorauth.config import CareConfig
 from tierspayant.priorauth.gate import Identity, age_on, identify, parse_birth_date
 from tierspayant.priorauth.ledger import commit, history_for, lock_beneficiary, release
@@ -102,7 +108,7 @@ def _approval(
 ) -> PriorApproval | None:
     """The professional's approval named by the invoice, checked usable; None if none given.
     Raises InvalidCareRequest("approval_number") for an unknown (or another professional's),
-    refused, cancelled, used or expired approval."""
+    estimate, pending, refused, cancelled, used or expired approval."""
     number = number.strip().upper()
     if not number:
         return None
@@ -110,6 +116,14 @@ def _approval(
     field = "approval_number"
     if approval is None:
         raise InvalidCareRequest(field, "accord de prise en charge inconnu")
+    if approval.kind == ApprovalKind.ESTIMATE:
+        raise InvalidCareRequest(
+            field, "une estimation n'engage pas l'organisme : demandez un accord de prise en charge"
+        )
+    if approval.decision == Decision.PENDING:
+        raise InvalidCareRequest(
+            field, "cet accord est en attente d'examen par l'organisme complémentaire"
+        )
     if approval.decision == Decision.REFUSED:
         raise InvalidCareRequest(field, "cet accord de prise en charge a été refusé")
     if approval.status == ApprovalStatus.CANCELLED:

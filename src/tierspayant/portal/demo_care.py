@@ -24,6 +24,7 @@ from tierspayant.portal.demo import DEMO_USERNAME
 from tierspayant.priorauth.config import CareConfig
 from tierspayant.priorauth.gate import Identity
 from tierspayant.priorauth.lpp import LineInput
+from tierspayant.priorauth.models import ReviewRule
 from tierspayant.priorauth.services import request_prior_approval
 from tierspayant.providers.banking import register_first_bank_account
 from tierspayant.providers.models import BankAccount, Professional
@@ -81,6 +82,10 @@ def seed_care_demo(
     contract = Contract.objects.filter(guarantee_table="equilibre").order_by("pk").first()
     if contract is None:
         return 0
+    # The insurer reviews quotes above 1,500 EUR on this contract (back-office review queue).
+    ReviewRule.objects.get_or_create(
+        insurer=contract.insurer, contract=contract, defaults={"amount_above": "1500.00"}
+    )
     config = CareConfig.from_settings(settings)
     accepted = 0
     for index in range(weeks * 3):

@@ -84,6 +84,12 @@ urlpatterns += [
     path("pec/nouvelle/", views_care.approval_new, name="care-approval-new"),
     path("pec/<int:approval_id>/", views_care.approval_detail, name="care-approval"),
     path("pec/<int:approval_id>/annuler/", views_care.approval_cancel, name="care-approval-cancel"),
+    path("pec/catalogue/", views_care.catalogue, name="care-catalogue"),
+    path(
+        "pec/<int:approval_id>/lettre.pdf",
+        views_care.approval_letter_pdf,
+        name="care-approval-letter",
+    ),
     path("factures/", views_care.claims, name="care-claims"),
     path("lots/", views_lots.lots, name="lots"),
     path("lots/<int:lot_id>/", views_lots.lot_detail, name="lot"),

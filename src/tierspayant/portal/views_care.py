@@ -7,12 +7,13 @@ identity is typed again for each quote or invoice (it is never stored nor shown 
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 from django import forms
 from django.conf import settings
 from django.contrib import messages
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -39,14 +40,17 @@ from tierspayant.priorauth.adjudication import GuaranteeTableMissing
 from tierspayant.priorauth.choices import reason_label
 from tierspayant.priorauth.config import CareConfig
 from tierspayant.priorauth.gate import BeneficiaryNotFound, Identity
-from tierspayant.priorauth.lpp import InvalidCareRequest, LineInput, lpp_codes
+from tierspayant.priorauth.letter import approval_letter
+from tierspayant.priorauth.lpp import InvalidCareRequest, LineInput
 from tierspayant.priorauth.models import PriorApproval
-from tierspayant.priorauth.selectors import approval_of, approvals_of
+from tierspayant.priorauth.selectors import approval_of, approvals_of, search_catalogue
 from tierspayant.priorauth.services import (
     ApprovalNotCancellable,
+    DecisionNotComputable,
     cancel_prior_approval,
     request_prior_approval,
 )
+from tierspayant.registry.choices import Domain
 
 SIDES = [("", "—"), ("right", "Droit (OD)"), ("left", "Gauche (OG)")]
 
@@ -80,10 +84,29 @@ class IdentityForm(forms.Form):
 
 
 class LineForm(forms.Form):
-    """One line: LPP code, eye or ear, price billed."""
+    """One line: LPP or CCAM code (the picker searches them by words), eye or ear, tooth
+    (dental, FDI), price billed."""
 
-    code = forms.CharField(label="Code LPP", required=False, max_length=13)
+    code = forms.CharField(
+        label="Code",
+        required=False,
+        max_length=100,  # words typed for the picker; the service checks the code itself
+        widget=forms.TextInput(
+            attrs={
+                "data-picker": "1",
+                "autocomplete": "off",
+                "spellcheck": "false",
+                "placeholder": "code ou mots : couronne molaire, classe A…",
+            }
+        ),
+    )
     side = forms.ChoiceField(label="Côté", required=False, choices=SIDES)
+    tooth = forms.CharField(
+        label="Dent (FDI)",
+        required=False,
+        max_length=2,
+        widget=forms.TextInput(attrs={"size": "3", "inputmode": "numeric"}),
+    )
     billed = forms.CharField(label="Prix facturé (€)", required=False, max_length=12)
 
 
@@ -153,6 +176,7 @@ def _lines(formset: Any) -> list[LineInput]:
             code=f.cleaned_data["code"],
             billed=f.cleaned_data.get("billed"),
             side=f.cleaned_data.get("side") or None,
+            tooth=f.cleaned_data.get("tooth") or None,
         )
         for f in formset.forms
         if f.cleaned_data.get("code")
@@ -223,7 +247,7 @@ def _guarded(
     except QuotaExceeded as exc:
         form.add_error(None, exc.message)
         return None, None, 429
-    except (GuardUnavailable, GuaranteeTableMissing):
+    except (GuardUnavailable, GuaranteeTableMissing, DecisionNotComputable):
         form.add_error(None, "Service momentanément indisponible : réessayez dans un instant.")
         return None, None, 503
 
@@ -239,7 +263,8 @@ def _labels(obj: Any) -> list[dict[str, Any]]:
 @professional_required
 @require_http_methods(["GET", "POST"])
 def approval_new(request: HttpRequest) -> HttpResponse:
-    """A quote (devis) for class B glasses, hearing aids...: answered at once."""
+    """A quote (devis) for glasses, hearing aids, dental prostheses: answered at once, as a
+    binding approval, or as an estimate (button « Estimer »: nothing committed)."""
     form = IdentityForm(request.POST or None, prefix="")
     form.fields["care_date"].label = "Date prévue de l'équipement"
     form.fields["reference"].label = "Référence du devis (facultatif)"
@@ -263,6 +288,7 @@ def approval_new(request: HttpRequest) -> HttpResponse:
                 today=timezone.localdate(),
                 step_up_verified_at=second_factor_at(request),
                 prescription=prescription.prescription(),
+                estimate=request.POST.get("estimate") == "1",
             ),
             form,
             formset,
@@ -282,9 +308,38 @@ def approval_new(request: HttpRequest) -> HttpResponse:
             "form": form,
             "formset": formset,
             "prescription": prescription,
-            "codes": sorted(lpp_codes(timezone.localdate()).values(), key=lambda c: c.code),
         },
         status=status,
+    )
+
+
+@professional_required
+def catalogue(request: HttpRequest) -> JsonResponse:
+    """The code picker's search: ``?q=<words>&date=<AAAA-MM-JJ>&domaine=<optical|audio|
+    dental>`` -> ``{"results": [{code, label, domain, class, br, price_limit, teeth}]}``
+    (at most 20; reference data, no personal data). A bad date means today."""
+    try:
+        day = datetime.date.fromisoformat(request.GET.get("date", ""))
+    except ValueError:
+        day = timezone.localdate()
+    raw_domain = request.GET.get("domaine", "")
+    domain = Domain(raw_domain) if raw_domain in Domain.values else None
+    entries = search_catalogue(request.GET.get("q", "")[:100], care_date=day, domain=domain)
+    return JsonResponse(
+        {
+            "results": [
+                {
+                    "code": e.code,
+                    "label": e.label,
+                    "domain": e.domain.label,
+                    "class": e.class_label,
+                    "br": f"{e.br:.2f}",
+                    "price_limit": f"{e.price_limit:.2f}" if e.price_limit is not None else "",
+                    "teeth": e.teeth,
+                }
+                for e in entries
+            ]
+        }
     )
 
 
@@ -321,6 +376,15 @@ def approval_detail(request: HttpRequest, approval_id: int) -> HttpResponse:
 
 
 @professional_required
+def approval_letter_pdf(request: HttpRequest, approval_id: int) -> HttpResponse:
+    """The approval's letter of agreement or refusal (PDF, calculation line by line)."""
+    approval = _own_approval(request, approval_id)
+    response = HttpResponse(approval_letter(approval), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="lettre-{approval.number}.pdf"'
+    return response
+
+
+@professional_required
 @require_POST
 def approval_cancel(request: HttpRequest, approval_id: int) -> HttpResponse:
     """Cancel an open approval (releases the ceilings it held)."""
@@ -347,7 +411,12 @@ def claim_new(request: HttpRequest) -> HttpResponse:
         approval = _own_approval(request, int(request.GET["accord"]))
         approval_number = approval.number
         initial_lines = [
-            {"code": line.code, "side": line.side, "billed": f"{line.billed:.2f}"}
+            {
+                "code": line.code,
+                "side": line.side,
+                "tooth": line.tooth,
+                "billed": f"{line.billed:.2f}",
+            }
             for line in approval.lines.all()
         ]
     form = IdentityForm(request.POST or None, prefix="")

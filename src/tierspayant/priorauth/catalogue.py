@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from tierspayant.coverage import Family
+from tierspayant.priorauth.dental import BASKET_LABELS
 from tierspayant.registry.choices import Domain
 
 PRICES = Path(__file__).resolve().parent / "reference" / "lpp-prices.json"
@@ -114,9 +115,20 @@ class Band:
         return f"{left}{fmt(self.low)} ; {fmt(self.high)}{right}"
 
 
+#: French labels of the classes and baskets (dental: :data:`.dental.BASKET_LABELS`).
+CLASS_LABELS = {
+    "A": "classe A 100 % Santé",
+    "B": "classe B tarif libre",
+    "I": "classe I 100 % Santé",
+    "II": "classe II tarif libre",
+    **{str(basket.value): label for basket, label in BASKET_LABELS.items()},
+}
+
+
 @dataclass(frozen=True, slots=True)
 class CatalogueEntry:
-    """One quotable LPP optical or audio code.
+    """One quotable code: an LPP optical or audio code, or (in the code picker's results,
+    ``selectors.search_catalogue``) a dental CCAM code.
 
     code, code_system ("LPP"), label (as published), domain (optical/audio), kind
     (:class:`Kind`), family (coverage engine), sante_class ("A", "B", "I", "II" or ""),
@@ -125,7 +137,8 @@ class CatalogueEntry:
     side (hearing aids: right/left), min_age/max_age (inclusive whole years, None when
     none), valid_to (last day, None when open), price_limit (PLV, euros, None when prices
     are free), br (euros), amo_rate (percent), unconfirmed (names of the figures not
-    checked), source (of the figures).
+    checked), source (of the figures); valid_from (first day, None when not given) and
+    teeth (dental codes: the kinds of teeth in French, '' otherwise).
     """
 
     code: str
@@ -149,6 +162,14 @@ class CatalogueEntry:
     amo_rate: Decimal
     unconfirmed: tuple[str, ...]
     source: str
+    valid_from: dt.date | None = None
+    teeth: str = ""
+
+    @property
+    def class_label(self) -> str:
+        """The 100 % Santé class or the dental basket in French, as the code picker shows
+        it (``classe A 100 % Santé``, ``Tarif maîtrisé (reste à charge modéré)``...)."""
+        return CLASS_LABELS.get(self.sante_class, self.sante_class)
 
     @property
     def band_label(self) -> str:
@@ -162,7 +183,9 @@ class CatalogueEntry:
         return ", ".join(parts)
 
     def valid_on(self, day: dt.date) -> bool:
-        return self.valid_to is None or day <= self.valid_to
+        return (self.valid_from is None or self.valid_from <= day) and (
+            self.valid_to is None or day <= self.valid_to
+        )
 
     def fits_age(self, age: int) -> bool:
         return (self.min_age is None or age >= self.min_age) and (

@@ -16,12 +16,42 @@ class Decision(models.TextChoices):
 
     accepted: every line gets the cover its guarantee gives; partial: the AMC pays something
     but at least one line is limited by a ceiling, a count, a renewal period or has no
-    guarantee; refused: the AMC pays nothing (no rights on the date, or nothing covered).
+    guarantee; refused: the AMC pays nothing (no rights on the date, or nothing covered);
+    pending: the insurer reviews it first (a review rule of the contract, or a degraded
+    answer when the decision could not be computed); staff then decide accepted, partial
+    or refused, with a reason (``services.decide_pending``).
     """
 
     ACCEPTED = "accepted", "Accordée"
     PARTIAL = "partial", "Accordée partiellement"
     REFUSED = "refused", "Refusée"
+    PENDING = "pending", "En attente d'examen"
+
+
+class ApprovalKind(models.TextChoices):
+    """estimate: computed and shown, binds nobody (no commitment, no invoice may use it);
+    approval: binding, with its number and expiry."""
+
+    ESTIMATE = "estimate", "Estimation (sans engagement)"
+    APPROVAL = "approval", "Accord de prise en charge"
+
+
+class ReviewReason(models.TextChoices):
+    """Why an approval waits for the insurer's review."""
+
+    AMOUNT_ABOVE = "amount_above", "Montant au-delà du seuil d'examen du contrat"
+    SECOND_EQUIPMENT = (
+        "second_equipment",
+        "Deuxième équipement du même domaine dans la période d'examen du contrat",
+    )
+    TABLE_MISSING = (
+        "table_missing",
+        "Garanties du contrat indisponibles : décision calculée par un gestionnaire",
+    )
+    ENGINE_ERROR = (
+        "engine_error",
+        "Calcul impossible : décision prise par un gestionnaire",
+    )
 
 
 class ApprovalStatus(models.TextChoices):
@@ -56,6 +86,14 @@ class CareReason(models.TextChoices):
     APPROVAL_CAP = (
         "APPROVAL_CAP",
         "Part complémentaire limitée au montant de l'accord de prise en charge.",
+    )
+    UNDER_REVIEW = (
+        "UNDER_REVIEW",
+        "Demande transmise pour examen à l'organisme complémentaire : réponse avant l'échéance.",
+    )
+    DECIDED_BY_STAFF = (
+        "DECIDED_BY_STAFF",
+        "Décision prise par un gestionnaire de l'organisme complémentaire.",
     )
 
 

@@ -16,7 +16,8 @@ class CareConfig:
     """keyring: field and index keys; quota_storage_uri, daily_quota, policy: the rights
     check's guard (see ``eligibility.services.check_rights``); tables_dir: guarantee tables
     (``<id>.json``); approval_valid_days: validity of an approval; claim_tolerance: euros an
-    invoice may exceed its approval by."""
+    invoice may exceed its approval by; review_days: days staff have to decide a degraded
+    approval (the deadline shown to the professional)."""
 
     keyring: Keyring
     quota_storage_uri: str
@@ -25,6 +26,7 @@ class CareConfig:
     tables_dir: Path
     approval_valid_days: int = 183
     claim_tolerance: Decimal = Decimal("5.00")
+    review_days: int = 2
 
     @classmethod
     def from_settings(cls, settings: Any) -> CareConfig:
@@ -37,4 +39,5 @@ class CareConfig:
             tables_dir=Path(settings.TIERSPAYANT_GUARANTEE_TABLES_DIR),
             approval_valid_days=settings.TIERSPAYANT_APPROVAL_VALID_DAYS,
             claim_tolerance=settings.TIERSPAYANT_CLAIM_TOLERANCE,
+            review_days=settings.TIERSPAYANT_APPROVAL_REVIEW_DAYS,
         )

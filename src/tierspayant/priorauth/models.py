@@ -9,13 +9,20 @@ from __future__ import annotations
 
 import datetime
 
+from django.conf import settings
 from django.db import models
 
 from tierspayant.invoices.models import money_field
-from tierspayant.priorauth.choices import ApprovalStatus, CommitmentSource, Decision
+from tierspayant.priorauth.choices import (
+    ApprovalKind,
+    ApprovalStatus,
+    CommitmentSource,
+    Decision,
+    ReviewReason,
+)
 from tierspayant.providers.models import Professional
 from tierspayant.registry.choices import Domain
-from tierspayant.registry.models import Beneficiary, Insurer
+from tierspayant.registry.models import Beneficiary, Contract, Insurer
 
 
 class CareLine(models.Model):
@@ -48,9 +55,16 @@ class CareLine(models.Model):
 
 class PriorApproval(models.Model):
     """A decided quote (devis). ``number`` is the approval number given to the professional;
-    ``expires_on`` the last day an invoice may use it. ``decision`` never changes; ``status``
-    goes open -> used (one invoice) or cancelled. ``disclosure_log_id`` is the disclosure-log
-    row of the rights check that identified the beneficiary."""
+    ``expires_on`` the last day an invoice may use it. ``kind`` estimate (not binding, never
+    usable) or approval. ``decision`` changes once, from pending to what staff decided
+    (``decided_at``/``decided_by``/``decision_note``; ``proposed_decision`` is the engine's
+    answer held while pending, empty when it could not be computed); ``review_reason`` and
+    ``review_deadline`` (UTC) say why and until when it waits; ``notified_at`` when the
+    professional was told; ``age`` the beneficiary's whole years on the planned date (to
+    compute a degraded approval again when staff decide it). ``status`` goes open -> used
+    (one invoice) or cancelled.
+    ``disclosure_log_id`` is the disclosure-log row of the rights check that identified the
+    beneficiary."""
 
     number = models.CharField("numéro d'accord", max_length=20, unique=True)
     professional = models.ForeignKey(
@@ -89,12 +103,38 @@ class PriorApproval(models.Model):
         blank=True,
         help_text="Prescripteur (RPPS), date, correction par œil ou date de l'audiogramme.",
     )
+    kind = models.CharField(
+        "nature", max_length=10, choices=ApprovalKind.choices, default=ApprovalKind.APPROVAL
+    )
+    proposed_decision = models.CharField(
+        "décision calculée", max_length=10, choices=Decision.choices, blank=True, default=""
+    )
+    review_reason = models.CharField(
+        "motif d'examen", max_length=20, choices=ReviewReason.choices, blank=True, default=""
+    )
+    review_deadline = models.DateTimeField("échéance d'examen", null=True, blank=True)
+    decided_at = models.DateTimeField("décidé le", null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="décidé par",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    decision_note = models.CharField("motif de la décision", max_length=500, blank=True)
+    notified_at = models.DateTimeField("professionnel informé le", null=True, blank=True)
+    age = models.PositiveSmallIntegerField("âge à la date des soins", null=True, blank=True)
 
     class Meta:
         verbose_name = "accord de prise en charge"
         verbose_name_plural = "accords de prise en charge"
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["professional", "-created_at"])]
+        indexes = [
+            models.Index(fields=["professional", "-created_at"]),
+            models.Index(fields=["decision", "review_deadline"]),
+        ]
+        permissions = [("decide_priorapproval", "Peut décider un accord en attente d'examen")]
 
     def __str__(self) -> str:
         return self.number
@@ -104,12 +144,19 @@ class PriorApproval(models.Model):
         return today > self.expires_on
 
     def usable(self, today: datetime.date) -> bool:
-        """Open, not refused, not expired: an invoice may still use it."""
+        """A binding approval, open, decided (not refused nor pending), not expired: an
+        invoice may still use it."""
         return (
-            self.status == ApprovalStatus.OPEN
-            and self.decision != Decision.REFUSED
+            self.kind == ApprovalKind.APPROVAL
+            and self.status == ApprovalStatus.OPEN
+            and self.decision not in (Decision.REFUSED, Decision.PENDING)
             and not self.is_expired(today)
         )
+
+    @property
+    def pending(self) -> bool:
+        """Waiting for the insurer's review."""
+        return self.decision == Decision.PENDING
 
 
 class PriorApprovalLine(CareLine):
@@ -122,9 +169,55 @@ class PriorApprovalLine(CareLine):
         related_name="lines",
     )
 
+    tooth = models.CharField("dent (FDI)", max_length=2, blank=True, default="")
+    price_limit = models.DecimalField(
+        "prix limite", max_digits=12, decimal_places=2, null=True, blank=True
+    )
+    alternative = models.JSONField("alternative sans reste à charge", null=True, blank=True)
+
     class Meta(CareLine.Meta):
         verbose_name = "ligne de devis"
         verbose_name_plural = "lignes de devis"
+
+
+class ReviewRule(models.Model):
+    """When an insurer wants to review an approval before it binds (issue 15 part 5): on one
+    contract (``contract``) or all the insurer's (empty), for one domain or all (empty).
+    ``amount_above``: total billed in euros above which the approval waits;
+    ``second_within_days``: a second approval of the same domain for the same beneficiary
+    within that many days (decided or pending, not cancelled) waits; ``review_days``: days
+    the insurer gives itself to decide (the deadline shown to the professional and staff)."""
+
+    insurer = models.ForeignKey(
+        Insurer,
+        verbose_name="organisme complémentaire",
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    contract = models.ForeignKey(
+        Contract,
+        verbose_name="contrat",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    domain = models.CharField("domaine", max_length=20, choices=Domain.choices, blank=True)
+    amount_above = models.DecimalField(
+        "examen au-delà de (euros)", max_digits=12, decimal_places=2, null=True, blank=True
+    )
+    second_within_days = models.PositiveSmallIntegerField(
+        "examen d'un deuxième équipement dans les (jours)", null=True, blank=True
+    )
+    review_days = models.PositiveSmallIntegerField("délai d'examen (jours)", default=2)
+
+    class Meta:
+        verbose_name = "règle d'examen des accords"
+        verbose_name_plural = "règles d'examen des accords"
+        ordering = ["insurer", "id"]
+
+    def __str__(self) -> str:
+        return f"Règle d'examen n° {self.pk}"
 
 
 class Commitment(models.Model):

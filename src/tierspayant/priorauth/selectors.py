@@ -1,5 +1,7 @@
 """Read queries on approvals, always within one professional's own objects (another
-professional's id is simply not found: a 404, never a 403)."""
+professional's id is simply not found: a 404, never a 403); the staff review queue; the
+catalogue of codes a quote may carry (optical and audio LPP codes, dental CCAM codes: the
+portal's code picker)."""
 
 from __future__ import annotations
 
@@ -7,11 +9,13 @@ import datetime as dt
 import re
 import unicodedata
 from datetime import date
+from functools import cache
 from pathlib import Path
 
 from django.conf import settings
 from django.db.models import QuerySet
 
+from tierspayant.coverage import Family
 from tierspayant.invoices.choices import ReferenceTableName as T
 from tierspayant.invoices.models import ReferenceCode, ReferenceTable
 from tierspayant.invoices.nomenclatures import SPECS_BY_NAME
@@ -22,6 +26,8 @@ from tierspayant.priorauth.catalogue import (
     classify,
     priced,
 )
+from tierspayant.priorauth.choices import Decision
+from tierspayant.priorauth.dental import TOOTH_KINDS, dental_codes
 from tierspayant.priorauth.models import PriorApproval
 from tierspayant.providers.models import Professional
 from tierspayant.registry.choices import Domain
@@ -117,24 +123,72 @@ def catalogue_entry(
 def search_catalogue(
     words: str, *, care_date: date, domain: Domain | None = None, limit: int = 20
 ) -> list[CatalogueEntry]:
-    """Codes valid on ``care_date`` whose code, label, kind, class or band match every word
-    of ``words`` (case and accents ignored; ``classe a``, ``progressif``, ``enfant``,
-    ``-4``...), optionally within one ``domain``; at most ``limit`` (1-100), by code.
-    Entries carry the figures in force for an adult (hearing aids: over 20) on that date;
-    the quote prices them for the patient's age."""
+    """Codes valid on ``care_date`` whose code, label, kind, class or band (dental: basket
+    and kinds of teeth) match every word of ``words`` (case and accents ignored; ``classe
+    a``, ``progressif``, ``enfant``, ``-4``, ``couronne molaire``, ``100 % santé``,
+    ``HBLD``...), optionally within one ``domain``; at most ``limit`` (1-100), by code:
+    the optical and audio LPP codes of the loaded list, then the dental CCAM codes of
+    ``reference/ccam-dentaire.json``. Blank words give nothing. LPP entries carry the
+    figures in force for an adult (hearing aids: over 20) on that date; the quote prices
+    them for the patient's age. Reference data only, no personal data."""
     limit = max(1, min(int(limit), 100))
     patterns = _patterns(str(words or ""))
+    if not patterns:
+        return []
     found: list[CatalogueEntry] = []
-    for entry, haystack in _search_index(catalogue()):
+    searched = [] if domain == Domain.DENTAL else _search_index(catalogue())
+    if domain in (None, Domain.DENTAL):
+        searched = [*searched, *_dental_index()]
+    for entry, haystack in searched:
         if not entry.valid_on(care_date) or (domain is not None and entry.domain != domain):
             continue
         if all(pattern.search(haystack) for pattern in patterns):
-            item = priced(entry, care_date=care_date, age=ADULT_FROM_AGE + 30)
+            item = (
+                entry
+                if entry.domain == Domain.DENTAL
+                else priced(entry, care_date=care_date, age=ADULT_FROM_AGE + 30)
+            )
             if item is not None:
                 found.append(item)
                 if len(found) >= limit:
                     break
     return found
+
+
+@cache
+def _dental_index() -> list[tuple[CatalogueEntry, str]]:
+    """The dental CCAM codes as catalogue entries, by code, with the folded words a search
+    matches (code, label, basket, « dentaire », kinds of teeth; built once)."""
+    index = []
+    for code, ref in sorted(dental_codes().items()):
+        entry = CatalogueEntry(
+            code=code,
+            code_system="CCAM",
+            label=ref.label,
+            domain=Domain.DENTAL,
+            kind="dental_prosthesis",
+            family=Family.DENTAL_PROSTHESIS,
+            sante_class=ref.sante_class,
+            lens_type=None,
+            lens_complexity=None,
+            sphere=None,
+            sphere_is_sum=False,
+            cylinder=None,
+            side=None,
+            min_age=None,
+            max_age=None,
+            valid_to=ref.valid_to,
+            price_limit=ref.price_limit,
+            br=ref.br,
+            amo_rate=ref.amo_rate,
+            unconfirmed=() if ref.confirmed else ("br", "price_limit"),
+            source=ref.source,
+            valid_from=ref.valid_from,
+            teeth=", ".join(name for kind, name in TOOTH_KINDS.items() if kind in ref.teeth),
+        )
+        words = f"{code} {ref.label} {entry.class_label} dentaire {entry.teeth}"
+        index.append((entry, _fold(f"{words} classe {ref.sante_class}")))
+    return index
 
 
 def _search_index(entries: dict[str, CatalogueEntry]) -> list[tuple[CatalogueEntry, str]]:
@@ -146,7 +200,7 @@ def _search_index(entries: dict[str, CatalogueEntry]) -> list[tuple[CatalogueEnt
                 entry,
                 _fold(
                     f"{entry.code} {entry.label} {KIND_LABELS[entry.kind]} "
-                    f"classe {entry.sante_class} {entry.band_label} "
+                    f"classe {entry.sante_class} {entry.class_label} {entry.band_label} "
                     f"{entry.lens_complexity or ''} {entry.lens_type or ''}"
                 ),
             )
@@ -177,3 +231,13 @@ def _patterns(words: str) -> list[re.Pattern[str]]:
 def _fold(text: str) -> str:
     decomposed = unicodedata.normalize("NFKD", text.lower())
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def review_queue(approvals: QuerySet[PriorApproval]) -> QuerySet[PriorApproval]:
+    """The pending approvals of ``approvals`` (already scoped to the staff member), the
+    nearest deadline first, with their professional and insurer."""
+    return (
+        approvals.filter(decision=Decision.PENDING)
+        .select_related("professional", "insurer")
+        .order_by("review_deadline", "id")
+    )

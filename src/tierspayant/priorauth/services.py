@@ -1,31 +1,47 @@
-"""Prior approvals (PEC): request, cancel.
+"""Prior approvals (PEC): request (estimate or binding), staff decision of pending ones,
+cancel.
 
 ``request_prior_approval`` answers at once: the beneficiary is identified through the
 rights check on the planned date (one disclosure-log row), the quote's lines go through the
 coverage engine under the contract's guarantee table with the beneficiary's history
 (active commitments), and an accepted or partial approval commits what it consumes until it
-is used by its invoice, cancelled, or expires. Rules: docs/care.md.
+is used by its invoice, cancelled, or expires. An estimate is computed the same way and
+stored, but commits nothing and no invoice may use it. An approval the contract's review
+rules catch (:class:`~tierspayant.priorauth.models.ReviewRule`) waits, pending, holding its
+commitment; one whose decision cannot be computed (guarantee table missing, engine error)
+waits too, degraded, with nothing committed (issue 19 part 4). Staff decide pending ones
+with :func:`decide_pending`. Rules: docs/care.md.
 """
 
 from __future__ import annotations
 
 import datetime
+import logging
 import secrets
 from decimal import Decimal
+from typing import Any
 
 from django.db import transaction
 
 from tierspayant.audit.choices import Purpose
 from tierspayant.audit.services import RequestContext
-from tierspayant.coverage import CoverageResult, History, ReasonCode
+from tierspayant.coverage import CoverageError, CoverageResult, History, ReasonCode
 from tierspayant.priorauth.adjudication import (
     LIMITING_REASONS,
     SHARED_CEILINGS,
+    GuaranteeTableMissing,
     compute_lines,
     guarantee_table,
     line_fields,
 )
-from tierspayant.priorauth.choices import ApprovalStatus, CareReason, CommitmentSource, Decision
+from tierspayant.priorauth.choices import (
+    ApprovalKind,
+    ApprovalStatus,
+    CareReason,
+    CommitmentSource,
+    Decision,
+    ReviewReason,
+)
 from tierspayant.priorauth.config import CareConfig
 from tierspayant.priorauth.gate import Identity, age_on, identify, parse_birth_date
 from tierspayant.priorauth.ledger import commit, history_for, lock_beneficiary, release
@@ -36,12 +52,31 @@ from tierspayant.priorauth.lpp import (
     domain_of,
     parse_lines,
 )
-from tierspayant.priorauth.models import PriorApproval, PriorApprovalLine
+from tierspayant.priorauth.models import PriorApproval, PriorApprovalLine, ReviewRule
+from tierspayant.priorauth.notify import tell_professional_decided
 from tierspayant.priorauth.prescription import parse_prescription
 from tierspayant.providers.models import Professional
 
+logger = logging.getLogger(__name__)
+
 _ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 ZERO = Decimal("0.00")
+MAX_NOTE = 500
+
+
+class ApprovalNotPending(Exception):
+    """Only a pending approval can be decided by staff (and only once)."""
+
+    message = "Cet accord n'est pas (ou plus) en attente d'examen."
+
+
+class DecisionNotComputable(Exception):
+    """Staff accepted a degraded approval, but its decision still cannot be computed."""
+
+    message = (
+        "Le calcul de la prise en charge reste impossible (garanties du contrat indisponibles "
+        "ou erreur de calcul) : réessayez plus tard ou refusez avec un motif."
+    )
 
 
 class ApprovalNotCancellable(Exception):
@@ -99,12 +134,23 @@ def request_prior_approval(
     today: datetime.date,
     step_up_verified_at: datetime.datetime | None = None,
     prescription: dict[str, object] | None = None,
+    estimate: bool = False,
 ) -> PriorApproval:
     """Decide a quote and store the approval with its lines.
 
     ``prescription``: the prescription's shape is in ``prescription.py`` (prescriber RPPS,
     date, per-eye correction or audiogram date); when given it is checked, drives the
     lens-band check and the renewal reason, and is stored with the approval.
+
+    ``estimate``: compute and store a non-binding estimate (number ``EST-...``, nothing
+    committed, never pending, never usable by an invoice).
+
+    Pending answers (decision ``pending``, ``review_deadline`` = ``now`` + the rule's
+    ``review_days``, or ``config.review_days`` when degraded): a review rule of the contract
+    applies (total above its amount, a second approval of the domain within its days), or
+    the decision cannot be computed (guarantee table missing: ``table_missing``; the
+    engine raised: ``engine_error``). A degraded approval stores its lines with the AMO
+    share alone (AMC 0) and commits nothing until staff accept it.
 
     ``planned_date`` must lie between ``today`` and the end of the validity period
     (``config.approval_valid_days``); the approval expires on ``today`` plus that period.
@@ -113,9 +159,12 @@ def request_prior_approval(
     NO_RIGHTS_ON_DATE when the identity matched but has no rights on the planned date).
 
     Raises InvalidCareRequest (field named: ``planned_date``, ``birth_date``,
-    ``lines[i].code`` for an unknown LPP code, ``lines[i].billed`` for a negative amount,
-    ``lines`` for a domain not open on the contract...), gate.BeneficiaryNotFound,
-    adjudication.GuaranteeTableMissing, and the guard's refusals (see ``gate.identify``).
+    ``lines[i].code`` for an unknown or ended code, ``lines[i].tooth`` for a tooth that does
+    not exist or does not fit the code, ``lines[i].billed`` for a negative amount or a price
+    above the fee cap of a 100 % Santé dental line, ``lines`` for a domain not open on the
+    contract...), gate.BeneficiaryNotFound, adjudication.GuaranteeTableMissing and
+    DecisionNotComputable (estimates only: an estimate never waits), and the guard's refusals
+    (see ``gate.identify``).
     Nothing is written but the disclosure-log row when it fails after the rights check.
     """
     planned = parse_date(planned_date, "planned_date", "date prévue")
@@ -158,11 +207,20 @@ def request_prior_approval(
             "lines",
             f"le domaine « {domain.label} » n'est pas ouvert au tiers payant sur ce contrat",
         )
-    table = guarantee_table(contract, config.tables_dir) if found.covered else None
+    table = None
+    degraded = ""
+    if found.covered:
+        try:
+            table = guarantee_table(contract, config.tables_dir)
+        except GuaranteeTableMissing:
+            if estimate:
+                raise
+            degraded = ReviewReason.TABLE_MISSING
     with transaction.atomic():
         lock_beneficiary(beneficiary)
         approval = PriorApproval(
-            number=new_number("PEC"),
+            number=new_number("EST" if estimate else "PEC"),
+            kind=ApprovalKind.ESTIMATE if estimate else ApprovalKind.APPROVAL,
             professional=professional,
             beneficiary=beneficiary,
             insurer=contract.insurer,
@@ -175,15 +233,40 @@ def request_prior_approval(
             table_id=table.id if table else "",
             disclosure_log_id=found.log_id,
             prescription=checked.as_json() if checked else {},
+            age=age,
         )
-        if table is None:
+        if table is None and not degraded:
             _refuse_without_rights(approval, parsed)
             return approval
         history = history_for(beneficiary, care_date=planned, today=today)
-        result = compute_lines(parsed, table=table, age=age, care_date=planned, history=history)
+        result = None
+        if table is not None:
+            try:
+                result = compute_lines(
+                    parsed, table=table, age=age, care_date=planned, history=history
+                )
+            except Exception as exc:  # any engine failure: a pending answer, not an error page
+                if estimate:
+                    raise DecisionNotComputable from None
+                logger.warning(
+                    "priorauth: decision not computable (%s, table %s)",
+                    type(exc).__name__,
+                    table.id,
+                )
+                degraded = ReviewReason.ENGINE_ERROR
+        if result is None:
+            _pending_degraded(approval, parsed, degraded, config, now)
+            return approval
         approval.decision, approval.reasons = decide(result, history)
+        rule = None if estimate else _review_rule(approval, result, now)
+        if rule is not None:
+            approval.proposed_decision = approval.decision
+            approval.decision = Decision.PENDING
+            approval.review_reason = rule[0]
+            approval.review_deadline = now + datetime.timedelta(days=rule[1])
+            approval.reasons = [*approval.reasons, CareReason.UNDER_REVIEW.value]
         _save(approval, parsed, result)
-        if approval.decision != Decision.REFUSED:
+        if approval.decision != Decision.REFUSED and not estimate:
             commit(
                 beneficiary,
                 source=CommitmentSource.APPROVAL,
@@ -195,6 +278,52 @@ def request_prior_approval(
                 now=now,
             )
     return approval
+
+
+def _review_rule(
+    approval: PriorApproval, result: CoverageResult, now: datetime.datetime
+) -> tuple[str, int] | None:
+    """(review reason, review days) of the first review rule of the approval's contract
+    that catches it, or None. Only accepted or partial answers are reviewed."""
+    if approval.decision == Decision.REFUSED:
+        return None
+    contract = approval.beneficiary.contract
+    rules = ReviewRule.objects.filter(insurer_id=contract.insurer_id).order_by("id")
+    for rule in rules:
+        if rule.contract_id not in (None, contract.pk) or rule.domain not in ("", approval.domain):
+            continue
+        if rule.amount_above is not None and result.totals.billed > rule.amount_above:
+            return ReviewReason.AMOUNT_ABOVE.value, rule.review_days
+        if rule.second_within_days is not None:
+            since = now - datetime.timedelta(days=rule.second_within_days)
+            earlier = (
+                PriorApproval.objects.filter(
+                    beneficiary=approval.beneficiary,
+                    domain=approval.domain,
+                    kind=ApprovalKind.APPROVAL,
+                    created_at__gte=since,
+                )
+                .exclude(status=ApprovalStatus.CANCELLED)
+                .exclude(decision=Decision.REFUSED)
+            )
+            if earlier.exists():
+                return ReviewReason.SECOND_EQUIPMENT.value, rule.review_days
+    return None
+
+
+def _pending_degraded(
+    approval: PriorApproval,
+    parsed: list[ParsedLine],
+    reason: str,
+    config: CareConfig,
+    now: datetime.datetime,
+) -> None:
+    """Store a degraded approval: pending, AMO share alone, nothing committed."""
+    approval.decision = Decision.PENDING
+    approval.review_reason = reason
+    approval.review_deadline = now + datetime.timedelta(days=config.review_days)
+    approval.reasons = [CareReason.UNDER_REVIEW.value]
+    _save_without_amc(approval, parsed)
 
 
 def _save(approval: PriorApproval, parsed: list[ParsedLine], result: CoverageResult) -> None:
@@ -209,15 +338,28 @@ def _save(approval: PriorApproval, parsed: list[ParsedLine], result: CoverageRes
             amc=line.amc,
             rac=line.rac,
             reasons=[str(code) for code in line.reasons],
+            **_dental_fields(p),
             **line_fields(p, index + 1),  # type: ignore[arg-type]
         )
         for index, (p, line) in enumerate(zip(parsed, result.lines, strict=True))
     )
 
 
+def _dental_fields(parsed: ParsedLine) -> dict[str, Any]:
+    return {
+        "tooth": parsed.tooth,
+        "price_limit": parsed.act.price_limit,
+        "alternative": parsed.alternative,
+    }
+
+
 def _refuse_without_rights(approval: PriorApproval, parsed: list[ParsedLine]) -> None:
     approval.decision = Decision.REFUSED
     approval.reasons = [CareReason.NO_RIGHTS_ON_DATE.value]
+    _save_without_amc(approval, parsed)
+
+
+def _save_without_amc(approval: PriorApproval, parsed: list[ParsedLine]) -> None:
     amo = [p.act.amo_net for p in parsed]
     approval.total_billed = sum((p.act.billed for p in parsed), ZERO)
     approval.total_amo = sum(amo, ZERO)
@@ -231,10 +373,125 @@ def _refuse_without_rights(approval: PriorApproval, parsed: list[ParsedLine]) ->
             amc=ZERO,
             rac=p.act.billed - p.act.amo_net,
             reasons=[],
+            **_dental_fields(p),
             **line_fields(p, index + 1),  # type: ignore[arg-type]
         )
         for index, p in enumerate(parsed)
     )
+
+
+def decide_pending(
+    config: CareConfig,
+    *,
+    approval: PriorApproval,
+    staff: Any,
+    accept: bool,
+    note: str,
+    now: datetime.datetime,
+    today: datetime.date,
+) -> PriorApproval:
+    """Staff decide a pending approval, with a reason (``note``, 1-500 characters).
+
+    accept: the decision becomes the engine's (accepted or partial) and the commitment it
+    held stays; a degraded approval is computed now under the contract's table (history of
+    the beneficiary on the planned date) and commits what it consumes. refuse: the decision
+    becomes refused, every line's AMC 0 (RAC = price - AMO) and the commitment is released.
+    The professional is told by email (number, decision, deadline: no personal data).
+
+    Raises ApprovalNotPending, InvalidCareRequest("decision_note") for a missing or too
+    long reason, DecisionNotComputable when a degraded approval still cannot be computed
+    (nothing changes then).
+    """
+    text = str(note or "").strip()
+    if not text:
+        raise InvalidCareRequest("decision_note", "un motif est obligatoire")
+    if len(text) > MAX_NOTE:
+        raise InvalidCareRequest("decision_note", f"au plus {MAX_NOTE} caractères")
+    with transaction.atomic():
+        locked = PriorApproval.objects.select_for_update().get(pk=approval.pk)
+        if locked.decision != Decision.PENDING:
+            raise ApprovalNotPending
+        if accept and not locked.proposed_decision:
+            _compute_degraded(config, locked, now=now, today=today)
+        elif accept:
+            locked.decision = locked.proposed_decision
+        else:
+            locked.decision = Decision.REFUSED
+            locked.lines.update(amc=ZERO)
+            for line in locked.lines.all():
+                line.rac = line.billed - line.amo
+                line.save(update_fields=["rac"])
+            locked.total_amc = ZERO
+            locked.total_rac = locked.total_billed - locked.total_amo
+            release(CommitmentSource.APPROVAL, locked.number, now=now)
+        locked.reasons = [
+            *(r for r in locked.reasons if r != CareReason.UNDER_REVIEW.value),
+            CareReason.DECIDED_BY_STAFF.value,
+        ]
+        locked.decided_at, locked.decided_by, locked.decision_note = now, staff, text
+        locked.notified_at = now
+        locked.save()
+    tell_professional_decided(locked)
+    return locked
+
+
+def _compute_degraded(
+    config: CareConfig, approval: PriorApproval, *, now: datetime.datetime, today: datetime.date
+) -> None:
+    """Compute a degraded approval now (lines as stored) and commit what it consumes."""
+    beneficiary = approval.beneficiary
+    stored = list(approval.lines.all())
+    lines = [
+        LineInput(code=ln.code, billed=ln.billed, side=ln.side or None, tooth=ln.tooth or None)
+        for ln in stored
+    ]
+    try:
+        table = guarantee_table(beneficiary.contract, config.tables_dir)
+        codes = [ln.code for ln in stored]
+        checked = parse_prescription(
+            approval.prescription or None,
+            care_date=approval.planned_date,
+            glasses=any(code.startswith("22") for code in codes),
+            hearing=any(code.startswith("23") for code in codes),
+        )
+        parsed = parse_lines(
+            lines, age=approval.age or 0, care_date=approval.planned_date, prescription=checked
+        )
+        lock_beneficiary(beneficiary)
+        history = history_for(beneficiary, care_date=approval.planned_date, today=today)
+        result = compute_lines(
+            parsed,
+            table=table,
+            age=approval.age or 0,
+            care_date=approval.planned_date,
+            history=history,
+        )
+    except (GuaranteeTableMissing, CoverageError, InvalidCareRequest):
+        raise DecisionNotComputable from None
+    approval.decision, reasons = decide(result, history)
+    approval.reasons = [*reasons, *approval.reasons]
+    approval.table_id = table.id
+    totals = result.totals
+    approval.total_amo, approval.total_amc, approval.total_rac = (
+        totals.amo,
+        totals.amc,
+        totals.rac,
+    )
+    for row, line in zip(stored, result.lines, strict=True):
+        row.amo, row.amc, row.rac = line.amo, line.amc, line.rac
+        row.reasons = [str(code) for code in line.reasons]
+        row.save(update_fields=["amo", "amc", "rac", "reasons"])
+    if approval.decision != Decision.REFUSED:
+        commit(
+            beneficiary,
+            source=CommitmentSource.APPROVAL,
+            reference=approval.number,
+            before=history,
+            after=result.history_after,
+            care_date=approval.planned_date,
+            expires_on=approval.expires_on,
+            now=now,
+        )
 
 
 def cancel_prior_approval(
@@ -259,7 +516,10 @@ def cancel_prior_approval(
 
 __all__ = [
     "ApprovalNotCancellable",
+    "ApprovalNotPending",
+    "DecisionNotComputable",
     "ReasonCode",
     "cancel_prior_approval",
+    "decide_pending",
     "request_prior_approval",
 ]
