@@ -71,6 +71,10 @@ def test_api_against_its_openapi(bearer, settings) -> None:
             "GET /api/v1/claims/{claim_id}",
             "GET /api/v1/statements",
             "POST /api/v1/calculations",
+            "POST /api/v1/lots",
+            "GET /api/v1/lots",
+            "GET /api/v1/lots/{lot_id}",
+            "GET /api/v1/lots/{lot_id}/results",
         }
         _run(operations, bearer, calls)
     finally:

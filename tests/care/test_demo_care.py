@@ -18,7 +18,7 @@ def test_a_fresh_demo_has_something_to_pay(settings, tmp_path, keyring) -> None:
     settings.DEMO = True
     call_command("demo", beneficiaries=600, credentials=str(tmp_path / "demo-credentials.json"))
     assert Claim.objects.filter(status="accepted").count() == 12
-    assert BankAccount.objects.count() == Professional.objects.count() == 20
+    assert BankAccount.objects.count() == Professional.objects.count() == 25  # 5 of lots
     for account in BankAccount.objects.all():
         IBAN(account.iban(keyring.encryption), validate_bban=True)
     call_command("payment_run", "--output", str(tmp_path / "paiements"))

@@ -126,6 +126,18 @@ class FhirBatchParser:
             raise LotFormatError(
                 LotRefusal.UNREADABLE, "Bundle de type batch attendu", field="type"
             )
+        try:
+            header, entries = self._header(bundle)
+        except (AttributeError, TypeError, KeyError):
+            # An element of the wrong JSON type (a list for an object, null...).
+            raise LotFormatError(
+                LotRefusal.UNREADABLE, "Bundle mal formé (type d'élément inattendu)", field="Bundle"
+            ) from None
+        return header, (self._entry(e, n) for n, e in enumerate(entries, start=1))
+
+    def _header(self, bundle: dict[str, Any]) -> tuple[LotHeader, list[Any]]:
+        """The lot's declared count and total, its reference and its entries. Raises
+        LotFormatError; AttributeError/TypeError/KeyError on an element of the wrong type."""
         reader = _Reader(None)
         declared = _extensions(
             bundle,
@@ -148,7 +160,7 @@ class FhirBatchParser:
             declared_count=count,
             declared_total=total,  # type: ignore[arg-type]
         )
-        return header, (self._entry(e, n) for n, e in enumerate(entries, start=1))
+        return header, entries
 
     def _entry(self, entry: Any, number: int) -> ParsedInvoice:
         resource = entry.get("resource") if isinstance(entry, dict) else None
@@ -174,10 +186,19 @@ class FhirBatchParser:
                 line=number,
                 field="Claim.contained",
             ) from None
-        return ParsedInvoice(
-            identity=self._patient(resource, number),
-            invoice=invoice_from_json(self._as_json(resource), line=number),
-        )
+        try:
+            identity = self._patient(resource, number)
+            data = self._as_json(resource)
+        except (AttributeError, TypeError, KeyError):
+            # An element of the wrong JSON type that the Claim model lets through (contained
+            # Patient, extensions): the invoice is unreadable, named by its entry.
+            raise LotFormatError(
+                LotRefusal.UNREADABLE,
+                "Claim mal formé (type d'élément inattendu)",
+                line=number,
+                field="Claim",
+            ) from None
+        return ParsedInvoice(identity=identity, invoice=invoice_from_json(data, line=number))
 
     def _patient(self, claim: dict[str, Any], number: int) -> CardIdentity:
         reference = str((claim.get("patient") or {}).get("reference", ""))
