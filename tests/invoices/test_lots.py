@@ -5,16 +5,23 @@ one by one without blocking the others, identification through the rights check.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
+import uuid
 from decimal import Decimal
 
 import pytest
+from django.conf import settings
 
 from tests.factories import make_professional, new_nir
 from tests.invoices.builders import invoice, line
 from tests.invoices.lot_builders import BORN, NOW, jsonl, make_patient, receive, results, send
 from tests.invoices.test_typical_invoices import CASES
-from tierspayant.audit.choices import Purpose
+from tierspayant.audit.choices import Channel, Purpose
 from tierspayant.audit.models import DisclosureLog
+from tierspayant.audit.services import RequestContext
+from tierspayant.eligibility.services import RightsCheckInput, check_rights
+from tierspayant.guard.policy import DEFAULT_POLICY
+from tierspayant.guard.selectors import follow_up_counts
 from tierspayant.invoices.choices import LotFormat
 from tierspayant.invoices.lot_formats import LotFormatError
 from tierspayant.invoices.models import Invoice, Lot, LotEntry
@@ -208,3 +215,40 @@ def test_the_acknowledgement_stores_the_lot_pending(pharmacist) -> None:  # type
 def test_lot_format_value_is_stored(pharmacist) -> None:  # type: ignore[no-untyped-def]
     lot = receive(pharmacist, jsonl([(_pharmacy("F-1"), make_patient().card())]))
     assert lot.format == LotFormat.JSONL
+
+
+def test_a_lot_follows_up_the_lookups_before_it(pharmacist) -> None:  # type: ignore[no-untyped-def]
+    """Issue 18 part 1 with a real lot: three rights checks in the morning, then a lot of
+    invoices for two of those patients; the guard's follow-up signal counts the lot's
+    identifications (purpose « invoice ») as the follow-up of two lookups out of three."""
+    patients = [make_patient() for _ in range(3)]
+    morning = NOW - dt.timedelta(hours=2)
+    for patient in patients:
+        result = check_rights(
+            settings.TIERSPAYANT_KEYRING,
+            professional=pharmacist,
+            query=RightsCheckInput(nir=patient.nir, birth_date=patient.born),
+            context=RequestContext(
+                channel=Channel.API,
+                request_id=uuid.uuid4(),
+                ip="10.20.0.5",
+                user_agent="LGO/1.0",
+                actor_id=pharmacist.user_id,
+            ),
+            now=morning,
+            today=morning.date(),
+            quota_storage_uri=settings.TIERSPAYANT_QUOTA_STORAGE_URI,
+        )
+        assert result.outcome == "covered"
+    lot = send(
+        pharmacist,
+        jsonl([(_pharmacy(f"F-{n}"), p.card()) for n, p in enumerate(patients[:2], start=1)]),
+    )
+    assert lot.accepted_count == 2
+    counts = follow_up_counts(
+        professional_id=pharmacist.pk,
+        since=morning - dt.timedelta(hours=1),
+        until=NOW + dt.timedelta(hours=1),
+        window=dt.timedelta(minutes=DEFAULT_POLICY.follow_up_window_minutes),
+    )
+    assert (counts.lookups, counts.followed) == (3, 2)
