@@ -7,6 +7,8 @@ STAMP := $(VENV)/.installed
 PG_URL ?= postgres://postgres@127.0.0.1:5432/test
 # The PostgreSQL run has its own Redis database so it can run beside the SQLite one (db 15).
 PG_TEST_REDIS_URL ?= redis://127.0.0.1:6379/14
+# The tests' local OpenID provider (Pro Santé Connect tests): panva's oidc-provider, from npm.
+OIDC_PROVIDER := tests/oidc_provider
 DEMO_ENV := var/demo.env
 
 .DEFAULT_GOAL := help
@@ -48,8 +50,6 @@ lint: $(STAMP) ## ruff, import-linter layers, mypy
 	$(BIN)/lint-imports --no-cache
 	$(BIN)/mypy src
 
-# The tests' local OpenID provider (Pro Santé Connect tests): panva's oidc-provider, from npm.
-OIDC_PROVIDER := tests/oidc_provider
 $(OIDC_PROVIDER)/node_modules/.package-lock.json: $(OIDC_PROVIDER)/package.json $(OIDC_PROVIDER)/package-lock.json
 	cd $(OIDC_PROVIDER) && npm ci --no-audit --no-fund
 
