@@ -462,6 +462,30 @@ def _content_key(beneficiary_id: object, invoice: InvoiceInput) -> str:
     )
 
 
+def _update_entries(entries: list[LotEntry]) -> None:
+    """Store the chunk's outcomes (status, reasons, invoice; identity erased): one
+    ``UPDATE ... FROM (VALUES ...)`` on PostgreSQL (the ORM's ``bulk_update`` builds a
+    ``CASE`` per column that PostgreSQL took 1 ms an invoice to plan), ``bulk_update``
+    elsewhere."""
+    connection = connections[LotEntry.objects.db]
+    if connection.vendor != "postgresql":
+        LotEntry.objects.bulk_update(
+            entries, ["status", "reasons", "invoice", "identity_ciphertext"], batch_size=500
+        )
+        return
+    rows = ", ".join(["(%s::bigint, %s::varchar, %s::jsonb, %s::bigint)"] * len(entries))
+    values: list[object] = []
+    for e in entries:
+        values += [e.pk, e.status, json.dumps(e.reasons), e.invoice_id]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {_TABLE} AS e SET status = v.status, reasons = v.reasons, "  # noqa: S608 - table name from the model
+            f"invoice_id = v.invoice_id, identity_ciphertext = '' "
+            f"FROM (VALUES {rows}) AS v(id, status, reasons, invoice_id) WHERE e.id = v.id",
+            values,
+        )
+
+
 def _numbers_taken(professional: Professional, numbers: list[str]) -> set[str]:
     """Invoice numbers of ``numbers`` the professional already used (lots or claims)."""
     taken = set(
@@ -507,9 +531,7 @@ def adjudicate_chunk(
                 entry.status = EntryStatus.REJECTED
                 entry.reasons = [outcome]
             entry.identity_ciphertext = ""
-        LotEntry.objects.bulk_update(
-            entries, ["status", "reasons", "invoice", "identity_ciphertext"], batch_size=500
-        )
+        _update_entries(entries)
         Lot.objects.filter(pk=lot.pk).update(
             processed_count=F("processed_count") + len(entries),
             accepted_count=F("accepted_count") + accepted,
