@@ -474,7 +474,7 @@ def _update_entries(entries: list[LotEntry]) -> None:
         )
         return
     rows = ", ".join(["(%s::bigint, %s::varchar, %s::jsonb, %s::bigint)"] * len(entries))
-    values: list[object] = []
+    values: list[int | str | None] = []
     for e in entries:
         values += [e.pk, e.status, json.dumps(e.reasons), e.invoice_id]
     with connection.cursor() as cursor:
