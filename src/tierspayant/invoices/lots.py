@@ -111,25 +111,30 @@ _ENTRY_COLUMNS = ("lot_id", "position", "invoice_number", "payload", "identity_c
                   "status", "reasons")  # fmt: skip
 
 
-def _insert_entries(entries: list[LotEntry]) -> None:
-    """Insert pending entries: one ``COPY`` on PostgreSQL (the ORM's ``bulk_create`` spent
-    most of a 10,000-invoice acknowledgement binding placeholders), ``bulk_create``
-    elsewhere."""
-    if not entries:
+def _insert_entries(lot: Lot, rows: list[tuple[int, str, dict[str, Any], str]]) -> None:
+    """Insert pending entries given as (position, invoice number, payload, identity
+    ciphertext): one ``COPY`` on PostgreSQL (the ORM's ``bulk_create`` spent most of a
+    10,000-invoice acknowledgement binding placeholders; no model instances either),
+    ``bulk_create`` elsewhere."""
+    if not rows:
         return
     connection = connections[LotEntry.objects.db]
     if connection.vendor != "postgresql":
-        LotEntry.objects.bulk_create(entries)
+        LotEntry.objects.bulk_create(
+            LotEntry(lot=lot, position=position, invoice_number=number, payload=payload,
+                     identity_ciphertext=identity, status=EntryStatus.PENDING)
+            for position, number, payload, identity in rows
+        )  # fmt: skip
         return
     columns = ", ".join(_ENTRY_COLUMNS)
+    pending = EntryStatus.PENDING.value
     with (
         connection.cursor() as cursor,
         cursor.copy(f"COPY {_TABLE} ({columns}) FROM STDIN") as copy,
     ):
-        for e in entries:
+        for position, number, payload, identity in rows:
             copy.write_row(
-                (e.lot_id, e.position, e.invoice_number, json.dumps(e.payload),
-                 e.identity_ciphertext, e.status, "[]")
+                (lot.pk, position, number, json.dumps(payload), identity, pending, "[]")
             )  # fmt: skip
 
 
@@ -163,7 +168,7 @@ def receive_lot(
             received_at=now,
         )
         count, lines, total = 0, 0, ZERO
-        batch: list[LotEntry] = []
+        batch: list[tuple[int, str, dict[str, Any], str]] = []
         keys = config.keyring.encryption
         for parsed in invoices:
             count += 1
@@ -177,25 +182,23 @@ def receive_lot(
             total += parsed.invoice.total_billed
             lines += len(parsed.invoice.lines)
             batch.append(
-                LotEntry(
-                    lot=lot,
-                    position=count,
-                    invoice_number=parsed.invoice.invoice_number,
-                    payload=invoice_to_json(parsed.invoice),
-                    identity_ciphertext=encrypt_field(
+                (
+                    count,
+                    parsed.invoice.invoice_number,
+                    invoice_to_json(parsed.invoice),
+                    encrypt_field(
                         keys,
                         json.dumps(identity_to_json(parsed.identity)),
                         table=_TABLE,
                         column=_IDENTITY_COLUMN,
                         row_id=_row_id(lot.pk, count),
                     ),
-                    status=EntryStatus.PENDING,
                 )
             )
             if len(batch) >= INSERT_BATCH:
-                _insert_entries(batch)
+                _insert_entries(lot, batch)
                 batch.clear()
-        _insert_entries(batch)
+        _insert_entries(lot, batch)
         if count != header.declared_count:
             raise LotFormatError(
                 LotRefusal.COUNT_MISMATCH if count else LotRefusal.EMPTY,
