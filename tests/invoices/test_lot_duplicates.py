@@ -60,6 +60,27 @@ def test_twice_in_one_lot(pharmacist) -> None:  # type: ignore[no-untyped-def]
     assert lot.total_amc == lot.entries.first().invoice.total_amc  # paid once
 
 
+def test_same_content_twice_in_one_chunk(pharmacist, settings) -> None:  # type: ignore[no-untyped-def]
+    """The duplicate register is read once per chunk: an invoice accepted earlier in the
+    chunk still makes a later one with the same content a duplicate (field ``lines``), and
+    one rejected on its content does not."""
+    settings.TIERSPAYANT_LOT_CHUNK_SIZE = 500  # the three invoices in one chunk
+    patient = make_patient()
+    wrong = invoice(BOX, number="F-0", total_amo=BOX.amo_paid + 1)
+    lot = send(
+        pharmacist,
+        jsonl([(wrong, patient.card()), (invoice(BOX, number="F-1"), patient.card()),
+               (invoice(BOX, number="F-2"), patient.card())]),
+    )  # fmt: skip
+    assert results(lot) == [
+        ("F-0", "rejected", ["TOTAL_MISMATCH"]),
+        ("F-1", "accepted", []),
+        ("F-2", "rejected", ["DUPLICATE_INVOICE"]),
+    ]
+    assert lot.entries.get(invoice_number="F-2").reasons[0]["field"] == "lines"
+    assert list(BilledInvoice.objects.values_list("invoice_number", flat=True)) == ["F-1"]
+
+
 def _claim(professional, patient, number):  # type: ignore[no-untyped-def]
     return submit_claim(
         CareConfig.from_settings(settings),

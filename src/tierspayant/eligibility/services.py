@@ -115,7 +115,9 @@ class RightsCheckResult:
     """The answer. ``outcome`` is one of covered, not_covered, no_match, ambiguous. For
     covered/not_covered: the rights period (dates inclusive, ``rights_end`` None =
     open-ended), the insurer's AMC number, and (covered only) the domains open to tiers
-    payant. ``log_id`` is the disclosure-log row written for this answer."""
+    payant. ``log_id`` is the disclosure-log row written for this answer; ``beneficiary``
+    the row it names (contract and insurer loaded; None without one), for callers inside
+    the platform that go on with it (a lot's invoice) without reading the log row back."""
 
     outcome: Outcome
     care_date: datetime.date
@@ -128,6 +130,7 @@ class RightsCheckResult:
     engagement: str | None = None
     engagement_expires_at: datetime.datetime | None = None
     engagement_domain: str | None = None
+    beneficiary: Beneficiary | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -468,6 +471,7 @@ def check_rights(
                 engagement=number,
                 engagement_expires_at=expires_at,
                 engagement_domain=parsed.v2.domain.value if engaged and parsed.v2 else None,
+                beneficiary=beneficiary,
             )
     observe(
         counts,

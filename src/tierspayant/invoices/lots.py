@@ -33,15 +33,20 @@ from django.db.models import F
 from django.utils import timezone
 
 from tierspayant.audit.choices import Channel, Outcome, Purpose
-from tierspayant.audit.models import DisclosureLog
 from tierspayant.audit.services import RequestContext
 from tierspayant.coverage import GuaranteeTable, History, load_guarantee_table
 from tierspayant.crypto.fields import decrypt_field, encrypt_field
 from tierspayant.crypto.keys import Keyring
-from tierspayant.eligibility.services import InvalidRightsCheck, RightsCheckInput, check_rights
+from tierspayant.eligibility.services import (
+    InvalidRightsCheck,
+    RightsCheckInput,
+    RightsCheckResult,
+    check_rights,
+)
 from tierspayant.guard.services import GuardRefusal, GuardUnavailable
 from tierspayant.invoices.choices import EntryStatus, LotFormat, LotReason, LotRefusal, LotStatus
 from tierspayant.invoices.engagements import rights_guaranteed
+from tierspayant.invoices.inputs import InvoiceInput
 from tierspayant.invoices.lot_formats import CardIdentity, LotFormatError, parser_for
 from tierspayant.invoices.lot_formats.codec import (
     identity_to_json,
@@ -50,7 +55,13 @@ from tierspayant.invoices.lot_formats.codec import (
 )
 from tierspayant.invoices.models import BilledInvoice, Invoice, Lot, LotEntry
 from tierspayant.invoices.selectors import Nomenclatures
-from tierspayant.invoices.services import billing_key, record_billed, record_invoice
+from tierspayant.invoices.services import (
+    JudgedInvoice,
+    billing_key,
+    judge_invoice,
+    store_judged,
+    store_judged_batch,
+)
 from tierspayant.providers.models import Professional
 from tierspayant.registry.models import Beneficiary
 
@@ -100,25 +111,30 @@ _ENTRY_COLUMNS = ("lot_id", "position", "invoice_number", "payload", "identity_c
                   "status", "reasons")  # fmt: skip
 
 
-def _insert_entries(entries: list[LotEntry]) -> None:
-    """Insert pending entries: one ``COPY`` on PostgreSQL (the ORM's ``bulk_create`` spent
-    most of a 10,000-invoice acknowledgement binding placeholders), ``bulk_create``
-    elsewhere."""
-    if not entries:
+def _insert_entries(lot: Lot, rows: list[tuple[int, str, dict[str, Any], str]]) -> None:
+    """Insert pending entries given as (position, invoice number, payload, identity
+    ciphertext): one ``COPY`` on PostgreSQL (the ORM's ``bulk_create`` spent most of a
+    10,000-invoice acknowledgement binding placeholders; no model instances either),
+    ``bulk_create`` elsewhere."""
+    if not rows:
         return
     connection = connections[LotEntry.objects.db]
     if connection.vendor != "postgresql":
-        LotEntry.objects.bulk_create(entries)
+        LotEntry.objects.bulk_create(
+            LotEntry(lot=lot, position=position, invoice_number=number, payload=payload,
+                     identity_ciphertext=identity, status=EntryStatus.PENDING)
+            for position, number, payload, identity in rows
+        )  # fmt: skip
         return
     columns = ", ".join(_ENTRY_COLUMNS)
+    pending = EntryStatus.PENDING.value
     with (
         connection.cursor() as cursor,
         cursor.copy(f"COPY {_TABLE} ({columns}) FROM STDIN") as copy,
     ):
-        for e in entries:
+        for position, number, payload, identity in rows:
             copy.write_row(
-                (e.lot_id, e.position, e.invoice_number, json.dumps(e.payload),
-                 e.identity_ciphertext, e.status, "[]")
+                (lot.pk, position, number, json.dumps(payload), identity, pending, "[]")
             )  # fmt: skip
 
 
@@ -152,7 +168,7 @@ def receive_lot(
             received_at=now,
         )
         count, lines, total = 0, 0, ZERO
-        batch: list[LotEntry] = []
+        batch: list[tuple[int, str, dict[str, Any], str]] = []
         keys = config.keyring.encryption
         for parsed in invoices:
             count += 1
@@ -166,25 +182,23 @@ def receive_lot(
             total += parsed.invoice.total_billed
             lines += len(parsed.invoice.lines)
             batch.append(
-                LotEntry(
-                    lot=lot,
-                    position=count,
-                    invoice_number=parsed.invoice.invoice_number,
-                    payload=invoice_to_json(parsed.invoice),
-                    identity_ciphertext=encrypt_field(
+                (
+                    count,
+                    parsed.invoice.invoice_number,
+                    invoice_to_json(parsed.invoice),
+                    encrypt_field(
                         keys,
                         json.dumps(identity_to_json(parsed.identity)),
                         table=_TABLE,
                         column=_IDENTITY_COLUMN,
                         row_id=_row_id(lot.pk, count),
                     ),
-                    status=EntryStatus.PENDING,
                 )
             )
             if len(batch) >= INSERT_BATCH:
-                _insert_entries(batch)
+                _insert_entries(lot, batch)
                 batch.clear()
-        _insert_entries(batch)
+        _insert_entries(lot, batch)
         if count != header.declared_count:
             raise LotFormatError(
                 LotRefusal.COUNT_MISMATCH if count else LotRefusal.EMPTY,
@@ -249,6 +263,8 @@ class _Chunk:
         self.today = timezone.localdate(now)
         self.nomenclatures = nomenclatures
         self.numbers_taken = numbers_taken
+        self.batch: list[JudgedInvoice] = []
+        self.accepted: list[tuple[Invoice, str]] = []
         self.context = RequestContext(
             channel=Channel(lot.channel),
             request_id=uuid.uuid4(),
@@ -258,16 +274,15 @@ class _Chunk:
         )
 
     def identify_patient(
-        self, identity: CardIdentity, care_date: dt.date, number: str, engagement: str = ""
-    ) -> Beneficiary | dict[str, object]:
-        """The covered beneficiary, or the reason the invoice is rejected. A beneficiary
-        whose rights ended on ``care_date`` is still returned when the invoice quotes an
-        ``engagement`` that guarantees them (``engagements.rights_guaranteed``: this
-        professional's, this beneficiary's, this date, unused, unexpired; issue 17 part 5).
-        Raises GuardUnavailable (the counter store is down: retry the chunk later)."""
+        self, identity: CardIdentity, care_date: dt.date, number: str
+    ) -> RightsCheckResult | dict[str, object]:
+        """The gate's answer for the invoice's patient (``check_rights``, purpose INVOICE:
+        logged, counted, judged by the guard), or the reason it refused; ``identified``
+        reads the answer. Raises GuardUnavailable (the counter store is down: retry the
+        chunk later)."""
         config = self.config
         try:
-            result = check_rights(
+            return check_rights(
                 config.keyring,
                 professional=self.professional,
                 query=RightsCheckInput(
@@ -291,71 +306,139 @@ class _Chunk:
             raise
         except GuardRefusal:
             return _reason(LotReason.IDENTIFICATION_REFUSED, number, "patient")
-        if result.outcome == Outcome.AMBIGUOUS:
+
+    def identified(
+        self,
+        checked: RightsCheckResult | dict[str, object],
+        care_date: dt.date,
+        number: str,
+        engagement: str,
+    ) -> Beneficiary | dict[str, object]:
+        """The covered beneficiary the gate's answer (``identify_patient``) names (its log
+        row's), or the reason the invoice is rejected. A beneficiary whose rights ended on
+        ``care_date`` is still returned when the invoice quotes an ``engagement`` that
+        guarantees them (``engagements.rights_guaranteed``: this professional's, this
+        beneficiary's, this date, unused, unexpired; issue 17 part 5)."""
+        if not isinstance(checked, RightsCheckResult):
+            return checked
+        if checked.outcome == Outcome.AMBIGUOUS:
             return _reason(LotReason.RANG_REQUIRED, number, "patient.rang")
-        if result.outcome == Outcome.NOT_COVERED:
-            guaranteed = self._guaranteed(result.log_id, care_date, engagement)
+        if checked.outcome == Outcome.NOT_COVERED:
+            guaranteed = self._guaranteed(checked.beneficiary, care_date, engagement)
             if guaranteed is None:
                 return _reason(LotReason.NO_RIGHTS_ON_DATE, number, "care_date")
             return guaranteed
-        if result.outcome != Outcome.COVERED:
+        if checked.outcome != Outcome.COVERED:
             return _reason(LotReason.BENEFICIARY_UNKNOWN, number, "patient")
-        row = DisclosureLog.objects.select_related("beneficiary__contract__insurer").get(
-            pk=result.log_id
-        )
-        assert row.beneficiary is not None  # a covered answer always names someone
-        return row.beneficiary
+        assert checked.beneficiary is not None  # a covered answer always names someone
+        return checked.beneficiary
 
     def _guaranteed(
-        self, log_id: int | None, care_date: dt.date, engagement: str
+        self, beneficiary: Beneficiary | None, care_date: dt.date, engagement: str
     ) -> Beneficiary | None:
-        """The beneficiary a "rights ended" answer names (its log row), when ``engagement``
-        guarantees their rights on ``care_date``; None otherwise."""
-        if not engagement or log_id is None:
+        """The beneficiary a "rights ended" answer names (the one its log row names), when
+        ``engagement`` guarantees their rights on ``care_date``; None otherwise."""
+        if not engagement or beneficiary is None:
             return None
-        row = DisclosureLog.objects.select_related("beneficiary__contract__insurer").get(pk=log_id)
-        if row.beneficiary is None or not rights_guaranteed(
+        if not rights_guaranteed(
             engagement,
             professional=self.professional,
-            beneficiary=row.beneficiary,
+            beneficiary=beneficiary,
             care_date=care_date,
             now=self.now,
         ):
             return None
-        return row.beneficiary
+        return beneficiary
 
-    def adjudicate(self, entry: LotEntry) -> Invoice | dict[str, object]:
-        """Adjudicate one invoice: its stored ``Invoice`` (accepted or rejected on its
-        content), or the reason it was rejected before (identity, duplicate, table)."""
-        invoice = invoice_from_json(entry.payload)
-        number = invoice.invoice_number
-        if number in self.numbers_taken:
-            return _reason(LotReason.DUPLICATE_INVOICE, number, "invoice_number")
-        self.numbers_taken.add(number)
-        identity = CardIdentity(
-            **json.loads(
-                decrypt_field(
-                    self.config.keyring.encryption,
-                    entry.identity_ciphertext,
-                    table=_TABLE,
-                    column=_IDENTITY_COLUMN,
-                    row_id=_row_id(self.lot.pk, entry.position),
+    def adjudicate(self, entries: list[LotEntry]) -> list[Invoice | dict[str, object]]:
+        """Adjudicate the chunk's invoices, in order: each one's stored ``Invoice``
+        (accepted or rejected on its content), or the reason it was rejected before
+        (identity, duplicate, table). Every patient is identified first through the gate,
+        then the duplicate register is read once for the whole chunk, then each invoice is
+        judged in order (an earlier invoice of the chunk counts for the later ones:
+        numbers, contents, engagements used up) and stored, two statements per table."""
+        keys = self.config.keyring.encryption
+        prepared: list[tuple[InvoiceInput, CardIdentity, RightsCheckResult] | dict[str, object]]
+        prepared = []
+        for entry in entries:
+            invoice = invoice_from_json(entry.payload)
+            number = invoice.invoice_number
+            if number in self.numbers_taken:
+                prepared.append(_reason(LotReason.DUPLICATE_INVOICE, number, "invoice_number"))
+                continue
+            self.numbers_taken.add(number)
+            identity = CardIdentity(
+                **json.loads(
+                    decrypt_field(
+                        keys,
+                        entry.identity_ciphertext,
+                        table=_TABLE,
+                        column=_IDENTITY_COLUMN,
+                        row_id=_row_id(self.lot.pk, entry.position),
+                    )
                 )
             )
+            checked = self.identify_patient(identity, invoice.care_date, number)
+            if isinstance(checked, RightsCheckResult):
+                prepared.append((invoice, identity, checked))
+            else:
+                prepared.append(checked)
+        billed = self._billed_contents(
+            [
+                _content_key(p[2].beneficiary.pk, p[0])
+                for p in prepared
+                if isinstance(p, tuple) and p[2].beneficiary is not None
+            ]
         )
-        found = self.identify_patient(identity, invoice.care_date, number, invoice.engagement)
+        outcomes = [
+            item if isinstance(item, dict) else self._judge(*item, billed) for item in prepared
+        ]
+        store_judged_batch(self.batch)
+        BilledInvoice.objects.bulk_create(
+            BilledInvoice(
+                professional=self.professional,
+                invoice_number=row.invoice_number,
+                content_key=key,
+                channel="lot",
+                reference=f"invoice:{row.pk}",
+                recorded_at=self.now,
+            )
+            for row, key in self.accepted
+        )
+        return [o.row if isinstance(o, JudgedInvoice) else o for o in outcomes]
+
+    def _billed_contents(self, keys: list[str]) -> set[str]:
+        """The content keys among ``keys`` already in the duplicate register (any channel)."""
+        if not keys:
+            return set()
+        return set(
+            BilledInvoice.objects.filter(
+                professional=self.professional, content_key__in=keys
+            ).values_list("content_key", flat=True)
+        )
+
+    def _judge(
+        self,
+        invoice: InvoiceInput,
+        identity: CardIdentity,
+        checked: RightsCheckResult,
+        billed: set[str],
+    ) -> JudgedInvoice | Invoice | dict[str, object]:
+        """One identified invoice: judged (stored with the chunk), stored (it quotes an
+        engagement: used up now, before the next invoice), or the reason it was rejected.
+        ``billed`` holds the register's content keys, and gets the accepted ones."""
+        number = invoice.invoice_number
+        found = self.identified(checked, invoice.care_date, number, invoice.engagement)
         if not isinstance(found, Beneficiary):
             return found
-        key = billing_key(
-            found.pk, invoice.care_date, [(line.code, line.billed) for line in invoice.lines]
-        )
-        if BilledInvoice.objects.filter(professional=self.professional, content_key=key).exists():
+        key = _content_key(found.pk, invoice)
+        if key in billed:
             return _reason(LotReason.DUPLICATE_INVOICE, number, "lines")
         table = _guarantee_table(self.config.tables_dir, found.contract.guarantee_table)
         if table is None:
             return _reason(LotReason.GUARANTEE_TABLE_MISSING, number, "patient")
         born = dt.date.fromisoformat(identity.birth_date)
-        stored = record_invoice(
+        judged = judge_invoice(
             invoice,
             professional=self.professional,
             beneficiary=found,
@@ -367,16 +450,43 @@ class _Chunk:
             lot=self.lot,
             engagement=invoice.engagement or None,
         )
-        if stored.status == EntryStatus.ACCEPTED:
-            record_billed(
-                professional=self.professional,
-                invoice_number=number,
-                content_key=key,
-                channel="lot",
-                reference=f"invoice:{stored.pk}",
-                now=self.now,
-            )
-        return stored
+        if judged.row.status == EntryStatus.ACCEPTED:
+            billed.add(key)
+            self.accepted.append((judged.row, key))
+        if invoice.engagement:
+            return store_judged(judged, now=self.now)
+        self.batch.append(judged)
+        return judged
+
+
+def _content_key(beneficiary_id: object, invoice: InvoiceInput) -> str:
+    return billing_key(
+        beneficiary_id, invoice.care_date, [(line.code, line.billed) for line in invoice.lines]
+    )
+
+
+def _update_entries(entries: list[LotEntry]) -> None:
+    """Store the chunk's outcomes (status, reasons, invoice; identity erased): one
+    ``UPDATE ... FROM (VALUES ...)`` on PostgreSQL (the ORM's ``bulk_update`` builds a
+    ``CASE`` per column that PostgreSQL took 1 ms an invoice to plan), ``bulk_update``
+    elsewhere."""
+    connection = connections[LotEntry.objects.db]
+    if connection.vendor != "postgresql":
+        LotEntry.objects.bulk_update(
+            entries, ["status", "reasons", "invoice", "identity_ciphertext"], batch_size=500
+        )
+        return
+    rows = ", ".join(["(%s::bigint, %s::varchar, %s::jsonb, %s::bigint)"] * len(entries))
+    values: list[int | str | None] = []
+    for e in entries:
+        values += [e.pk, e.status, json.dumps(e.reasons), e.invoice_id]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {_TABLE} AS e SET status = v.status, reasons = v.reasons, "  # noqa: S608 - table name from the model
+            f"invoice_id = v.invoice_id, identity_ciphertext = '' "
+            f"FROM (VALUES {rows}) AS v(id, status, reasons, invoice_id) WHERE e.id = v.id",
+            values,
+        )
 
 
 def _numbers_taken(professional: Professional, numbers: list[str]) -> set[str]:
@@ -412,8 +522,7 @@ def adjudicate_chunk(
         numbers = [entry.invoice_number for entry in entries]
         chunk = _Chunk(config, lot, now, nomenclatures, _numbers_taken(lot.professional, numbers))
         accepted, amc = 0, ZERO
-        for entry in entries:
-            outcome = chunk.adjudicate(entry)
+        for entry, outcome in zip(entries, chunk.adjudicate(entries), strict=True):
             if isinstance(outcome, Invoice):
                 entry.invoice = outcome
                 entry.status = EntryStatus(outcome.status)
@@ -425,9 +534,7 @@ def adjudicate_chunk(
                 entry.status = EntryStatus.REJECTED
                 entry.reasons = [outcome]
             entry.identity_ciphertext = ""
-        LotEntry.objects.bulk_update(
-            entries, ["status", "reasons", "invoice", "identity_ciphertext"], batch_size=500
-        )
+        _update_entries(entries)
         Lot.objects.filter(pk=lot.pk).update(
             processed_count=F("processed_count") + len(entries),
             accepted_count=F("accepted_count") + accepted,

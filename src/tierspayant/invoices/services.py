@@ -441,7 +441,17 @@ def price_invoice(
     )
 
 
-def record_invoice(
+@dataclass(frozen=True)
+class JudgedInvoice:
+    """An invoice checked and priced, not stored yet: its ``row`` and ``lines`` (unsaved;
+    the lines' ``invoice`` set when stored) and the engagement it honours (None: none)."""
+
+    row: Invoice
+    lines: list[InvoiceLine]
+    honoured: engagements.Honoured | None
+
+
+def judge_invoice(
     invoice: InvoiceInput,
     *,
     professional: Professional,
@@ -453,16 +463,10 @@ def record_invoice(
     nomenclatures: Nomenclatures | None = None,
     engagement: str | None = None,
     lot: Lot | None = None,
-) -> Invoice:
-    """Check, price and store ``invoice`` in one transaction: accepted with each line's
-    AMC and remaining cost, or rejected with its reason codes (AMC and RAC 0: nothing is
-    paid on it). The beneficiary is
-    already identified (the lot's identification step, through the gate, comes next).
-    ``engagement``: the engagement number the invoice quotes, honoured or refused by
-    ``invoices.engagements`` (refused: rejected ``ENGAGEMENT_REFUSED``; honoured: paid at
-    least its engaged AMC amount, and used up).
-    Raises django IntegrityError when the professional already sent that invoice number,
-    ``engagements.EngagementRefused`` when a concurrent invoice used the engagement first."""
+) -> JudgedInvoice:
+    """Check and price ``invoice`` as :func:`record_invoice` does, without storing it:
+    ``store_judged`` (one invoice) or ``store_judged_batch`` (a lot's chunk, no engagement)
+    store the result."""
     specialty, establishment = professional_specialty(professional)
     check = validate_invoice(
         invoice, specialty=specialty, establishment=establishment, nomenclatures=nomenclatures
@@ -500,56 +504,120 @@ def record_invoice(
     amc, rac = ZERO, ZERO
     if result is not None:
         amc, rac = engagements.paid(result.totals.amc, result.totals.rac, honoured)
+    row = Invoice(
+        professional=professional,
+        beneficiary=beneficiary,
+        invoice_number=invoice.invoice_number,
+        care_date=invoice.care_date,
+        care_end_date=invoice.care_end_date,
+        insurance_nature=invoice.insurance_nature,
+        exemption=invoice.exemption,
+        amo_regime=invoice.amo_regime,
+        local_regime=invoice.local_regime,
+        prescriber_rpps=invoice.prescriber_rpps,
+        prescription_date=invoice.prescription_date,
+        status=InvoiceStatus.ACCEPTED if result else InvoiceStatus.REJECTED,
+        reasons=problems,
+        table_id=table.id if result else "",
+        total_billed=invoice.total_billed,
+        total_amo=invoice.total_amo,
+        total_amc=amc,
+        total_rac=rac,
+        received_at=now,
+        lot=lot,
+    )
+    lines = [
+        InvoiceLine(
+            position=number,
+            code_system=line.code_system,
+            code=line.code,
+            family=family or "",
+            coefficient=line.coefficient,
+            quantity=line.quantity,
+            unit_price=line.unit_price,
+            billed=line.billed,
+            br=line.br,
+            amo_rate=line.amo_rate,
+            amo_paid=line.amo_paid,
+            participation_forfaitaire=line.participation_forfaitaire,
+            franchise=line.franchise,
+            amc=result.lines[number - 1].amc if result else ZERO,
+            rac=result.lines[number - 1].rac if result else ZERO,
+            reasons=[str(code) for code in result.lines[number - 1].reasons] if result else [],
+        )
+        for number, (line, family) in enumerate(
+            zip(invoice.lines, check.families, strict=True), start=1
+        )
+    ]
+    return JudgedInvoice(row, lines, honoured if result is not None else None)
+
+
+def store_judged(judged: JudgedInvoice, *, now: dt.datetime) -> Invoice:
+    """Store one judged invoice in one transaction (its engagement used up when honoured).
+    Raises django IntegrityError when the professional already sent that invoice number,
+    ``engagements.EngagementRefused`` when a concurrent invoice used the engagement first."""
     with transaction.atomic():
-        row = Invoice.objects.create(
-            professional=professional,
-            beneficiary=beneficiary,
-            invoice_number=invoice.invoice_number,
-            care_date=invoice.care_date,
-            care_end_date=invoice.care_end_date,
-            insurance_nature=invoice.insurance_nature,
-            exemption=invoice.exemption,
-            amo_regime=invoice.amo_regime,
-            local_regime=invoice.local_regime,
-            prescriber_rpps=invoice.prescriber_rpps,
-            prescription_date=invoice.prescription_date,
-            status=InvoiceStatus.ACCEPTED if result else InvoiceStatus.REJECTED,
-            reasons=problems,
-            table_id=table.id if result else "",
-            total_billed=invoice.total_billed,
-            total_amo=invoice.total_amo,
-            total_amc=amc,
-            total_rac=rac,
-            received_at=now,
-            lot=lot,
-        )
-        if honoured is not None and result is not None:
-            engagements.consume(honoured, invoice_id=row.pk, now=now)
-        InvoiceLine.objects.bulk_create(
-            InvoiceLine(
-                invoice=row,
-                position=number,
-                code_system=line.code_system,
-                code=line.code,
-                family=family or "",
-                coefficient=line.coefficient,
-                quantity=line.quantity,
-                unit_price=line.unit_price,
-                billed=line.billed,
-                br=line.br,
-                amo_rate=line.amo_rate,
-                amo_paid=line.amo_paid,
-                participation_forfaitaire=line.participation_forfaitaire,
-                franchise=line.franchise,
-                amc=result.lines[number - 1].amc if result else ZERO,
-                rac=result.lines[number - 1].rac if result else ZERO,
-                reasons=[str(code) for code in result.lines[number - 1].reasons] if result else [],
-            )
-            for number, (line, family) in enumerate(
-                zip(invoice.lines, check.families, strict=True), start=1
-            )
-        )
+        row = judged.row
+        row.save(force_insert=True)
+        if judged.honoured is not None:
+            engagements.consume(judged.honoured, invoice_id=row.pk, now=now)
+        for line in judged.lines:
+            line.invoice = row
+        InvoiceLine.objects.bulk_create(judged.lines)
     return row
+
+
+def store_judged_batch(judged: list[JudgedInvoice]) -> None:
+    """Store judged invoices that honour no engagement (a lot's chunk, inside its
+    transaction): two statements whatever their number; each ``row`` gets its id.
+    Raises django IntegrityError like :func:`store_judged`."""
+    if not judged:
+        return
+    assert all(j.honoured is None for j in judged)
+    Invoice.objects.bulk_create([j.row for j in judged])
+    lines = []
+    for j in judged:
+        for line in j.lines:
+            line.invoice = j.row
+            lines.append(line)
+    InvoiceLine.objects.bulk_create(lines)
+
+
+def record_invoice(
+    invoice: InvoiceInput,
+    *,
+    professional: Professional,
+    beneficiary: Beneficiary,
+    table: GuaranteeTable,
+    beneficiary_age: int,
+    history: History,
+    now: dt.datetime,
+    nomenclatures: Nomenclatures | None = None,
+    engagement: str | None = None,
+    lot: Lot | None = None,
+) -> Invoice:
+    """Check, price and store ``invoice`` in one transaction: accepted with each line's
+    AMC and remaining cost, or rejected with its reason codes (AMC and RAC 0: nothing is
+    paid on it). The beneficiary is
+    already identified (the lot's identification step, through the gate, comes next).
+    ``engagement``: the engagement number the invoice quotes, honoured or refused by
+    ``invoices.engagements`` (refused: rejected ``ENGAGEMENT_REFUSED``; honoured: paid at
+    least its engaged AMC amount, and used up).
+    Raises django IntegrityError when the professional already sent that invoice number,
+    ``engagements.EngagementRefused`` when a concurrent invoice used the engagement first."""
+    judged = judge_invoice(
+        invoice,
+        professional=professional,
+        beneficiary=beneficiary,
+        table=table,
+        beneficiary_age=beneficiary_age,
+        history=history,
+        now=now,
+        nomenclatures=nomenclatures,
+        engagement=engagement,
+        lot=lot,
+    )
+    return store_judged(judged, now=now)
 
 
 # --- duplicates across channels ---------------------------------------------------------
