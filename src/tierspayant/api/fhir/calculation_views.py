@@ -9,7 +9,12 @@ from django.utils import timezone
 from tierspayant.api.auth import professional_from_request
 from tierspayant.api.fhir.calculation import parse_predetermination, predetermination_response
 from tierspayant.api.fhir.eligibility import FhirError
-from tierspayant.api.fhir.responses import fhir_response, outcome_response, request_body
+from tierspayant.api.fhir.responses import (
+    fhir_response,
+    guard_outcome,
+    outcome_response,
+    request_body,
+)
 from tierspayant.audit.choices import Channel
 from tierspayant.audit.context import request_context
 from tierspayant.calculations.services import (
@@ -19,10 +24,7 @@ from tierspayant.calculations.services import (
 )
 from tierspayant.eligibility.services import InvalidRightsCheck
 from tierspayant.guard.services import (
-    AccountSuspended,
     GuardRefusal,
-    GuardUnavailable,
-    QuotaExceeded,
 )
 from tierspayant.providers.choices import Scope
 
@@ -74,12 +76,6 @@ def predetermination(request: HttpRequest) -> HttpResponse:
         return outcome_response(FhirError(400, "invalid", exc.message, _EXPRESSION.get(exc.field)))
     except CalculationUnavailable as exc:
         return outcome_response(FhirError(503, "transient", exc.message))
-    except QuotaExceeded as exc:
-        return outcome_response(FhirError(429, "throttled", exc.message))
-    except GuardUnavailable as exc:
-        return outcome_response(FhirError(503, "transient", exc.message))
-    except AccountSuspended as exc:
-        return outcome_response(FhirError(403, "suspended", exc.message))
     except GuardRefusal as exc:
-        return outcome_response(FhirError(403, "forbidden", exc.message))
+        return guard_outcome(exc)
     return fhir_response(predetermination_response(answer, parsed.invoice, base=base, created=now))

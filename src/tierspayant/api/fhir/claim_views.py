@@ -19,16 +19,18 @@ from tierspayant.api.fhir.claim import (
     preauthorization_response,
 )
 from tierspayant.api.fhir.eligibility import FhirError, provider_matches
-from tierspayant.api.fhir.responses import fhir_response, outcome_response, request_body
+from tierspayant.api.fhir.responses import (
+    fhir_response,
+    guard_outcome,
+    outcome_response,
+    request_body,
+)
 from tierspayant.audit.choices import Channel
 from tierspayant.audit.context import request_context
 from tierspayant.claims.selectors import claim_of
 from tierspayant.claims.services import submit_claim
 from tierspayant.guard.services import (
-    AccountSuspended,
     GuardRefusal,
-    GuardUnavailable,
-    QuotaExceeded,
 )
 from tierspayant.payments.models import Statement
 from tierspayant.payments.selectors import statement_of, transfers_of
@@ -134,14 +136,8 @@ def claim(request: HttpRequest) -> HttpResponse:
         return outcome_response(FhirError(404, "not-found", exc.message, "Claim.patient"))
     except GuaranteeTableMissing as exc:
         return outcome_response(FhirError(503, "transient", exc.message))
-    except QuotaExceeded as exc:
-        return outcome_response(FhirError(429, "throttled", exc.message))
-    except GuardUnavailable as exc:
-        return outcome_response(FhirError(503, "transient", exc.message))
-    except AccountSuspended as exc:
-        return outcome_response(FhirError(403, "suspended", exc.message))
     except GuardRefusal as exc:
-        return outcome_response(FhirError(403, "forbidden", exc.message))
+        return guard_outcome(exc)
 
 
 @require_GET

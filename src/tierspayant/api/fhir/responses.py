@@ -9,6 +9,12 @@ from django.http import HttpRequest, HttpResponse
 from django.http.request import RawPostDataException
 
 from tierspayant.api.fhir.eligibility import FhirError, operation_outcome
+from tierspayant.guard.errors import (
+    AccountSuspended,
+    GuardRefusal,
+    GuardUnavailable,
+    QuotaExceeded,
+)
 
 FHIR_JSON = "application/fhir+json; charset=utf-8"
 
@@ -35,3 +41,15 @@ def request_body(request: HttpRequest) -> bytes:
         return request.body
     except RawPostDataException:
         return b""
+
+
+def guard_outcome(refusal: GuardRefusal) -> HttpResponse:
+    """The OperationOutcome of a guard refusal: 429 throttled (a quota spent), 503 transient
+    (the counter store is down: refused, fail closed), 403 suspended, else 403 forbidden."""
+    if isinstance(refusal, QuotaExceeded):
+        return outcome_response(FhirError(429, "throttled", refusal.message))
+    if isinstance(refusal, GuardUnavailable):
+        return outcome_response(FhirError(503, "transient", refusal.message))
+    if isinstance(refusal, AccountSuspended):
+        return outcome_response(FhirError(403, "suspended", refusal.message))
+    return outcome_response(FhirError(403, "forbidden", refusal.message))

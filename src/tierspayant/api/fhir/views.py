@@ -17,15 +17,17 @@ from tierspayant.api.fhir.eligibility import (
     parse_eligibility_request,
     provider_matches,
 )
-from tierspayant.api.fhir.responses import fhir_response, outcome_response, request_body
+from tierspayant.api.fhir.responses import (
+    fhir_response,
+    guard_outcome,
+    outcome_response,
+    request_body,
+)
 from tierspayant.audit.choices import Channel
 from tierspayant.audit.context import request_context
 from tierspayant.eligibility.services import InvalidRightsCheck, check_rights
 from tierspayant.guard.services import (
-    AccountSuspended,
     GuardRefusal,
-    GuardUnavailable,
-    QuotaExceeded,
 )
 from tierspayant.providers.choices import Scope
 
@@ -79,14 +81,8 @@ def coverage_eligibility_request(request: HttpRequest) -> HttpResponse:
         return outcome_response(
             FhirError(400, "invalid", exc.message, _FIELD_EXPRESSION.get(exc.field))
         )
-    except QuotaExceeded as exc:
-        return outcome_response(FhirError(429, "throttled", exc.message))
-    except GuardUnavailable as exc:
-        return outcome_response(FhirError(503, "transient", exc.message))
-    except AccountSuspended as exc:
-        return outcome_response(FhirError(403, "suspended", exc.message))
     except GuardRefusal as exc:
-        return outcome_response(FhirError(403, "forbidden", exc.message))
+        return guard_outcome(exc)
     return fhir_response(
         eligibility_response(
             result, parsed, base=base, request_id=str(context.request_id), created=timezone.now()
