@@ -168,6 +168,9 @@ INSTALLED_APPS = [
     "tierspayant.claims",
     "tierspayant.invoices",
     "tierspayant.payments",
+    "tierspayant.corrections",
+    "tierspayant.returns",
+    "tierspayant.settlement",
     "tierspayant.api",
     "tierspayant.portal",
 ]

@@ -40,11 +40,55 @@ class ReferenceTableName(models.TextChoices):
 
 
 class InvoiceStatus(models.TextChoices):
-    """accepted: every check passed and the AMC share was computed; rejected: at least one
-    reason code (the invoice is never paid as it stands)."""
+    """The invoice's current state, derived from its events (``invoices.lifecycle``; the
+    column is a cache written with each event). accepted: every check passed and the AMC
+    share was computed, waiting for payment; rejected: at least one reason code (never paid
+    as it stands); paid: a payment run paid its AMC; cancelled: voided by the professional
+    (after payment: an overpayment to recover); rectified: replaced by another invoice;
+    disputed: the professional contests it, staff decide."""
 
     ACCEPTED = "accepted", "Acceptée"
     REJECTED = "rejected", "Rejetée"
+    PAID = "paid", "Payée"
+    CANCELLED = "cancelled", "Annulée"
+    RECTIFIED = "rectified", "Rectifiée"
+    DISPUTED = "disputed", "Contestée"
+
+
+class InvoiceEventKind(models.TextChoices):
+    """What happened to an invoice (issue 16 part 1). received/acknowledged: the lot or
+    request that carried it; accepted/rejected: adjudication; paid: in a payment run
+    (``reference``: the transfer's end-to-end id, ``value_date``: its execution date);
+    payment_returned: the bank returned that transfer, the invoice waits for payment again;
+    cancelled; rectified (``related``: the replacement); disputed (``deadline``: the last
+    day staff may decide), dispute_upheld / dispute_dismissed (staff's decision);
+    recovered: an overpayment on it was netted in a run (``reference``: the run);
+    written_off: staff gave up recovering it (``reason``)."""
+
+    RECEIVED = "received", "Reçue"
+    ACKNOWLEDGED = "acknowledged", "Accusé de réception"
+    ACCEPTED = "accepted", "Acceptée"
+    REJECTED = "rejected", "Rejetée"
+    PAID = "paid", "Payée"
+    PAYMENT_RETURNED = "payment_returned", "Virement retourné"
+    CANCELLED = "cancelled", "Annulée"
+    RECTIFIED = "rectified", "Rectifiée"
+    DISPUTED = "disputed", "Contestée"
+    DISPUTE_UPHELD = "dispute_upheld", "Contestation acceptée"
+    DISPUTE_DISMISSED = "dispute_dismissed", "Contestation rejetée"
+    RECOVERED = "recovered", "Indu récupéré"
+    WRITTEN_OFF = "written_off", "Indu abandonné"
+
+
+class ActorKind(models.TextChoices):
+    """Who made an event happen: the platform itself, the professional (or their
+    software), operator or insurer staff, the bank (a return file)."""
+
+    SYSTEM = "system", "Plateforme"
+    PROFESSIONAL = "professional", "Professionnel de santé"
+    STAFF = "staff", "Équipe de l'opérateur"
+    INSURER = "insurer", "Organisme complémentaire"
+    BANK = "bank", "Banque"
 
 
 class InvoiceReason(StrEnum):

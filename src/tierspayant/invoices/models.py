@@ -3,18 +3,21 @@ profession with their lines. Amounts are euros to the cent; rates are percentage
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 
 from tierspayant.invoices.choices import (
+    ActorKind,
     CodeSystem,
     EntryStatus,
+    InvoiceEventKind,
     InvoiceStatus,
     LotFormat,
     LotStatus,
     ReferenceTableName,
 )
 from tierspayant.providers.models import Professional
-from tierspayant.registry.models import Beneficiary
+from tierspayant.registry.models import Beneficiary, Insurer
 
 
 def money_field(verbose_name: str | None = None) -> models.DecimalField:  # type: ignore[type-arg]
@@ -90,6 +93,15 @@ class Invoice(models.Model):
     beneficiary = models.ForeignKey(
         Beneficiary, verbose_name="bénéficiaire", on_delete=models.PROTECT, related_name="+"
     )
+    insurer = models.ForeignKey(
+        Insurer,
+        verbose_name="organisme complémentaire",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="L'organisme du contrat du bénéficiaire, qui paie la part AMC.",
+    )
     invoice_number = models.CharField("numéro de facture", max_length=40)
     care_date = models.DateField("date des soins")
     care_end_date = models.DateField("fin des soins", null=True, blank=True)
@@ -129,6 +141,7 @@ class Invoice(models.Model):
                 fields=["professional", "invoice_number"], name="invoice_unique_number"
             )
         ]
+        indexes = [models.Index(fields=["status", "insurer", "professional"])]
 
     def __str__(self) -> str:
         return self.invoice_number
@@ -177,6 +190,91 @@ class InvoiceLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.position}. {self.code_system} {self.code}"
+
+
+class InvoiceEventQuerySet(models.QuerySet["InvoiceEvent"]):
+    """Events are appended, never changed: bulk updates and deletes are refused."""
+
+    def update(self, **kwargs: object) -> int:
+        raise TypeError("Les événements d'une facture ne se modifient pas.")
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise TypeError("Les événements d'une facture ne se suppriment pas.")
+
+
+class InvoiceEvent(models.Model):
+    """One thing that happened to an invoice (issue 16 part 1), appended by
+    ``invoices.lifecycle`` and never changed: the invoice's state is derived from them.
+    ``id`` orders them and is the cursor practice software polls with (``_since``).
+    ``professional`` and ``insurer`` repeat the invoice's, for per-professional polling and
+    per-insurer exports. ``amount`` (euros) is the AMC concerned: accepted, paid, returned,
+    cancelled or recovered. ``reference``: the transfer's end-to-end id (paid,
+    payment_returned), the payment run (recovered) or the replacement's number (rectified).
+    ``value_date``: the transfer's execution date (paid). ``deadline``: last day of a
+    dispute. ``reason`` is free text without personal data; ``reason_codes`` the codes."""
+
+    invoice = models.ForeignKey(
+        Invoice, verbose_name="facture", on_delete=models.PROTECT, related_name="events"
+    )
+    professional = models.ForeignKey(
+        Professional, verbose_name="professionnel", on_delete=models.PROTECT, related_name="+"
+    )
+    insurer = models.ForeignKey(
+        Insurer,
+        verbose_name="organisme complémentaire",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    kind = models.CharField("événement", max_length=20, choices=InvoiceEventKind.choices)
+    at = models.DateTimeField("le")
+    actor_kind = models.CharField("auteur", max_length=12, choices=ActorKind.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="utilisateur",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    reason = models.CharField("motif", max_length=300, blank=True, default="")
+    reason_codes = models.JSONField("codes motifs", default=list)
+    amount = models.DecimalField("montant", max_digits=12, decimal_places=2, null=True, blank=True)
+    reference = models.CharField("référence", max_length=40, blank=True, default="")
+    value_date = models.DateField("date de valeur", null=True, blank=True)
+    deadline = models.DateField("date limite", null=True, blank=True)
+    related = models.ForeignKey(
+        Invoice,
+        verbose_name="facture liée",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+
+    objects = InvoiceEventQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "événement de facture"
+        verbose_name_plural = "événements de facture"
+        ordering = ["id"]
+        indexes = [
+            models.Index(fields=["professional", "id"]),
+            models.Index(fields=["insurer", "kind", "at"]),
+            models.Index(fields=["invoice", "id"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ({self.at:%d/%m/%Y %H:%M})"
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        if self.pk is not None:
+            raise TypeError("Les événements d'une facture ne se modifient pas.")
+        super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+    def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
+        raise TypeError("Les événements d'une facture ne se suppriment pas.")
 
 
 class Lot(models.Model):

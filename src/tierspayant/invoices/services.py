@@ -33,13 +33,14 @@ from tierspayant.coverage import (
     History,
     compute,
 )
-from tierspayant.invoices import engagements
+from tierspayant.invoices import engagements, lifecycle
 from tierspayant.invoices.choices import CodeSystem, InvoiceReason, InvoiceStatus
 from tierspayant.invoices.choices import ReferenceTableName as T
 from tierspayant.invoices.inputs import InvoiceInput, LineInput
 from tierspayant.invoices.models import (
     BilledInvoice,
     Invoice,
+    InvoiceEvent,
     InvoiceLine,
     Lot,
     ReferenceCode,
@@ -507,6 +508,7 @@ def judge_invoice(
     row = Invoice(
         professional=professional,
         beneficiary=beneficiary,
+        insurer_id=beneficiary.contract.insurer_id,
         invoice_number=invoice.invoice_number,
         care_date=invoice.care_date,
         care_end_date=invoice.care_end_date,
@@ -564,7 +566,18 @@ def store_judged(judged: JudgedInvoice, *, now: dt.datetime) -> Invoice:
         for line in judged.lines:
             line.invoice = row
         InvoiceLine.objects.bulk_create(judged.lines)
+        InvoiceEvent.objects.bulk_create(_first_events(row))
     return row
+
+
+def _first_events(row: Invoice) -> list[InvoiceEvent]:
+    """received (when its lot arrived, else now), acknowledged (a lot's invoices: when the
+    lot was acknowledged, on receipt), then its adjudication."""
+    lot = row.lot
+    arrived = lot.received_at if lot is not None else row.received_at
+    return lifecycle.adjudication_events(
+        row, received_at=arrived, acknowledged_at=arrived if lot is not None else None
+    )
 
 
 def store_judged_batch(judged: list[JudgedInvoice]) -> None:
@@ -581,6 +594,7 @@ def store_judged_batch(judged: list[JudgedInvoice]) -> None:
             line.invoice = j.row
             lines.append(line)
     InvoiceLine.objects.bulk_create(lines)
+    InvoiceEvent.objects.bulk_create(event for j in judged for event in _first_events(j.row))
 
 
 def record_invoice(
