@@ -27,7 +27,7 @@ import secrets
 import shutil
 import tempfile
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -93,6 +93,8 @@ def run_payments(
     execution_date: datetime.date,
     xsd: Path = sepa.DEFAULT_XSD,
     progress: Callable[..., Iterable[Any]] | None = None,
+    insurer_debtors: Mapping[int, sepa.Debtor] | None = None,
+    on_staged: Callable[[PaymentRun, Path], None] | None = None,
 ) -> RunResult:
     """Pay every accepted claim not paid yet.
 
@@ -104,6 +106,13 @@ def run_payments(
         execution_date: the transfers' requested execution date.
         xsd: the pain.001.001.09 schema the files must validate against.
         progress: wraps the per-professional loop (``tqdm``); default: none.
+        insurer_debtors: by insurer id, the account that pays that insurer's transfers
+            when the insurer funds them from its own account (``settlement``); the others
+            are paid from ``debtor``.
+        on_staged: called with the run and its staging directory once every transfer,
+            statement and pain.001 file is written, inside the run's transaction: what it
+            writes there (the insurers' settlement files) is part of the run, and what it
+            raises rolls the whole run back.
 
     Returns RunResult. Raises NothingToPay, ConcurrentRun, sepa.SepaFileInvalid; after any
     failure nothing is paid or left on disk. A professional whose transfer cannot be written
@@ -131,7 +140,10 @@ def run_payments(
                 execution_date=execution_date,
                 xsd=xsd,
                 wrap=wrap,
+                insurer_debtors=insurer_debtors or {},
             )
+            if on_staged is not None:
+                on_staged(result.run, staging)
             os.rename(staging, final)
             moved = True
     except BaseException:
@@ -154,6 +166,7 @@ def _pay(
     execution_date: datetime.date,
     xsd: Path,
     wrap: Callable[..., Iterable[Any]],
+    insurer_debtors: Mapping[int, sepa.Debtor],
 ) -> RunResult:
     by_professional: dict[int, list[Claim]] = defaultdict(list)
     for claim in claims:
@@ -238,7 +251,7 @@ def _pay(
     for insurer_id, items in per_insurer.items():
         insurer = insurers[insurer_id]
         xml = sepa.build_pain001(
-            debtor=debtor,
+            debtor=insurer_debtors.get(insurer_id, debtor),
             transfers=items,
             message_id=f"{reference}-{insurer.amc_number}",
             created_at=now,
