@@ -160,6 +160,8 @@ def request_prior_approval(
     NO_RIGHTS_ON_DATE when the identity matched but has no rights on the planned date).
 
     Raises InvalidCareRequest (field named: ``planned_date``, ``birth_date``,
+    ``prescription`` or ``prescription.<field>`` for a missing or bad prescription of
+    glasses or hearing aids, checked after the lines,
     ``lines[i].code`` for an unknown or ended code, ``lines[i].tooth`` for a tooth that does
     not exist or does not fit the code, ``lines[i].billed`` for a negative amount or a price
     above the fee cap of a 100 % Santé dental line, ``lines`` for a domain not open on the
