@@ -86,7 +86,12 @@ def main() -> None:
                 LineInput(code="2208756", billed="120.00", side="right"),
                 LineInput(code="2208756", billed="120.00", side="left"),
             ],
-            None,
+            {  # a prescription is required for glasses (issue 15 "Bad input")
+                "prescriber_rpps": "10000000009",
+                "prescribed_on": "2025-03-01",
+                "right": {"sphere": "-1.00", "cylinder": "0.50", "axis": "90"},
+                "left": {"sphere": "-1.00", "cylinder": "0.50", "axis": "90"},
+            },
             datetime.date(1975, 2, 1),
         ),
         (

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from django.utils import timezone
 
-from tests.care.conftest import GLASSES, make_patient
+from tests.care.conftest import GLASSES, make_patient, rx_form
 from tests.factories import make_professional
 from tests.psc_provider import configure, running_provider
 from tests.test_browser import CHROMIUM_FLAGS, chromium_path
@@ -33,6 +33,7 @@ def test_sign_in_with_pro_sante_connect_and_file_an_approval(
     patient = make_patient()
     today = timezone.localdate().isoformat()
     executable = chromium_path()
+    prescription = rx_form(GLASSES, timezone.localdate())  # required for glasses
 
     from playwright.sync_api import sync_playwright
 
@@ -58,6 +59,8 @@ def test_sign_in_with_pro_sante_connect_and_file_an_approval(
                 page.fill(f"#id_lines-{index}-billed", str(line.billed))
                 if line.side:
                     page.select_option(f"#id_lines-{index}-side", line.side)
+            for name, value in prescription.items():
+                page.fill(f"#id_{name}", value)
             page.click("button.primary")
             page.wait_for_url("**/pec/*/")
             decision = page.locator("#decision").inner_text()

@@ -4,6 +4,7 @@ covered by an « Équilibre » contract (optics and audio open), class B glasses
 from __future__ import annotations
 
 import datetime
+import random
 import uuid
 from dataclasses import dataclass
 from decimal import Decimal
@@ -22,13 +23,19 @@ from tierspayant.priorauth.gate import Identity
 from tierspayant.priorauth.lpp import LineInput
 from tierspayant.priorauth.models import PriorApproval
 from tierspayant.priorauth.services import request_prior_approval
+from tierspayant.priorauth.synthetic import synthetic_prescription
 from tierspayant.providers.banking import register_first_bank_account
 from tierspayant.providers.models import Professional
+from tierspayant.providers.synthetic import synthetic_rpps
 from tierspayant.registry.models import Beneficiary
 
 TODAY = datetime.date(2025, 3, 14)
 NOW = datetime.datetime(2025, 3, 14, 9, 30, tzinfo=datetime.UTC)
 BORN = datetime.date(1982, 6, 3)
+#: The prescribing doctor of the synthetic prescriptions (valid Luhn key, not a real one).
+PRESCRIBER = synthetic_rpps(random.Random(15))
+#: ``approve(prescription=AUTO)``: a synthetic prescription every line accepts.
+AUTO: Any = object()
 
 #: Class B glasses: adult frame, two simple lenses (2 x 120 EUR), 390 EUR in all.
 GLASSES = [
@@ -112,17 +119,31 @@ def approve(
     planned: datetime.date = TODAY,
     now: datetime.datetime = NOW,
     today: datetime.date = TODAY,
+    prescription: dict[str, Any] | None = AUTO,
+    estimate: bool = False,
 ) -> PriorApproval:
+    """Request an approval (an estimate with ``estimate``); ``prescription``: the
+    default is a synthetic prescription every line accepts (``priorauth.synthetic``)."""
+    lines = GLASSES if lines is None else lines
+    if prescription is AUTO:
+        prescription = rx(lines, planned if isinstance(planned, datetime.date) else TODAY)
     return request_prior_approval(
         config,
         professional=professional,
         identity=patient.identity,
         planned_date=planned,
-        lines=GLASSES if lines is None else lines,
+        lines=lines,
         context=context(),
         now=now,
         today=today,
+        prescription=prescription,
+        estimate=estimate,
     )
+
+
+def rx(lines: list[LineInput], care_date: datetime.date = TODAY) -> dict[str, Any] | None:
+    """A synthetic prescription every line of ``lines`` accepts (None for dental)."""
+    return synthetic_prescription(lines, care_date=care_date, prescriber_rpps=PRESCRIBER)
 
 
 def invoice(
@@ -153,3 +174,13 @@ def invoice(
 
 def euros(value: str) -> Decimal:
     return Decimal(value)
+
+
+def rx_form(lines: list[LineInput], care_date: datetime.date = TODAY) -> dict[str, str]:
+    """The portal form's prescription fields (prefix ``rx``) of :func:`rx`."""
+    data = rx(lines, care_date) or {}
+    fields = {f"rx-{key}": str(value) for key, value in data.items() if isinstance(value, str)}
+    for side in ("right", "left"):
+        for part, value in (data.get(side) or {}).items():
+            fields[f"rx-{side}_{part}"] = str(value)
+    return fields

@@ -17,7 +17,7 @@ from django.utils import timezone
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from tests.care.conftest import GLASSES, french_iban, make_patient
+from tests.care.conftest import GLASSES, french_iban, make_patient, rx_form
 from tests.factories import PASSWORD, make_professional
 from tests.test_browser import CHROMIUM_FLAGS, chromium_path
 from tierspayant.claims.models import Claim
@@ -60,6 +60,7 @@ def test_the_opticians_day(live_server, tmp_path: Path) -> None:
     patient = make_patient()
     today = timezone.localdate().isoformat()
     output = tmp_path / "paiements"
+    prescription = rx_form(GLASSES, timezone.localdate())  # read before Playwright's loop
 
     from playwright.sync_api import sync_playwright
 
@@ -92,6 +93,8 @@ def test_the_opticians_day(live_server, tmp_path: Path) -> None:
             page.fill(f"#id_lines-{index}-billed", str(line.billed))
             if line.side:
                 page.select_option(f"#id_lines-{index}-side", line.side)
+        for name, value in prescription.items():  # required for glasses
+            page.fill(f"#id_{name}", value)
         page.click("button.primary")
         page.wait_for_url("**/pec/*/")
         decision = page.locator("#decision").inner_text()

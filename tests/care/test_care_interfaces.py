@@ -13,7 +13,7 @@ from django.conf import settings
 from django.test import Client
 from django.utils import timezone
 
-from tests.care.conftest import GLASSES, french_iban, make_patient
+from tests.care.conftest import GLASSES, french_iban, make_patient, rx, rx_form
 from tests.coverage.builders import SHARED
 from tests.factories import make_professional
 from tierspayant.claims.models import Claim
@@ -45,6 +45,7 @@ def _identity_post(patient, **extra):  # type: ignore[no-untyped-def]
         data[f"lines-{index}-code"] = line.code
         data[f"lines-{index}-billed"] = str(line.billed)
         data[f"lines-{index}-side"] = line.side or ""
+    data.update(rx_form(GLASSES, today()))
     data.update(extra)
     return data
 
@@ -139,6 +140,7 @@ def test_json_api_approvals_claims_and_access(config) -> None:
         "patient": {"nir": patient.nir, "birth_date": patient.born.isoformat()},
         "planned_date": today().isoformat(),
         "lines": [{"code": ln.code, "billed": str(ln.billed), "side": ln.side} for ln in GLASSES],
+        "prescription": rx(GLASSES, today()),
     }
     response = client.post(
         "/api/v1/prior-approvals", json.dumps(body), content_type="application/json", **auth
@@ -153,7 +155,7 @@ def test_json_api_approvals_claims_and_access(config) -> None:
         "care_date": today().isoformat(),
         "approval_number": out["number"],
     }
-    del claim_body["planned_date"]
+    del claim_body["planned_date"], claim_body["prescription"]
     first = client.post(
         "/api/v1/claims", json.dumps(claim_body), content_type="application/json", **auth
     )
@@ -224,8 +226,44 @@ def _french_claim(patient, use: str, **extra):  # type: ignore[no-untyped-def]
             for i, ln in enumerate(GLASSES)
         ],
     }
+    if use == "preauthorization":  # a synthetic prescription (required for glasses)
+        resource["contained"] += _vision_prescription(rx(GLASSES, today()))
+        resource["prescription"] = {"reference": "#synthetic-rx"}
     resource.update(extra)
     return resource
+
+
+def _vision_prescription(data):  # type: ignore[no-untyped-def]
+    """The prescriber (Practitioner) and a VisionPrescription carrying ``data``."""
+    return [
+        {
+            "resourceType": "Practitioner",
+            "id": "synthetic-dr",
+            "identifier": [
+                {"system": "https://rpps.esante.gouv.fr", "value": data["prescriber_rpps"]}
+            ],
+        },
+        {
+            "resourceType": "VisionPrescription",
+            "id": "synthetic-rx",
+            "status": "active",
+            "created": data["prescribed_on"],
+            "patient": {"reference": "#p"},
+            "dateWritten": data["prescribed_on"],
+            "prescriber": {"reference": "#synthetic-dr"},
+            "lensSpecification": [
+                {
+                    "product": {"text": "lens"},
+                    "eye": side,
+                    "sphere": float(data[side]["sphere"]),
+                    "cylinder": float(data[side]["cylinder"]),
+                    "axis": int(data[side]["axis"]),
+                }
+                for side in ("right", "left")
+                if side in data
+            ],
+        },
+    ]
 
 
 def test_fhir_preauthorization_claim_and_reconciliation(config) -> None:

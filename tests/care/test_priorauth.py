@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from tests.care.conftest import GLASSES, NOW, TODAY, approve, context, make_patient
+from tests.care.conftest import GLASSES, NOW, TODAY, approve, context, make_patient, rx
 from tests.factories import make_professional
 from tierspayant.audit.models import DisclosureLog
 from tierspayant.priorauth.choices import ApprovalStatus, Decision
@@ -153,6 +153,7 @@ def test_an_unknown_patient_gets_the_rights_check_no_match(config) -> None:
             context=context(),
             now=NOW,
             today=TODAY,
+            prescription=rx(GLASSES),
         )
     assert DisclosureLog.objects.get().outcome == "no_match"
 

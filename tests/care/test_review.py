@@ -17,7 +17,7 @@ from django.core import mail
 from django.test import Client
 from django.utils import timezone
 
-from tests.care.conftest import NOW, TODAY, approve, context, invoice, make_patient
+from tests.care.conftest import NOW, TODAY, approve, context, invoice, make_patient, rx_form
 from tests.factories import make_professional
 from tierspayant.claims.choices import ClaimStatus
 from tierspayant.priorauth.choices import ApprovalKind, Decision, ReviewReason
@@ -267,6 +267,7 @@ def test_the_portal_answers_a_degraded_approval_with_its_number_and_deadline(
         "lines-MAX_NUM_FORMS": "10",
         "lines-0-code": "2264861",
         "lines-0-billed": "150.00",
+        **rx_form([LineInput(code="2264861", billed="150.00")], timezone.localdate()),
     }
     response = verified_client.post("/pec/nouvelle/", data)
     assert response.status_code == 302
@@ -388,6 +389,7 @@ def test_an_estimate_that_cannot_be_computed_says_so_in_the_portal(
         "lines-MAX_NUM_FORMS": "10",
         "lines-0-code": "2264861",
         "lines-0-billed": "150.00",
+        **rx_form([LineInput(code="2264861", billed="150.00")], timezone.localdate()),
         "estimate": "1",
     }
     response = verified_client.post("/pec/nouvelle/", data)
@@ -408,6 +410,7 @@ def test_a_portal_estimate_is_shown_as_not_binding(verified_client: Client, opti
         "lines-MAX_NUM_FORMS": "10",
         "lines-0-code": "2264861",
         "lines-0-billed": "150.00",
+        **rx_form([LineInput(code="2264861", billed="150.00")], timezone.localdate()),
         "estimate": "1",
     }
     response = verified_client.post("/pec/nouvelle/", data)

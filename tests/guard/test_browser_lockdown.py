@@ -9,7 +9,7 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from tests.care.conftest import GLASSES, make_patient
+from tests.care.conftest import GLASSES, make_patient, rx_form
 from tests.care.test_browser_care import _in_thread
 from tests.factories import PASSWORD, make_professional, new_nir
 from tests.test_browser import CHROMIUM_FLAGS, chromium_path
@@ -49,6 +49,7 @@ def test_restricted_lockdown_passkey_files_an_approval_totp_is_refused_api_answe
     patient = make_patient()
     today = timezone.localdate().isoformat()
     base = live_server.url
+    prescription = rx_form(GLASSES, timezone.localdate())  # required for glasses
 
     from playwright.sync_api import sync_playwright
 
@@ -84,6 +85,8 @@ def test_restricted_lockdown_passkey_files_an_approval_totp_is_refused_api_answe
             page.fill(f"#id_lines-{index}-billed", str(line.billed))
             if line.side:
                 page.select_option(f"#id_lines-{index}-side", line.side)
+        for name, value in prescription.items():
+            page.fill(f"#id_{name}", value)
         page.click("button.primary")
         page.wait_for_url("**/pec/*/")
         decision = page.locator("#decision").inner_text()

@@ -26,8 +26,10 @@ from tierspayant.priorauth.gate import Identity
 from tierspayant.priorauth.lpp import LineInput
 from tierspayant.priorauth.models import ReviewRule
 from tierspayant.priorauth.services import request_prior_approval
+from tierspayant.priorauth.synthetic import synthetic_prescription
 from tierspayant.providers.banking import register_first_bank_account
 from tierspayant.providers.models import BankAccount, Professional
+from tierspayant.providers.synthetic import synthetic_rpps
 from tierspayant.registry.choices import Quality
 from tierspayant.registry.models import Contract
 from tierspayant.registry.services import register_beneficiary
@@ -41,6 +43,11 @@ _BANKS = [
 ]
 _FRAMES = ["120.00", "150.00", "189.00", "95.00"]
 _LENSES = ["2208756", "2225329", "2209460", "2200335"]
+
+
+#: The prescribing doctor of the demo's glasses (synthetic RPPS, its own generator so the
+#: demo's other draws stay as they were).
+_PRESCRIBER = synthetic_rpps(random.Random(1515))  # noqa: S311 (synthetic demo data)
 
 
 def synthetic_iban(rng: random.Random) -> tuple[str, str]:
@@ -129,6 +136,7 @@ def seed_care_demo(
             context=context,
             now=instant,
             today=day,
+            prescription=synthetic_prescription(lines, care_date=day, prescriber_rpps=_PRESCRIBER),
         )
         submitted = submit_claim(
             config,

@@ -12,6 +12,13 @@ Tooth numbers follow the FDI two-digit notation (ISO 3950): quadrant 1-4 with te
 incisors, 3 canine, 4 first premolar, 5 second premolar, 6-8 molars; the prostheses of the
 table apply to permanent teeth only.
 
+Removable dentures (prothèses amovibles), their repairs and supplements are not placed on
+one tooth: the number of teeth a denture replaces is part of its code (« comportant 9 dents »,
+« complète unimaxillaire » = 14, « complète bimaxillaire » = 28: ``teeth_replaced``), and the
+tooth field names the area of the mouth, as ISO 3950 does for such acts: ``01`` maxillary
+arch, ``02`` mandibular arch (kind ``arch``), ``00`` whole mouth (kind ``mouth``, the
+bimaxillary codes). A tooth number on a denture line, or an area on a crown line, is refused.
+
 Rules (docs/care.md « Dentaire »):
   * a price above the fee cap on a 100 % Santé line is refused (the dentist may not bill it,
     and the quote would promise a remaining cost of zero it cannot keep); on a maîtrisé line
@@ -47,7 +54,11 @@ TOOTH_KINDS = {
     "premolar1": "première prémolaire",
     "premolar2": "deuxième prémolaire",
     "molar": "molaire",
+    "arch": "arcade (01 maxillaire, 02 mandibulaire)",
+    "mouth": "bouche entière (00, prothèse bimaxillaire)",
 }
+#: ISO 3950 areas of the mouth, the "tooth" of a removable denture line.
+_AREAS = {"00": "mouth", "01": "arch", "02": "arch"}
 _PERMANENT_KIND = {
     1: "incisor",
     2: "incisor",
@@ -69,7 +80,8 @@ class DentalCode:
     """One accepted CCAM code: ``basket`` (SanteClass dental), ``br`` and ``price_limit``
     (euros; price_limit None for the libre basket), ``amo_rate`` (percent), ``teeth``
     (kinds), ``group``, validity (``valid_to`` None: open), ``confirmed`` (figures checked
-    against their source) and a French label."""
+    against their source), a French label and, for removable dentures, ``teeth_replaced``
+    (number of teeth the denture replaces; None for other codes)."""
 
     code: str
     group: str
@@ -83,6 +95,7 @@ class DentalCode:
     confirmed: bool
     source: str
     label: str
+    teeth_replaced: int | None = None
 
     @property
     def sante_class(self) -> str:
@@ -119,6 +132,7 @@ def dental_codes() -> dict[str, DentalCode]:
             confirmed=bool(item["confirmed"]),
             source=item["source"],
             label=item["label"],
+            teeth_replaced=item.get("teeth_replaced"),
         )
         for code, item in data["codes"].items()
     }
@@ -126,11 +140,14 @@ def dental_codes() -> dict[str, DentalCode]:
 
 def tooth_kind(number: object) -> str:
     """Kind of the permanent tooth ``number`` (FDI, ``"11"``...``"48"``): incisor, canine,
-    premolar1, premolar2 or molar. Raises InvalidTooth (French message) for a number that
-    does not exist or a deciduous tooth (quadrants 5-8)."""
+    premolar1, premolar2 or molar; or of the area ``"00"`` (mouth) or ``"01"``/``"02"``
+    (arch) where a removable denture goes. Raises InvalidTooth (French message) for a
+    number that does not exist or a deciduous tooth (quadrants 5-8)."""
     text = str(number or "").strip()
     if len(text) != 2 or not text.isdigit():
         raise InvalidTooth("numéro de dent à deux chiffres attendu (notation FDI, ex. 11, 36)")
+    if text in _AREAS:
+        return _AREAS[text]
     quadrant, position = int(text[0]), int(text[1])
     if 5 <= quadrant <= 8 and 1 <= position <= 5:
         raise InvalidTooth("dent temporaire : ces prothèses concernent les dents permanentes")

@@ -15,6 +15,16 @@ Shapes (JSON or form)::
     {"prescriber_rpps": "10003456789", "prescribed_on": "2025-02-20",
      "audiogram_on": "2025-02-18"}
 
+Required (issue 15 « Bad input »): a quote with optical codes (LPP title II chapter 2,
+codes 22xxxxx: frames, lenses, contact lenses) needs the prescription with the prescriber's
+RPPS, its date and, per eye that gets a lens, sphere and cylinder (``0`` when none), plus
+the addition for a progressive or multifocal lens; one with hearing aids (chapter 3,
+23xxxxx) needs the prescribing doctor's RPPS, the date and the audiogram date. Sources:
+LPP title II chapter 2 (conditions of cover: « sur prescription médicale », the correction
+determining the lens code) and chapter 3 (hearing aids: prescription by a doctor after an
+audiometric test), Code de la sécurité sociale articles L165-1 and R165-1 (devices of the
+LPP are covered when prescribed); the invoices' own rule is in ``invoices/services.py``.
+
 Rules: dioptres in steps of 0.25, sphere -30 to +30, cylinder -10 to +10 (a negative
 cylinder is transposed: sphere + cylinder, -cylinder, axis + 90 modulo 180), axis 0-180
 degrees (whole), addition +0.50 to +4.00 (progressive and multifocal lenses); dates not
@@ -38,6 +48,8 @@ if TYPE_CHECKING:
 
 QUARTER = Decimal("0.25")
 EYES = {"right": "droit", "left": "gauche"}
+#: Lens types (``catalogue.py``) whose prescription must give the addition.
+PROGRESSIVE = ("progressive", "multifocal")
 
 
 class InvalidCareRequest(ValueError):
@@ -79,6 +91,12 @@ class Prescription:
             raise InvalidCareRequest(
                 f"prescription.{side}",
                 f"correction de l'œil {EYES[side]} absente de la prescription",
+            )
+        if entry.lens_type in PROGRESSIVE and eye.addition is None:
+            raise InvalidCareRequest(
+                f"prescription.{side}.addition",
+                f"addition de l'œil {EYES[side]} obligatoire pour un verre progressif "
+                "ou multifocal",
             )
         if not entry.holds(eye.sphere, eye.cylinder):
             raise InvalidCareRequest(
@@ -149,7 +167,11 @@ def _eye(data: object, field: str) -> EyeCorrection:
     if data.get("sphere") in (None, ""):
         raise InvalidCareRequest(f"{field}.sphere", "sphère obligatoire")
     sphere = _dioptre(data["sphere"], f"{field}.sphere", Decimal(-30), Decimal(30))
-    cylinder = _dioptre(data.get("cylinder") or 0, f"{field}.cylinder", Decimal(-10), Decimal(10))
+    if data.get("cylinder") in (None, ""):
+        raise InvalidCareRequest(
+            f"{field}.cylinder", "cylindre obligatoire (0 quand il n'y en a pas)"
+        )
+    cylinder = _dioptre(data["cylinder"], f"{field}.cylinder", Decimal(-10), Decimal(10))
     raw_axis = data.get("axis")
     if raw_axis in (None, ""):
         if cylinder:
@@ -169,19 +191,45 @@ def _eye(data: object, field: str) -> EyeCorrection:
     return EyeCorrection(sphere, cylinder, axis, addition)
 
 
-def parse_prescription(
-    data: Mapping[str, Any] | None, *, care_date: dt.date, glasses: bool, hearing: bool
-) -> Prescription | None:
-    """Check a submitted prescription; None when none was given.
+def require_prescription(*, glasses: bool, hearing: bool) -> None:
+    """Raise InvalidCareRequest("prescription") when a quote with optical (``glasses``) or
+    hearing-aid (``hearing``) codes comes without its prescription (module docstring)."""
+    if glasses or hearing:
+        what = "des lunettes ou des lentilles" if glasses else "des aides auditives"
+        detail = "correction par œil" if glasses else "date de l'audiogramme"
+        raise InvalidCareRequest(
+            "prescription",
+            f"prescription obligatoire pour {what} (RPPS du prescripteur, date, {detail})",
+        )
 
-    ``glasses``: the quote has lenses (at least one eye's correction is required);
-    ``hearing``: it has hearing aids (the audiogram date is required).
-    Raises InvalidCareRequest naming ``prescription.<field>``.
+
+def parse_prescription(
+    data: Mapping[str, Any] | None,
+    *,
+    care_date: dt.date,
+    glasses: bool,
+    hearing: bool,
+    required: bool = True,
+) -> Prescription | None:
+    """Check a submitted prescription; None when none was given and none is required.
+
+    ``glasses``: the quote has optical codes (at least one eye's correction is required;
+    each lens's eye is checked by :meth:`Prescription.check_lens`); ``hearing``: it has
+    hearing aids (the audiogram date is required). ``required``: refuse a missing
+    prescription for glasses or hearing aids (module docstring); False only to recompute
+    an approval stored before the rule.
+    Raises InvalidCareRequest naming ``prescription`` or ``prescription.<field>``.
     """
     if data is None or data == {}:
+        if required:
+            require_prescription(glasses=glasses, hearing=hearing)
         return None
     if not isinstance(data, Mapping):
         raise InvalidCareRequest("prescription", "prescription attendue (objet)")
+    if not str(data.get("prescriber_rpps") or "").strip():
+        raise InvalidCareRequest(
+            "prescription.prescriber_rpps", "numéro RPPS du prescripteur obligatoire"
+        )
     try:
         rpps = validate_rpps(str(data.get("prescriber_rpps") or "").strip())
     except InvalidIdentifier:

@@ -54,7 +54,7 @@ from tierspayant.priorauth.lpp import (
 )
 from tierspayant.priorauth.models import PriorApproval, PriorApprovalLine, ReviewRule
 from tierspayant.priorauth.notify import tell_professional_decided
-from tierspayant.priorauth.prescription import parse_prescription
+from tierspayant.priorauth.prescription import parse_prescription, require_prescription
 from tierspayant.providers.models import Professional
 
 logger = logging.getLogger(__name__)
@@ -139,8 +139,9 @@ def request_prior_approval(
     """Decide a quote and store the approval with its lines.
 
     ``prescription``: the prescription's shape is in ``prescription.py`` (prescriber RPPS,
-    date, per-eye correction or audiogram date); when given it is checked, drives the
-    lens-band check and the renewal reason, and is stored with the approval.
+    date, per-eye correction or audiogram date); required for optical and hearing-aid
+    quotes (``prescription`` named when missing), optional for dental ones; it is checked,
+    drives the lens-band check and the renewal reason, and is stored with the approval.
 
     ``estimate``: compute and store a non-binding estimate (number ``EST-...``, nothing
     committed, never pending, never usable by an invoice).
@@ -159,6 +160,8 @@ def request_prior_approval(
     NO_RIGHTS_ON_DATE when the identity matched but has no rights on the planned date).
 
     Raises InvalidCareRequest (field named: ``planned_date``, ``birth_date``,
+    ``prescription`` or ``prescription.<field>`` for a missing or bad prescription of
+    glasses or hearing aids, checked after the lines,
     ``lines[i].code`` for an unknown or ended code, ``lines[i].tooth`` for a tooth that does
     not exist or does not fit the code, ``lines[i].billed`` for a negative amount or a price
     above the fee cap of a 100 % Santé dental line, ``lines`` for a domain not open on the
@@ -180,13 +183,14 @@ def request_prior_approval(
     born = parse_birth_date(identity.birth_date, today)
     age = age_on(born, planned)
     codes = [str(line.code or "").strip() for line in lines]
+    glasses = any(code.startswith("22") for code in codes)
+    hearing = any(code.startswith("23") for code in codes)
     checked = parse_prescription(
-        prescription,
-        care_date=planned,
-        glasses=any(code.startswith("22") for code in codes),
-        hearing=any(code.startswith("23") for code in codes),
+        prescription, care_date=planned, glasses=glasses, hearing=hearing, required=False
     )
     parsed = parse_lines(lines, age=age, care_date=planned, prescription=checked)
+    if checked is None:  # after the lines: a bad line is named before a missing prescription
+        require_prescription(glasses=glasses, hearing=hearing)
     domain = domain_of(parsed)
     found = identify(
         config,
@@ -453,6 +457,7 @@ def _compute_degraded(
             care_date=approval.planned_date,
             glasses=any(code.startswith("22") for code in codes),
             hearing=any(code.startswith("23") for code in codes),
+            required=False,  # an approval stored before prescriptions were required
         )
         parsed = parse_lines(
             lines, age=approval.age or 0, care_date=approval.planned_date, prescription=checked

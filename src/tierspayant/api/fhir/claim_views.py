@@ -51,6 +51,7 @@ _EXPRESSION = {
     "care_date": "Claim.item.servicedDate",
     "invoice_number": "Claim.identifier",
     "approval_number": "Claim.insurance.preAuthRef",
+    "prescription": "Claim.prescription",
 }
 
 
@@ -60,6 +61,16 @@ def _expression(field: str) -> str:
         rest = field.split(".", 1)[1] if "." in field else ""
         element = {"billed": "net", "code": "productOrService", "side": "bodySite"}.get(rest, "")
         return f"Claim.item[{index}]" + (f".{element}" if element else "")
+    if field == "prescription.audiogram_on":
+        return "Claim.supportingInfo"  # category audiogram, timingDate
+    if field.startswith("prescription."):
+        parts = field.split(".")
+        if parts[1] in ("right", "left"):  # prescription.right.sphere -> lensSpecification
+            element = {"addition": "add"}.get(parts[2], parts[2]) if len(parts) > 2 else ""
+            return f"VisionPrescription.lensSpecification.where(eye='{parts[1]}')" + (
+                f".{element}" if element else ""
+            )
+        return "Claim.prescription"
     return _EXPRESSION.get(field, "Claim")
 
 
