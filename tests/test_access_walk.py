@@ -280,6 +280,12 @@ MATRIX: dict[str, Entry] = {
     "api/v1/lots/<lot_id>/results": TOKEN_ONLY_GET,
     "fhir/r4/": TOKEN_ONLY,
     "fhir/r4/ClaimResponse": TOKEN_ONLY_GET,
+    # Corrections (issue 16): the professional's own invoice by number (another's: 404,
+    # tests/corrections/test_api.py).
+    "api/v1/invoices/<invoice_number>": TOKEN_ONLY_GET,
+    "api/v1/invoices/<invoice_number>/cancel": TOKEN_ONLY,
+    "api/v1/invoices/<invoice_number>/rectify": TOKEN_ONLY,
+    "api/v1/invoices/<invoice_number>/dispute": TOKEN_ONLY,
     "fhir/r4/PaymentReconciliation/<int:statement_id>": TOKEN_ONLY_GET,
     # Password reset by e-mail: public, one answer for known and unknown addresses
     # (tests/test_password_reset.py); a forged link shows "no longer valid".

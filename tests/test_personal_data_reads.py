@@ -206,6 +206,13 @@ NOT_PERSONAL_DATA: dict[str, str] = {
     "lots/<int:lot_id>/": _OWN_RECORDS,
     "api/v1/lots/<lot_id>": _OWN_RECORDS,
     "api/v1/lots/<lot_id>/results": _OWN_RECORDS,
+    # Corrections (issue 16): the professional's own invoice, state and events; the patient
+    # is never named (a rectification prices the replacement for the original's patient
+    # without disclosing anything about them).
+    "api/v1/invoices/<invoice_number>": _OWN_RECORDS,
+    "api/v1/invoices/<invoice_number>/cancel": _OWN_RECORDS,
+    "api/v1/invoices/<invoice_number>/rectify": _OWN_RECORDS,
+    "api/v1/invoices/<invoice_number>/dispute": _OWN_RECORDS,
     "fhir/r4/ClaimResponse": _OWN_RECORDS,
     "fhir/r4/PaymentReconciliation/<int:statement_id>": _OWN_RECORDS,
 }
