@@ -584,6 +584,7 @@ OWNER: dict[str, Callable[[object], int | None] | None] = {
     "claims.Claim": lambda o: o.insurer_id,  # type: ignore[attr-defined]
     "payments.Transfer": lambda o: o.insurer_id,  # type: ignore[attr-defined]
     "invoices.Invoice": lambda o: o.beneficiary.contract.insurer_id,  # type: ignore[attr-defined]
+    "corrections.LedgerEntry": lambda o: o.insurer_id,  # type: ignore[attr-defined]
     # Operator staff only: professionals (they contract with the operator; insurer staff see
     # their names on their own claims, approvals and log), accounts, factors, security records,
     # payment runs and statements (they span insurers).

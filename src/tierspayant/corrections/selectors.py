@@ -13,6 +13,7 @@ from tierspayant.invoices.choices import InvoiceEventKind, InvoiceStatus
 from tierspayant.invoices.models import Invoice, InvoiceEvent
 
 ZERO = Decimal("0.00")
+CENT = Decimal("0.01")
 
 
 def balance(professional_id: int, insurer_id: int) -> Decimal:
@@ -115,7 +116,8 @@ def ledger_lines(entries: QuerySet[LedgerEntry]) -> list[LedgerLine]:
     for row in per_invoice:
         if row["total"] != ZERO:
             key = (row["professional_id"], row["insurer_id"])
-            grouped.setdefault(key, []).append((invoices[row["invoice_id"]], row["total"]))
+            amount = row["total"].quantize(CENT)  # SQLite sums decimals as floats
+            grouped.setdefault(key, []).append((invoices[row["invoice_id"]], amount))
     lines = [
         LedgerLine(p, i, sum((amount for _, amount in items), ZERO), items)
         for (p, i), items in grouped.items()

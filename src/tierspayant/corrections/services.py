@@ -408,7 +408,7 @@ def decide_dispute(
 def outstanding(invoice: Invoice) -> Decimal:
     """What is still owed on ``invoice`` in the ledger (euros; sum of its entries)."""
     total = LedgerEntry.objects.filter(invoice=invoice).aggregate(total=Sum("amount"))["total"]
-    return total if total is not None else ZERO
+    return total.quantize(CENT) if total is not None else ZERO
 
 
 def write_off(
@@ -438,7 +438,7 @@ def write_off(
         if locked.professional_id != professional.pk or locked.insurer_id != insurer_id:
             raise InvoiceNotFound(number)
         actor_kind = _staff_kind(staff_user, locked)
-        owed = min(outstanding(locked), balance(professional.pk, insurer_id))
+        owed = min(outstanding(locked), balance(professional.pk, insurer_id).quantize(CENT))
         if amount > owed:
             raise CorrectionRefused(
                 f"Facture {number} : {amount} € dépasse l'indu restant dû ({owed} €).",
