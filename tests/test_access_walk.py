@@ -280,7 +280,12 @@ MATRIX: dict[str, Entry] = {
     "api/v1/lots/<lot_id>/results": TOKEN_ONLY_GET,
     "fhir/r4/": TOKEN_ONLY,
     "fhir/r4/ClaimResponse": TOKEN_ONLY_GET,
-    # Corrections (issue 16): the professional's own invoice by number (another's: 404,
+    # Corrections (issue 16): the professional's invoices, their timeline and forms.
+    "suivi-factures/": PROFESSIONAL_PAGE,
+    "suivi-factures/<int:invoice_id>/": OWN_OBJECT_PAGE,
+    "suivi-factures/<int:invoice_id>/annuler/": OWN_OBJECT_ACTION,
+    "suivi-factures/<int:invoice_id>/contester/": OWN_OBJECT_ACTION,
+    # The professional's own invoice by number (another's: 404,
     # tests/corrections/test_api.py).
     "api/v1/invoices/<invoice_number>": TOKEN_ONLY_GET,
     "api/v1/invoices/<invoice_number>/cancel": TOKEN_ONLY,

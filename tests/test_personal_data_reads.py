@@ -209,6 +209,10 @@ NOT_PERSONAL_DATA: dict[str, str] = {
     # Corrections (issue 16): the professional's own invoice, state and events; the patient
     # is never named (a rectification prices the replacement for the original's patient
     # without disclosing anything about them).
+    "suivi-factures/": _OWN_RECORDS,
+    "suivi-factures/<int:invoice_id>/": _OWN_RECORDS,
+    "suivi-factures/<int:invoice_id>/annuler/": _OWN_RECORDS,
+    "suivi-factures/<int:invoice_id>/contester/": _OWN_RECORDS,
     "api/v1/invoices/<invoice_number>": _OWN_RECORDS,
     "api/v1/invoices/<invoice_number>/cancel": _OWN_RECORDS,
     "api/v1/invoices/<invoice_number>/rectify": _OWN_RECORDS,
