@@ -291,6 +291,7 @@ MATRIX: dict[str, Entry] = {
     "api/v1/invoices/<invoice_number>/cancel": TOKEN_ONLY,
     "api/v1/invoices/<invoice_number>/rectify": TOKEN_ONLY,
     "api/v1/invoices/<invoice_number>/dispute": TOKEN_ONLY,
+    "fhir/r4/Task": TOKEN_ONLY,
     "fhir/r4/PaymentReconciliation/<int:statement_id>": TOKEN_ONLY_GET,
     # Password reset by e-mail: public, one answer for known and unknown addresses
     # (tests/test_password_reset.py); a forged link shows "no longer valid".

@@ -178,6 +178,21 @@ def _templates() -> dict[str, Any]:
         # Corrections (issue 16): on an unknown invoice (404) or a real one (422, 409).
         "/api/v1/invoices/x/cancel": {"reason": "erreur de saisie"},
         "/api/v1/invoices/x/dispute": {"reason": "montant contesté"},
+        "/fhir/r4/Task": {
+            "resourceType": "Task",
+            "status": "requested",
+            "intent": "order",
+            "code": {
+                "coding": [
+                    {
+                        "system": "http://terminology.hl7.org/CodeSystem/financialtaskcode",
+                        "code": "cancel",
+                    }
+                ]
+            },
+            "focus": {"identifier": {"value": "F-1"}},
+            "reasonCode": {"text": "erreur de saisie"},
+        },
         "/api/v1/invoices/x/rectify": {
             "reason": "prix",
             "invoice": {

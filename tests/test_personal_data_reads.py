@@ -217,6 +217,7 @@ NOT_PERSONAL_DATA: dict[str, str] = {
     "api/v1/invoices/<invoice_number>/cancel": _OWN_RECORDS,
     "api/v1/invoices/<invoice_number>/rectify": _OWN_RECORDS,
     "api/v1/invoices/<invoice_number>/dispute": _OWN_RECORDS,
+    "fhir/r4/Task": _OWN_RECORDS,
     "fhir/r4/ClaimResponse": _OWN_RECORDS,
     "fhir/r4/PaymentReconciliation/<int:statement_id>": _OWN_RECORDS,
 }
