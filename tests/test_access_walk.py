@@ -545,6 +545,7 @@ def test_operator_reaches_the_back_office_with_a_second_factor(db) -> None:
         "admin/guard/alert/add/": 403,
         "admin/guard/lockdownevent/add/": 403,
         "admin/invoices/invoice/add/": 403,
+        "admin/corrections/ledgerentry/add/": 403,  # written by the corrections services
         "admin/invoices/referencetable/add/": 403,
         "admin/guard/suspension/add/": 403,
         "admin/payments/paymentrun/add/": 403,

@@ -236,6 +236,12 @@ _APPROVALS = (
     "patient by internal id only, scoped (tests/test_access_walk.py)"
 )
 
+_CORRECTIONS = (
+    "overpayment balances and disputes (issue 16): invoice numbers, amounts, events and "
+    "reasons, the professional; never the patient, scoped to the insurer "
+    "(tests/test_access_walk.py)"
+)
+
 #: Back-office routes with a view of their own -> why it returns no member's personal data.
 BACKOFFICE_NOT_PERSONAL_DATA: dict[str, str] = {
     "admin/login/": _OWN_ACCOUNT,
@@ -257,6 +263,10 @@ BACKOFFICE_NOT_PERSONAL_DATA: dict[str, str] = {
     ),
     # Review queue of pending approvals (issue 15 part 5): numbers, amounts, act codes and the
     # professional, within the staff member's insurer; never a member's name, NIR or birth date.
+    "admin/corrections/ledgerentry/soldes/": _CORRECTIONS,
+    "admin/corrections/ledgerentry/soldes/<int:invoice_id>/abandon/": _CORRECTIONS,
+    "admin/corrections/ledgerentry/contestations/": _CORRECTIONS,
+    "admin/corrections/ledgerentry/contestations/<int:invoice_id>/decision/": _CORRECTIONS,
     "admin/priorauth/priorapproval/a-examiner/": _APPROVALS,
     "admin/priorauth/priorapproval/<int:pk>/decider/": _APPROVALS,
 }
