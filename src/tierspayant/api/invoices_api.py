@@ -215,7 +215,7 @@ def get_invoice(request: HttpRequest, invoice_number: str):  # type: ignore[no-u
 def cancel(request: HttpRequest, invoice_number: str, payload: ReasonIn):  # type: ignore[no-untyped-def]
     try:
         done = cancel_invoice(
-            request.auth,  # type: ignore[arg-type]
+            request.auth,  # type: ignore[attr-defined]
             invoice_number,
             reason=payload.reason,
             now=timezone.now(),
@@ -235,7 +235,7 @@ def rectify(request: HttpRequest, invoice_number: str, payload: RectifyIn):  # t
     try:
         replacement = invoice_from_json(payload.invoice.model_dump())
         done = rectify_invoice(
-            request.auth,  # type: ignore[arg-type]
+            request.auth,  # type: ignore[attr-defined]
             invoice_number,
             replacement,
             reason=payload.reason,
@@ -257,7 +257,7 @@ def rectify(request: HttpRequest, invoice_number: str, payload: RectifyIn):  # t
 def dispute(request: HttpRequest, invoice_number: str, payload: ReasonIn):  # type: ignore[no-untyped-def]
     try:
         done = dispute_invoice(
-            request.auth,  # type: ignore[arg-type]
+            request.auth,  # type: ignore[attr-defined]
             invoice_number,
             reason=payload.reason,
             now=timezone.now(),

@@ -81,13 +81,11 @@ def open_disputes(invoices: QuerySet[Invoice], today: dt.date) -> list[OpenDispu
         invoice__in=[r.pk for r in rows], kind=InvoiceEventKind.DISPUTED
     ).order_by("id"):
         last[event.invoice_id] = event
-    found = [
-        OpenDispute(
-            row, last[row.pk], bool(last[row.pk].deadline and last[row.pk].deadline < today)
-        )
-        for row in rows
-        if row.pk in last
-    ]
+    found = []
+    for row in rows:
+        disputed = last.get(row.pk)
+        if disputed is not None:
+            found.append(OpenDispute(row, disputed, (disputed.deadline or dt.date.max) < today))
     return sorted(
         found, key=lambda d: (not d.overdue, d.event.deadline or dt.date.max, d.invoice.pk)
     )
