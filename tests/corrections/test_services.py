@@ -342,7 +342,7 @@ def test_write_off_never_exceeds_what_is_owed() -> None:
             services.write_off(
                 staff,
                 row.professional,
-                row.insurer_id,
+                row.insurer,
                 row,
                 amount=amount,
                 reason=reason,
@@ -353,7 +353,7 @@ def test_write_off_never_exceeds_what_is_owed() -> None:
     done = services.write_off(
         staff,
         row.professional,
-        row.insurer_id,
+        row.insurer,
         row,
         amount=Decimal("4.48"),
         reason="irrécouvrable",
@@ -366,7 +366,7 @@ def test_write_off_never_exceeds_what_is_owed() -> None:
         services.write_off(
             staff,
             row.professional,
-            row.insurer_id,
+            row.insurer,
             row,
             amount=Decimal("0.01"),
             reason="encore",

@@ -185,7 +185,7 @@ class LedgerEntryAdmin(ScopedAdmin):
                     write_off(
                         request.user,
                         invoice.professional,
-                        invoice.insurer_id,  # type: ignore[arg-type]
+                        invoice.insurer,  # type: ignore[arg-type]
                         invoice,
                         amount=form.cleaned_data["amount"],
                         reason=form.cleaned_data["reason"],

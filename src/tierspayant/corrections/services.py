@@ -52,6 +52,7 @@ from tierspayant.invoices.lifecycle import EventDetail
 from tierspayant.invoices.models import BilledInvoice, Invoice, InvoiceEvent
 from tierspayant.invoices.services import billing_key, judge_invoice, store_judged
 from tierspayant.providers.models import Professional
+from tierspayant.registry.models import Insurer
 
 K = InvoiceEventKind
 S = InvoiceStatus
@@ -414,7 +415,7 @@ def outstanding(invoice: Invoice) -> Decimal:
 def write_off(
     staff_user: Any,
     professional: Professional,
-    insurer_id: int,
+    insurer: Insurer,
     invoice: Invoice,
     *,
     amount: Decimal,
@@ -422,12 +423,13 @@ def write_off(
     now: dt.datetime,
 ) -> Correction:
     """Give up recovering ``amount`` (euros, > 0, to the cent) of the overpayment on
-    ``invoice`` from ``professional`` for the insurer ``insurer_id``: a ``written_off``
+    ``invoice`` from ``professional`` for ``insurer``: a ``written_off``
     ledger entry of ``-amount`` and a ``written_off`` event. ``reason`` required. Never
     more than is owed on the invoice nor than the professional's balance with the insurer.
     Insurer staff write off only their insurer's. Raises InvoiceNotFound,
     CorrectionRefused (amount, reason), TransitionRefused (not cancelled or rectified)."""
     number = invoice.invoice_number
+    insurer_id = insurer.pk
     text = _reason(reason, number, required=True)
     if not amount.is_finite() or amount <= ZERO or amount != amount.quantize(CENT):
         raise CorrectionRefused(
