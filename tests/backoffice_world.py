@@ -34,12 +34,15 @@ from tierspayant.accounts.enrolment import request_enrolment
 from tierspayant.accounts.services import record_event
 from tierspayant.audit.choices import InsurerScope
 from tierspayant.audit.services import issue_insurer_token
+from tierspayant.corrections.services import cancel_invoice, dispute_invoice
 from tierspayant.coverage import History, load_guarantee_table
 from tierspayant.guard.canaries import plant_canaries
 from tierspayant.guard.choices import Action, AlertKind, Severity
 from tierspayant.guard.lockdown import set_lockdown
 from tierspayant.guard.models import Alert
 from tierspayant.guard.suspension import suspend_account
+from tierspayant.invoices import lifecycle
+from tierspayant.invoices.models import Invoice, InvoiceEvent
 from tierspayant.invoices.services import load_nomenclatures, record_invoice
 from tierspayant.payments.models import BankReturn, BankReturnFile, Transfer
 from tierspayant.payments.sepa import Debtor
@@ -98,6 +101,7 @@ def _insurer_rows(
         now=NOW,
     )
     ReviewRule.objects.create(insurer=insurer, contract=contract, amount_above="1500.00")
+    _corrections_rows(professional, tag)
     token = issue_insurer_token(
         insurer=insurer,
         name=f"SI {tag}",
@@ -106,6 +110,37 @@ def _insurer_rows(
         valid_days=30,
     ).token
     return {"beneficiary": patient.beneficiary, "approval": approval, "insurer_token": token}
+
+
+def _copy(source: Invoice, number: str, status: str, amc: str) -> Invoice:
+    row = Invoice.objects.get(pk=source.pk)
+    row.pk = None
+    row.invoice_number, row.status, row.total_amc, row.reasons = number, status, Decimal(amc), []
+    row.save(force_insert=True)
+    InvoiceEvent.objects.bulk_create(
+        lifecycle.adjudication_events(row, received_at=NOW, acknowledged_at=None)
+    )
+    return row
+
+
+def _corrections_rows(professional: Professional, tag: str) -> None:
+    """Issue 16: an invoice paid then cancelled (an overpayment in the ledger) and a rejected
+    invoice disputed (an open dispute)."""
+    base = Invoice.objects.get(professional=professional, invoice_number=f"F-{tag}-01")
+    paid = _copy(base, f"F-{tag}-02", "accepted", "4.48")
+    lifecycle.append_event(
+        paid,
+        "paid",
+        at=NOW + datetime.timedelta(days=1),
+        detail=lifecycle.EventDetail(amount=Decimal("4.48"), reference=f"E2E-{tag}"),
+    )
+    cancel_invoice(
+        professional, paid.invoice_number, reason="erreur", now=NOW + datetime.timedelta(days=2)
+    )
+    _copy(base, f"F-{tag}-03", "rejected", "0.00")
+    dispute_invoice(
+        professional, f"F-{tag}-03", reason="à revoir", now=NOW + datetime.timedelta(days=2)
+    )
 
 
 def build_world(tmp_path: Path) -> dict[str, Any]:

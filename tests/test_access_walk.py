@@ -280,6 +280,18 @@ MATRIX: dict[str, Entry] = {
     "api/v1/lots/<lot_id>/results": TOKEN_ONLY_GET,
     "fhir/r4/": TOKEN_ONLY,
     "fhir/r4/ClaimResponse": TOKEN_ONLY_GET,
+    # Corrections (issue 16): the professional's invoices, their timeline and forms.
+    "suivi-factures/": PROFESSIONAL_PAGE,
+    "suivi-factures/<int:invoice_id>/": OWN_OBJECT_PAGE,
+    "suivi-factures/<int:invoice_id>/annuler/": OWN_OBJECT_ACTION,
+    "suivi-factures/<int:invoice_id>/contester/": OWN_OBJECT_ACTION,
+    # The professional's own invoice by number (another's: 404,
+    # tests/corrections/test_api.py).
+    "api/v1/invoices/<invoice_number>": TOKEN_ONLY_GET,
+    "api/v1/invoices/<invoice_number>/cancel": TOKEN_ONLY,
+    "api/v1/invoices/<invoice_number>/rectify": TOKEN_ONLY,
+    "api/v1/invoices/<invoice_number>/dispute": TOKEN_ONLY,
+    "fhir/r4/Task": TOKEN_ONLY,
     "fhir/r4/PaymentReconciliation/<int:statement_id>": TOKEN_ONLY_GET,
     # Password reset by e-mail: public, one answer for known and unknown addresses
     # (tests/test_password_reset.py); a forged link shows "no longer valid".
@@ -533,6 +545,7 @@ def test_operator_reaches_the_back_office_with_a_second_factor(db) -> None:
         "admin/guard/alert/add/": 403,
         "admin/guard/lockdownevent/add/": 403,
         "admin/invoices/invoice/add/": 403,
+        "admin/corrections/ledgerentry/add/": 403,  # written by the corrections services
         "admin/invoices/referencetable/add/": 403,
         "admin/guard/suspension/add/": 403,
         "admin/payments/paymentrun/add/": 403,
@@ -578,6 +591,7 @@ OWNER: dict[str, Callable[[object], int | None] | None] = {
     "claims.Claim": lambda o: o.insurer_id,  # type: ignore[attr-defined]
     "payments.Transfer": lambda o: o.insurer_id,  # type: ignore[attr-defined]
     "invoices.Invoice": lambda o: o.beneficiary.contract.insurer_id,  # type: ignore[attr-defined]
+    "corrections.LedgerEntry": lambda o: o.insurer_id,  # type: ignore[attr-defined]
     # Operator staff only: professionals (they contract with the operator; insurer staff see
     # their names on their own claims, approvals and log), accounts, factors, security records,
     # payment runs and statements (they span insurers).

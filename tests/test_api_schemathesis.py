@@ -75,6 +75,10 @@ def test_api_against_its_openapi(bearer, settings) -> None:
             "GET /api/v1/lots",
             "GET /api/v1/lots/{lot_id}",
             "GET /api/v1/lots/{lot_id}/results",
+            "GET /api/v1/invoices/{invoice_number}",
+            "POST /api/v1/invoices/{invoice_number}/cancel",
+            "POST /api/v1/invoices/{invoice_number}/rectify",
+            "POST /api/v1/invoices/{invoice_number}/dispute",
         }
         _run(operations, bearer, calls)
     finally:

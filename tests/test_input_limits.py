@@ -175,6 +175,48 @@ def _templates() -> dict[str, Any]:
             "lines": [{"code": "2264861", "billed": "150.00"}],
         },
         "/api/v1/prior-approvals/PEC-1/cancel": {},
+        # Corrections (issue 16): on an unknown invoice (404) or a real one (422, 409).
+        "/api/v1/invoices/x/cancel": {"reason": "erreur de saisie"},
+        "/api/v1/invoices/x/dispute": {"reason": "montant contesté"},
+        "/fhir/r4/Task": {
+            "resourceType": "Task",
+            "status": "requested",
+            "intent": "order",
+            "code": {
+                "coding": [
+                    {
+                        "system": "http://terminology.hl7.org/CodeSystem/financialtaskcode",
+                        "code": "cancel",
+                    }
+                ]
+            },
+            "focus": {"identifier": {"value": "F-1"}},
+            "reasonCode": {"text": "erreur de saisie"},
+        },
+        "/api/v1/invoices/x/rectify": {
+            "reason": "prix",
+            "invoice": {
+                "invoice_number": "F-2",
+                "care_date": "2025-03-14",
+                "insurance_nature": "10",
+                "exemption": "0",
+                "amo_regime": "1",
+                "total_billed": "7.99",
+                "total_amo": "5.19",
+                "lines": [
+                    {
+                        "code_system": "CIP13",
+                        "code": "3400930000000",
+                        "quantity": 1,
+                        "unit_price": "7.99",
+                        "billed": "7.99",
+                        "br": "7.99",
+                        "amo_rate": "65",
+                        "amo_paid": "5.19",
+                    }
+                ],
+            },
+        },
         "/api/v1/calculations": {
             "nir": nir,
             "birth_date": patient.born.isoformat(),
@@ -224,6 +266,7 @@ def test_every_json_endpoint_is_in_the_typed_walk() -> None:
         # Its GET lists lots; its POST is a multipart file upload, not JSON (the lot's own
         # parsers name what is wrong: tests/invoices/test_lot_interfaces.py, test_lots.py).
         "/api/v1/lots",
+        "/api/v1/invoices/x",
     }
     walked = {p.replace("PEC-1", "x") for p in _templates()}
     assert routes - reads == walked

@@ -206,6 +206,18 @@ NOT_PERSONAL_DATA: dict[str, str] = {
     "lots/<int:lot_id>/": _OWN_RECORDS,
     "api/v1/lots/<lot_id>": _OWN_RECORDS,
     "api/v1/lots/<lot_id>/results": _OWN_RECORDS,
+    # Corrections (issue 16): the professional's own invoice, state and events; the patient
+    # is never named (a rectification prices the replacement for the original's patient
+    # without disclosing anything about them).
+    "suivi-factures/": _OWN_RECORDS,
+    "suivi-factures/<int:invoice_id>/": _OWN_RECORDS,
+    "suivi-factures/<int:invoice_id>/annuler/": _OWN_RECORDS,
+    "suivi-factures/<int:invoice_id>/contester/": _OWN_RECORDS,
+    "api/v1/invoices/<invoice_number>": _OWN_RECORDS,
+    "api/v1/invoices/<invoice_number>/cancel": _OWN_RECORDS,
+    "api/v1/invoices/<invoice_number>/rectify": _OWN_RECORDS,
+    "api/v1/invoices/<invoice_number>/dispute": _OWN_RECORDS,
+    "fhir/r4/Task": _OWN_RECORDS,
     "fhir/r4/ClaimResponse": _OWN_RECORDS,
     "fhir/r4/PaymentReconciliation/<int:statement_id>": _OWN_RECORDS,
 }
@@ -222,6 +234,12 @@ _GUARD = (
 _APPROVALS = (
     "the insurer's pending approvals: numbers, amounts, act codes, the professional; the "
     "patient by internal id only, scoped (tests/test_access_walk.py)"
+)
+
+_CORRECTIONS = (
+    "overpayment balances and disputes (issue 16): invoice numbers, amounts, events and "
+    "reasons, the professional; never the patient, scoped to the insurer "
+    "(tests/test_access_walk.py)"
 )
 
 #: Back-office routes with a view of their own -> why it returns no member's personal data.
@@ -245,6 +263,10 @@ BACKOFFICE_NOT_PERSONAL_DATA: dict[str, str] = {
     ),
     # Review queue of pending approvals (issue 15 part 5): numbers, amounts, act codes and the
     # professional, within the staff member's insurer; never a member's name, NIR or birth date.
+    "admin/corrections/ledgerentry/soldes/": _CORRECTIONS,
+    "admin/corrections/ledgerentry/soldes/<int:invoice_id>/abandon/": _CORRECTIONS,
+    "admin/corrections/ledgerentry/contestations/": _CORRECTIONS,
+    "admin/corrections/ledgerentry/contestations/<int:invoice_id>/decision/": _CORRECTIONS,
     "admin/priorauth/priorapproval/a-examiner/": _APPROVALS,
     "admin/priorauth/priorapproval/<int:pk>/decider/": _APPROVALS,
 }

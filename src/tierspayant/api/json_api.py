@@ -161,3 +161,6 @@ api.add_router("/", calculation_router)
 from tierspayant.api.lots_api import lots_router  # noqa: E402 - lots: beside care
 
 api.add_router("/", lots_router)
+from tierspayant.api.invoices_api import invoices_router  # noqa: E402 - corrections (issue 16)
+
+api.add_router("/", invoices_router)

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from tierspayant.api.fhir import audit_event, claim_views, lot_views
+from tierspayant.api.fhir import audit_event, claim_views, lot_views, task_views
 from tierspayant.api.fhir import views as fhir_views
 from tierspayant.api.json_api import api
 
@@ -17,6 +17,7 @@ fhir_urlpatterns = [
     ),
     path("AuditEvent/_search", audit_event.audit_event_search, name="fhir-audit-event-search"),
     path("Claim", claim_views.claim, name="fhir-claim"),
+    path("Task", task_views.task, name="fhir-task"),
     path(
         "PaymentReconciliation/<int:statement_id>",
         claim_views.payment_reconciliation_read,

@@ -47,6 +47,10 @@ class LedgerEntry(models.Model):
         verbose_name_plural = "mouvements d'indus"
         ordering = ["id"]
         indexes = [models.Index(fields=["professional", "insurer"])]
+        permissions = [
+            ("decide_dispute", "Peut décider des contestations de factures"),
+            ("write_off", "Peut abandonner un indu"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.amount} €"

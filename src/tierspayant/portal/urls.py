@@ -77,7 +77,7 @@ urlpatterns = [
 ]
 
 # care: approvals, claims, payments, bank account
-from tierspayant.portal import views_bank, views_care, views_lots  # noqa: E402
+from tierspayant.portal import views_bank, views_care, views_corrections, views_lots  # noqa: E402
 
 urlpatterns += [
     path("pec/", views_care.approvals, name="care-approvals"),
@@ -93,6 +93,18 @@ urlpatterns += [
     path("factures/", views_care.claims, name="care-claims"),
     path("lots/", views_lots.lots, name="lots"),
     path("lots/<int:lot_id>/", views_lots.lot_detail, name="lot"),
+    path("suivi-factures/", views_corrections.invoices, name="invoices"),
+    path("suivi-factures/<int:invoice_id>/", views_corrections.invoice_detail, name="invoice"),
+    path(
+        "suivi-factures/<int:invoice_id>/annuler/",
+        views_corrections.invoice_cancel,
+        name="invoice-cancel",
+    ),
+    path(
+        "suivi-factures/<int:invoice_id>/contester/",
+        views_corrections.invoice_dispute,
+        name="invoice-dispute",
+    ),
     path("factures/nouvelle/", views_care.claim_new, name="care-claim-new"),
     path("factures/<int:claim_id>/", views_care.claim_detail, name="care-claim"),
     path("paiements/", views_care.statements, name="care-statements"),

@@ -19,6 +19,7 @@ from tierspayant.api.fhir.claim import (
     preauthorization_response,
 )
 from tierspayant.api.fhir.eligibility import FhirError, provider_matches
+from tierspayant.api.fhir.rectify_views import prior_invoice_number, rectification
 from tierspayant.api.fhir.responses import (
     fhir_response,
     guard_outcome,
@@ -79,7 +80,9 @@ def _expression(field: str) -> str:
 def claim(request: HttpRequest) -> HttpResponse:
     """POST a Claim (preauthorization or claim); answer a ClaimResponse, or an
     OperationOutcome (400/401/403/404/422/429/503) naming the problem. A Claim of use
-    ``predetermination`` is a calculation (CLC): ``calculation_views.predetermination``."""
+    ``predetermination`` is a calculation (CLC): ``calculation_views.predetermination``; a
+    Claim whose ``related.relationship`` is ``prior`` rectifies an invoice
+    (``rectify_views.rectification``)."""
     if is_predetermination(request_body(request)):
         return predetermination(request)
     professional = professional_from_request(request, Scope.CLAIMS_SUBMIT)
@@ -89,6 +92,9 @@ def claim(request: HttpRequest) -> HttpResponse:
                 401, "login", "Jeton d'API absent, invalide, expiré ou sans le droit claims:submit."
             )
         )
+    rectifying = prior_invoice_number(request_body(request))
+    if rectifying is not None:  # related.relationship = prior: a rectification (issue 16)
+        return rectification(request, professional, *rectifying)
     base: str = settings.TIERSPAYANT_FHIR_BASE_URL
     now = timezone.now()
     today = timezone.localdate()

@@ -114,6 +114,7 @@ def capability_statement(request: HttpRequest) -> HttpResponse:
                         {"type": "CoverageEligibilityRequest", "interaction": [{"code": "create"}]},
                         {"type": "Claim", "interaction": [{"code": "create"}]},
                         {"type": "PaymentReconciliation", "interaction": [{"code": "read"}]},
+                        {"type": "Task", "interaction": [{"code": "create"}]},
                         {
                             "type": "AuditEvent",
                             "interaction": [{"code": "search-type"}],

@@ -33,6 +33,7 @@ from fhir.resources.R4B.claim import Claim as FhirClaim
 from pydantic import ValidationError
 
 from tierspayant.invoices.choices import CodeSystem, LotFormat, LotRefusal
+from tierspayant.invoices.inputs import InvoiceInput
 from tierspayant.invoices.lot_formats import (
     MAX_INVOICES,
     CardIdentity,
@@ -283,3 +284,30 @@ class FhirBatchParser:
 def money(value: Decimal) -> dict[str, Any]:
     """A FHIR Money in euros."""
     return {"value": float(value), "currency": "EUR"}
+
+
+def invoice_from_claim(claim: Any, *, base: str) -> InvoiceInput:
+    """One ``Claim`` of a FHIR lot's layout read without its patient: a rectification's
+    replacement (issue 16), whose patient is the original's. Raises LotFormatError(UNREADABLE)
+    naming the element (``Claim.<path>``) or the codec's field."""
+    if not isinstance(claim, dict) or claim.get("resourceType") != "Claim":
+        raise LotFormatError(LotRefusal.UNREADABLE, "ressource Claim attendue", field="Claim")
+    try:
+        FhirClaim.model_validate(claim)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        path = ".".join(str(p) for p in first["loc"])
+        raise LotFormatError(
+            LotRefusal.UNREADABLE, f"Claim invalide : {first['msg']}", field=f"Claim.{path}"
+        ) from None
+    except (KeyError, TypeError, ValueError):
+        raise LotFormatError(
+            LotRefusal.UNREADABLE, "ressource contenue de type inconnu", field="Claim.contained"
+        ) from None
+    try:
+        data = FhirBatchParser(base)._as_json(claim)
+    except (AttributeError, TypeError, KeyError):
+        raise LotFormatError(
+            LotRefusal.UNREADABLE, "Claim mal formé (type d'élément inattendu)", field="Claim"
+        ) from None
+    return invoice_from_json(data)

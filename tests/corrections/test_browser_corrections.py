@@ -1,0 +1,55 @@
+"""A pharmacist cancels an invoice in a real browser (Playwright driving Debian's Chromium)
+and sees it cancelled, with the cancellation in its timeline."""
+
+from __future__ import annotations
+
+import pytest
+from django_otp.oath import TOTP
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from tests.corrections.world import medicine, patient, pharmacist, stored
+from tests.factories import PASSWORD
+from tests.test_browser import CHROMIUM_FLAGS, chromium_path
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("nomenclatures"),
+]
+
+
+def test_a_pharmacist_cancels_an_invoice(live_server) -> None:  # type: ignore[no-untyped-def]
+    pro = pharmacist()
+    row = stored(pro, patient(), medicine("PH-101"))
+    device = TOTPDevice.objects.get(user=pro.user)
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits)
+
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_FLAGS)
+        page = browser.new_page(locale="fr-FR")
+        page.goto(f"{live_server.url}/suivi-factures/")
+        page.fill("#id_username", pro.user.username)
+        page.fill("#id_password", PASSWORD)
+        page.click("button[type=submit]")
+        page.wait_for_url("**/connexion/code/**")
+        page.fill("#id_otp_token", f"{totp.token():06d}")
+        page.click("button.primary")
+        page.wait_for_url("**/suivi-factures/")
+        assert "Acceptée" in page.inner_text("#invoices")
+
+        page.click("text=PH-101")
+        page.wait_for_url(f"**/suivi-factures/{row.pk}/")
+        page.fill("#id_reason", "Facture saisie deux fois")
+        page.check("#id_confirm")
+        page.click("text=Annuler la facture >> nth=-1")
+        page.wait_for_url(f"**/suivi-factures/{row.pk}/")
+        assert "Annulée" in page.inner_text("#state")
+        events = page.inner_text("#events")
+        assert "Annulée" in events and "Facture saisie deux fois" in events
+        assert page.locator("#cancel").count() == 0
+
+        page.click("text=Toutes les factures")
+        assert "Annulée" in page.inner_text("#invoices")
+        browser.close()
