@@ -122,3 +122,11 @@ def test_events_are_never_changed_or_deleted(stored: Invoice) -> None:
     with pytest.raises(TypeError):
         InvoiceEvent.objects.filter(invoice=stored).delete()
     assert InvoiceEvent.objects.filter(invoice=stored, reason="").count() == 2
+
+
+@pytest.mark.usefixtures("nomenclatures")
+@pytest.mark.parametrize("kind", [K.DISPUTE_UPHELD, K.DISPUTE_DISMISSED])
+def test_a_decision_without_a_dispute_is_refused(stored: Invoice, kind: str) -> None:
+    with pytest.raises(lifecycle.TransitionRefused):
+        lifecycle.append_event(stored, kind, at=NOW)
+    assert stored.events.count() == 2

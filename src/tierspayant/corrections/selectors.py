@@ -21,7 +21,7 @@ def balance(professional_id: int, insurer_id: int) -> Decimal:
     total = LedgerEntry.objects.filter(
         professional_id=professional_id, insurer_id=insurer_id
     ).aggregate(total=Sum("amount"))["total"]
-    return total if total is not None else ZERO
+    return ZERO if total is None else Decimal(total).quantize(ZERO)
 
 
 def balances(professional_ids: list[int] | None = None) -> dict[tuple[int, int], Decimal]:
@@ -32,9 +32,9 @@ def balances(professional_ids: list[int] | None = None) -> dict[tuple[int, int],
         rows = rows.filter(professional_id__in=professional_ids)
     totals = rows.values("professional_id", "insurer_id").annotate(total=Sum("amount"))
     return {
-        (row["professional_id"], row["insurer_id"]): row["total"]
+        (row["professional_id"], row["insurer_id"]): Decimal(row["total"]).quantize(ZERO)
         for row in totals
-        if row["total"] != ZERO
+        if Decimal(row["total"]).quantize(ZERO) != ZERO
     }
 
 

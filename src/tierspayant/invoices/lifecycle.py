@@ -177,7 +177,7 @@ def append_event(
     cannot race. Raises TransitionRefused (nothing written)."""
     before: str | None = invoice.status or None
     before_dispute: str | None = None
-    if kind in (K.DISPUTE_UPHELD, K.DISPUTE_DISMISSED):
+    if kind in (K.DISPUTE_UPHELD, K.DISPUTE_DISMISSED) and before == S.DISPUTED:
         before_dispute = _state_before_dispute(invoice)
     after, allowed = _step(before, before_dispute, kind)
     if not allowed:
