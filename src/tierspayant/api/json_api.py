@@ -161,3 +161,6 @@ api.add_router("/", calculation_router)
 from tierspayant.api.lots_api import lots_router  # noqa: E402 - lots: beside care
 
 api.add_router("/", lots_router)
+from tierspayant.api.returns_api import returns_router  # noqa: E402 - returns: beside lots
+
+api.add_router("/", returns_router)

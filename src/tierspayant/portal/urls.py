@@ -77,7 +77,7 @@ urlpatterns = [
 ]
 
 # care: approvals, claims, payments, bank account
-from tierspayant.portal import views_bank, views_care, views_lots  # noqa: E402
+from tierspayant.portal import views_bank, views_care, views_lots, views_returns  # noqa: E402
 
 urlpatterns += [
     path("pec/", views_care.approvals, name="care-approvals"),
@@ -93,6 +93,8 @@ urlpatterns += [
     path("factures/", views_care.claims, name="care-claims"),
     path("lots/", views_lots.lots, name="lots"),
     path("lots/<int:lot_id>/", views_lots.lot_detail, name="lot"),
+    path("retours/", views_returns.returns, name="returns"),
+    path("retours/retours.csv", views_returns.returns_csv, name="returns-csv"),
     path("factures/nouvelle/", views_care.claim_new, name="care-claim-new"),
     path("factures/<int:claim_id>/", views_care.claim_detail, name="care-claim"),
     path("paiements/", views_care.statements, name="care-statements"),
