@@ -75,6 +75,8 @@ def test_api_against_its_openapi(bearer, settings) -> None:
             "GET /api/v1/lots",
             "GET /api/v1/lots/{lot_id}",
             "GET /api/v1/lots/{lot_id}/results",
+            "GET /api/v1/returns",
+            "GET /api/v1/returns.csv",
         }
         _run(operations, bearer, calls)
     finally:
