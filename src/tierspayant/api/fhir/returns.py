@@ -1,13 +1,13 @@
 """FHIR returns: ``GET /fhir/r4/ClaimResponse?_cursor=<cursor>&_count=<n>`` answers a
 ``searchset`` Bundle of the token owner's return lines after the cursor (scope
-``claims:submit``): one ``ClaimResponse`` per line (``search.mode`` match) and one
-``PaymentReconciliation`` per transfer the page's paid lines name, with one detail per
-invoice that transfer paid (``search.mode`` include). The Bundle's ``next`` link carries the
-cursor to poll with next (FHIR's paging: follow ``link[next]``); ``_cursor`` is the
-platform's own search parameter (FHIR's ``_since`` is an instant, not a cursor). The
-search by lot (``?lot=<id>``) stays ``lot_views.claim_responses``. Resources are validated
-with fhir.resources; they name the invoice by number and the insurer by AMC number, never
-the patient.
+``claims:submit``; 100 lines a page, ``_count`` up to 1,000): one ``ClaimResponse`` per
+line (``search.mode`` match) and one ``PaymentReconciliation`` per transfer the page's
+paid lines name, with one detail per invoice that transfer paid (``search.mode``
+include). The Bundle's ``next`` link carries the cursor to poll with next (FHIR's paging:
+follow ``link[next]``); ``_cursor`` is the platform's own search parameter (FHIR's
+``_since`` is an instant, not a cursor). The search by lot (``?lot=<id>``) stays
+``lot_views.claim_responses``. Resources are validated with fhir.resources; they name the
+invoice by number and the insurer by AMC number, never the patient.
 """
 
 from __future__ import annotations
@@ -35,7 +35,6 @@ from tierspayant.returns.choices import reason_label
 from tierspayant.returns.selectors import (
     ReturnLine,
     TransferSummary,
-    clamp_count,
     invoice_lines,
     return_lines,
     transfers_of,
@@ -43,6 +42,10 @@ from tierspayant.returns.selectors import (
 
 PAYMENT_TYPE = "http://terminology.hl7.org/CodeSystem/ex-paymenttype"
 _MAX_CURSOR = 2**63 - 1
+#: ClaimResponses per page: default and most (each resource is validated with
+#: fhir.resources, about 2 ms each: bench/returns_poll.py); the JSON API pages by 10,000.
+FHIR_DEFAULT_COUNT = 100
+FHIR_MAX_COUNT = 1000
 
 
 def cursor_system(base: str) -> str:
@@ -272,8 +275,8 @@ def _number(request: HttpRequest, name: str, default: int, highest: int) -> int:
 @require_GET
 def claim_responses(request: HttpRequest) -> HttpResponse:
     """``GET ClaimResponse``: by lot (``?lot=``, ``lot_views.claim_responses``) or the
-    return lines after ``_cursor`` (default 0), ``_count`` per page (default 1,000, at most
-    10,000)."""
+    return lines after ``_cursor`` (default 0), ``_count`` per page (default 100, at most
+    1,000: ``FHIR_MAX_COUNT``)."""
     if "lot" in request.GET:
         return lot_views.claim_responses(request)
     professional = professional_from_request(request, Scope.CLAIMS_SUBMIT)
@@ -281,7 +284,8 @@ def claim_responses(request: HttpRequest) -> HttpResponse:
         return outcome_response(_UNAUTHORIZED)
     try:
         since = _number(request, "_cursor", 0, _MAX_CURSOR)
-        count = clamp_count(_number(request, "_count", 1000, _MAX_CURSOR))
+        count = min(_number(request, "_count", FHIR_DEFAULT_COUNT, _MAX_CURSOR), FHIR_MAX_COUNT)
+        count = max(count, 1)
     except FhirError as exc:
         return outcome_response(exc)
     lines = return_lines(professional, since=since, count=count)
