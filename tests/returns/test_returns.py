@@ -8,7 +8,9 @@ import csv
 import datetime as dt
 import io
 import json
+import re
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -36,7 +38,7 @@ from tierspayant.returns.choices import (
 )
 from tierspayant.returns.noemie import NOT_PUBLIC, NoemieMapping
 from tierspayant.returns.selectors import return_lines
-from tierspayant.returns.services import CSV_HEADER
+from tierspayant.returns.services import CSV_HEADER, line_json
 
 PAID_AT = dt.datetime(2026, 3, 5, 22, 0, tzinfo=dt.UTC)
 VALUE_DATE = dt.date(2026, 3, 6)
@@ -458,3 +460,31 @@ def test_the_portal_page_filters_by_kind_and_downloads_csv(
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig")), delimiter=";"))
     assert [row[2] for row in rows[1:]] == ["paid"]
     assert rows[1][12] == E2E
+
+
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "returns.md"
+
+
+def _blocks(kind: str) -> list[str]:
+    text = DOCS.read_text(encoding="utf-8")
+    return re.findall(rf"```{kind}\n(.*?)```", text, flags=re.DOTALL)
+
+
+def test_the_docs_table_is_the_reason_table() -> None:
+    rows = re.findall(
+        r"^\| `([A-Z0-9_]+)` \| ([^|]+) \| ([^|]+) \| ([^|]+) \|$", DOCS.read_text(), re.M
+    )
+    assert [
+        (code, source.strip(), label.strip(), noemie.strip())
+        for code, source, label, noemie in rows
+    ] == [(row.code, str(row.source.label), row.label, NOT_PUBLIC) for row in reason_table()]
+
+
+def test_the_docs_examples_have_the_real_shapes(paid: Invoice) -> None:
+    poll, bundle = (json.loads(block) for block in _blocks("json"))
+    line = return_lines(paid.professional)[1]
+    assert set(poll["lines"][0]) == set(line_json(line))
+    assert set(poll) == {"since", "next_cursor", "more", "lines"}
+    Bundle.model_validate(bundle)
+    header = _blocks("csv")[0].splitlines()[0]
+    assert tuple(header.split(";")) == CSV_HEADER
