@@ -9,11 +9,13 @@ import datetime as dt
 import io
 import json
 import re
+import time
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
+from django.db import connection
 from django.test import Client
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -488,3 +490,43 @@ def test_the_docs_examples_have_the_real_shapes(paid: Invoice) -> None:
     Bundle.model_validate(bundle)
     header = _blocks("csv")[0].splitlines()[0]
     assert tuple(header.split(";")) == CSV_HEADER
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_line_committed_late_with_a_smaller_cursor_is_not_skipped() -> None:
+    """A payment run's transaction writes its paid events (small ids) and commits minutes
+    later; meanwhile another transaction commits a larger id. A poll in between must not
+    return the larger one (its cursor would pass the run's events for good)."""
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite commits one transaction at a time: ids are in commit order")
+    import psycopg
+
+    pharmacist = make_professional(profession=Profession.PHARMACIST, specialty_code="50")
+    patient = make_beneficiary()
+    in_run = stored_invoice(pharmacist, patient, "L-1")
+    alone = stored_invoice(pharmacist, patient, "L-2")
+    start = return_lines(pharmacist)[-1].cursor
+    db = connection.settings_dict
+    with psycopg.connect(
+        dbname=db["NAME"], user=db["USER"], host=db["HOST"], port=db["PORT"] or None
+    ) as run:
+        late = run.execute(
+            "INSERT INTO invoices_invoiceevent (invoice_id, professional_id, "
+            "insurer_id, kind, at, actor_kind, reason, reason_codes, amount, reference, "
+            "value_date) VALUES (%s, %s, %s, 'paid', now(), 'system', '', '[]', 6.00, "
+            "'E2E-RUN', '2026-03-06') RETURNING id",
+            [in_run.pk, pharmacist.pk, in_run.insurer_id],
+        ).fetchone()[0]  # type: ignore[index]
+        early = append(alone, K.PAID, at=PAID_AT, amount=Decimal("6.00"), reference="E2E-ALONE")
+        assert early.pk > late
+        assert return_lines(pharmacist, since=start) == []
+        run.commit()
+    # Both now, in cursor order (another session's long transaction on the same server
+    # may hold them back a little longer: never one without the other).
+    for _ in range(100):
+        cursors = [line.cursor for line in return_lines(pharmacist, since=start)]
+        assert cursors in ([], [late], [late, early.pk])
+        if len(cursors) == 2:
+            break
+        time.sleep(0.2)
+    assert cursors == [late, early.pk]
