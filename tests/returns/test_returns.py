@@ -454,14 +454,19 @@ def test_the_portal_page_filters_by_kind_and_downloads_csv(
     client.post("/connexion/", {"username": pharmacist.user.username, "password": PASSWORD})
     device = TOTPDevice.objects.get(user=pharmacist.user)
     assert client.post("/connexion/code/", {"otp_token": totp_code(device)}).status_code == 302
+    other = make_professional(profession=Profession.PHARMACIST, specialty_code="50")
+    theirs = stored_invoice(other, make_beneficiary(), "AUTRE-1")
+    append(theirs, K.PAID, at=PAID_AT, amount=Decimal("6.00"), reference="E2E-AUTRE")
     page = client.get("/retours/").content.decode()
     assert "Retours" in page and E2E in page and "Acceptée" in page
+    assert "AUTRE-1" not in page and "E2E-AUTRE" not in page
     only_paid = client.get("/retours/?type=paid").content.decode()
     assert E2E in only_paid and "<td>Acceptée</td>" not in only_paid
     response = client.get("/retours/retours.csv?type=paid")
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig")), delimiter=";"))
     assert [row[2] for row in rows[1:]] == ["paid"]
     assert rows[1][12] == E2E
+    assert "E2E-AUTRE" not in client.get("/retours/retours.csv").content.decode()
 
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "returns.md"
