@@ -113,6 +113,7 @@ class PasskeyEnrolmentAdmin(RecordAdmin):
         return request.user.has_perm("accounts.approve_passkeyenrolment")
 
 
+
 @admin.action(description="Réinitialiser les seconds facteurs (facteur perdu)")
 def reset_lost_factors(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet):  # type: ignore[type-arg]
     """Staff action: the user lost every factor; the reset is logged and announced. Needs a

@@ -108,3 +108,4 @@ class FrenchTitles(admin.ModelAdmin):  # type: ignore[type-arg]
         return super().change_view(
             request, object_id, form_url, {"title": title, **(extra_context or {})}
         )
+
