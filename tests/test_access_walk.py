@@ -293,6 +293,11 @@ MATRIX: dict[str, Entry] = {
     "api/v1/invoices/<invoice_number>/dispute": TOKEN_ONLY,
     "fhir/r4/Task": TOKEN_ONLY,
     "fhir/r4/PaymentReconciliation/<int:statement_id>": TOKEN_ONLY_GET,
+    # Returns to professionals (issue 16): the professional's own return lines.
+    "retours/": PROFESSIONAL_PAGE,
+    "retours/retours.csv": PROFESSIONAL_PAGE,
+    "api/v1/returns": TOKEN_ONLY_GET,
+    "api/v1/returns.csv": TOKEN_ONLY_GET,
     # Password reset by e-mail: public, one answer for known and unknown addresses
     # (tests/test_password_reset.py); a forged link shows "no longer valid".
     "mot-de-passe-oublie/": PUBLIC,

@@ -79,6 +79,8 @@ def test_api_against_its_openapi(bearer, settings) -> None:
             "POST /api/v1/invoices/{invoice_number}/cancel",
             "POST /api/v1/invoices/{invoice_number}/rectify",
             "POST /api/v1/invoices/{invoice_number}/dispute",
+            "GET /api/v1/returns",
+            "GET /api/v1/returns.csv",
         }
         _run(operations, bearer, calls)
     finally:

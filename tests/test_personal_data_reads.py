@@ -220,6 +220,12 @@ NOT_PERSONAL_DATA: dict[str, str] = {
     "fhir/r4/Task": _OWN_RECORDS,
     "fhir/r4/ClaimResponse": _OWN_RECORDS,
     "fhir/r4/PaymentReconciliation/<int:statement_id>": _OWN_RECORDS,
+    # Return lines (issue 16): events of the professional's own invoices, by invoice number;
+    # no patient at all (not even the internal id), so no disclosure-log row and no quota.
+    "retours/": _OWN_RECORDS,
+    "retours/retours.csv": _OWN_RECORDS,
+    "api/v1/returns": _OWN_RECORDS,
+    "api/v1/returns.csv": _OWN_RECORDS,
 }
 
 _STAFF_ACCOUNTS = (

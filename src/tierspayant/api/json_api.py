@@ -164,3 +164,6 @@ api.add_router("/", lots_router)
 from tierspayant.api.invoices_api import invoices_router  # noqa: E402 - corrections (issue 16)
 
 api.add_router("/", invoices_router)
+from tierspayant.api.returns_api import returns_router  # noqa: E402 - returns: beside lots
+
+api.add_router("/", returns_router)

@@ -2,13 +2,13 @@
 
 from django.urls import path
 
-from tierspayant.api.fhir import audit_event, claim_views, lot_views, task_views
+from tierspayant.api.fhir import audit_event, claim_views, lot_views, returns, task_views
 from tierspayant.api.fhir import views as fhir_views
 from tierspayant.api.json_api import api
 
 fhir_urlpatterns = [
     path("", lot_views.batch, name="fhir-batch"),
-    path("ClaimResponse", lot_views.claim_responses, name="fhir-claim-responses"),
+    path("ClaimResponse", returns.claim_responses, name="fhir-claim-responses"),
     path("metadata", fhir_views.capability_statement, name="fhir-metadata"),
     path(
         "CoverageEligibilityRequest",

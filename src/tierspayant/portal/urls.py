@@ -77,7 +77,13 @@ urlpatterns = [
 ]
 
 # care: approvals, claims, payments, bank account
-from tierspayant.portal import views_bank, views_care, views_corrections, views_lots  # noqa: E402
+from tierspayant.portal import (  # noqa: E402
+    views_bank,
+    views_care,
+    views_corrections,
+    views_lots,
+    views_returns,
+)
 
 urlpatterns += [
     path("pec/", views_care.approvals, name="care-approvals"),
@@ -105,6 +111,8 @@ urlpatterns += [
         views_corrections.invoice_dispute,
         name="invoice-dispute",
     ),
+    path("retours/", views_returns.returns, name="returns"),
+    path("retours/retours.csv", views_returns.returns_csv, name="returns-csv"),
     path("factures/nouvelle/", views_care.claim_new, name="care-claim-new"),
     path("factures/<int:claim_id>/", views_care.claim_detail, name="care-claim"),
     path("paiements/", views_care.statements, name="care-statements"),

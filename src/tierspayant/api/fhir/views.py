@@ -116,6 +116,19 @@ def capability_statement(request: HttpRequest) -> HttpResponse:
                         {"type": "PaymentReconciliation", "interaction": [{"code": "read"}]},
                         {"type": "Task", "interaction": [{"code": "create"}]},
                         {
+                            "type": "ClaimResponse",
+                            "interaction": [{"code": "search-type"}],
+                            "searchParam": [
+                                {"name": "lot", "type": "number"},
+                                {
+                                    "name": "_cursor",
+                                    "type": "number",
+                                    "documentation": "Lignes de retour après ce curseur "
+                                    "(docs/returns.md) ; suivre le lien next du Bundle.",
+                                },
+                            ],
+                        },
+                        {
                             "type": "AuditEvent",
                             "interaction": [{"code": "search-type"}],
                             "searchParam": [
