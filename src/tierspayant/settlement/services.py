@@ -247,8 +247,13 @@ def _reason_codes(event: InvoiceEvent, invoice: Invoice) -> str:
     return " ".join(codes)
 
 
+#: Order of the export's lines: paid, recovered, rejected, cancelled (then event id).
+KIND_ORDER = {K.PAID: 0, K.RECOVERED: 1, K.REJECTED: 2, K.CANCELLED: 3}
+
+
 def settlement_events(run: PaymentRun, insurer_id: int) -> list[InvoiceEvent]:
-    """The events of the insurer's export for ``run`` (module docstring), in id order."""
+    """The events of the insurer's export for ``run`` (module docstring), paid lines first,
+    then recovered, rejected and cancelled ones (:data:`KIND_ORDER`), each in event order."""
     previous = (
         InsurerSettlement.objects.filter(insurer_id=insurer_id, run__created_at__lt=run.created_at)
         .order_by("-run__created_at")
@@ -259,7 +264,7 @@ def settlement_events(run: PaymentRun, insurer_id: int) -> list[InvoiceEvent]:
     if previous is not None:
         window &= Q(at__gt=previous)
     references = Transfer.objects.filter(run=run, insurer_id=insurer_id).values("end_to_end_id")
-    return list(
+    events = list(
         InvoiceEvent.objects.filter(insurer_id=insurer_id)
         .filter(
             Q(kind=K.PAID, reference__in=references)
@@ -270,6 +275,7 @@ def settlement_events(run: PaymentRun, insurer_id: int) -> list[InvoiceEvent]:
         .prefetch_related("invoice__lines")
         .order_by("id")
     )
+    return sorted(events, key=lambda e: (KIND_ORDER[e.kind], e.pk))
 
 
 def _approvals(events: list[InvoiceEvent]) -> dict[tuple[int, str], str]:
