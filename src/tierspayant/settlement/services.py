@@ -248,7 +248,7 @@ def _reason_codes(event: InvoiceEvent, invoice: Invoice) -> str:
 
 
 #: Order of the export's lines: paid, recovered, rejected, cancelled (then event id).
-KIND_ORDER = {K.PAID: 0, K.RECOVERED: 1, K.REJECTED: 2, K.CANCELLED: 3}
+KIND_ORDER: dict[str, int] = {K.PAID: 0, K.RECOVERED: 1, K.REJECTED: 2, K.CANCELLED: 3}
 
 
 def settlement_events(run: PaymentRun, insurer_id: int) -> list[InvoiceEvent]:
