@@ -539,6 +539,7 @@ def test_operator_reaches_the_back_office_with_a_second_factor(db) -> None:
         "admin/payments/statement/add/": 403,
         "admin/payments/transfer/add/": 403,
         "admin/payments/bankreturnfile/add/": 403,  # imported from the bank's files
+        "admin/settlement/insurerfunding/add/": 403,  # set through its page (definir/)
         "admin/settlement/insurersettlement/add/": 403,  # written by the payment run
         "admin/priorauth/commitment/add/": 403,
         "admin/priorauth/priorapproval/add/": 403,

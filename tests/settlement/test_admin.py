@@ -30,6 +30,7 @@ from tierspayant.settlement.services import write_settlement
 
 pytestmark = pytest.mark.django_db
 BASE = "/admin/settlement/insurersettlement/"
+SET = "/admin/settlement/insurerfunding/definir/"
 
 
 def settled_world(directory: Path) -> dict:
@@ -103,10 +104,13 @@ def test_insurer_staff_read_their_funding_but_cannot_change_it(alpha_client) -> 
     assert page.status_code == 200
     assert funding.iban_masked in page.content.decode()
     assert 'name="iban"' not in page.content.decode()
-    client.post(url, {"mode": "own_account", "account_name": "Pirate", "bic": "CMCIFR2A"})
+    assert client.post(url, {"mode": "own_account", "bic": "CMCIFR2A"}).status_code == 403
+    form = {"insurer": funding.insurer_id, "mode": "own_account", "account_name": "Pirate"}
+    assert client.post(SET, form).status_code == 403
     funding.refresh_from_db()
     assert funding.mode == "direct_debit"
     assert client.get("/admin/settlement/insurerfunding/add/").status_code == 403
+    assert client.get(SET).status_code == 403
 
 
 def test_operator_staff_set_a_funding_and_see_every_insurers_delays(tmp_path) -> None:
@@ -126,16 +130,25 @@ def test_operator_staff_set_a_funding_and_see_every_insurers_delays(tmp_path) ->
         "mandate_date": "2024-12-01",
         "payment_delay_days": "5",
     }
-    refused = client.post("/admin/settlement/insurerfunding/add/", form)
-    assert refused.status_code == 200
+    refused = client.post(SET, form)
+    assert refused.status_code == 400
     assert "clé de contrôle de l&#x27;IBAN incorrecte" in refused.content.decode()
     assert not InsurerFunding.objects.filter(insurer=other).exists()
     iban = french_iban("10278", "06076", "00000000003")
-    saved = client.post("/admin/settlement/insurerfunding/add/", {**form, "iban": iban})
+    no_mandate = client.post(SET, {**form, "iban": iban, "mandate_id": ""})
+    assert "référence du mandat obligatoire" in no_mandate.content.decode()
+    saved = client.post(SET, {**form, "iban": iban})
     assert saved.status_code == 302
     funding = InsurerFunding.objects.get(insurer=other)
     assert funding.iban(settings.TIERSPAYANT_KEYRING.encryption) == iban
     assert iban not in funding.iban_ciphertext and funding.payment_delay_days == 5
+    # A change keeps the IBAN on file when left empty; the form shows the funding on file.
+    assert 'value="MANDAT-G"' in client.get(f"{SET}?organisme={other.pk}").content.decode()
+    kept = client.post(SET, {**form, "iban": "", "payment_delay_days": "9"})
+    assert kept.status_code == 302
+    funding.refresh_from_db()
+    assert funding.iban(settings.TIERSPAYANT_KEYRING.encryption) == iban
+    assert funding.payment_delay_days == 9
     page = client.get(f"{BASE}retards/?organisme={world['beta'].pk}").content.decode()
     assert "B-LATE" in page and "A-LATE" not in page
     assert "Mutuelle Alpha (81000001)" in page  # the operator picks among every insurer
@@ -143,3 +156,14 @@ def test_operator_staff_set_a_funding_and_see_every_insurers_delays(tmp_path) ->
         world["mine"].pk,
         world["theirs"].pk,
     }
+
+
+def test_setting_a_funding_needs_a_recent_passkey_check(tmp_path, settings) -> None:
+    operator = get_user_model().objects.create_superuser(
+        username="operateur", password="correct-horse-battery-staple-42"
+    )
+    client = staff_with_passkey(operator)
+    settings.TIERSPAYANT_STEP_UP_SECONDS = 0  # the passkey check above is now too old
+    response = client.get(SET)
+    assert response.status_code == 302
+    assert response["Location"].startswith("/connexion/confirmer/")

@@ -1,4 +1,5 @@
-"""Back-office: insurers' funding (operator staff edit, an insurer's staff read their own),
+"""Back-office: insurers' funding (operator staff set it through the service after a passkey
+step-up; an insurer's staff read their own),
 settlements per run (list with totals by domain, files, a chart of amounts over time) and
 the payment-delay report, scoped to the staff member's insurer (``ScopedAdmin``)."""
 
@@ -11,22 +12,24 @@ from typing import Any
 
 from django import forms
 from django.conf import settings
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
+from tierspayant.accounts.access import require_recent_second_factor
 from tierspayant.accounts.backoffice import ScopedAdmin, scoped_queryset, staff_insurer_id
 from tierspayant.registry.choices import Domain
 from tierspayant.registry.models import Insurer
 from tierspayant.settlement import charts
+from tierspayant.settlement.choices import FundingMode
 from tierspayant.settlement.delays import delay_report
 from tierspayant.settlement.models import InsurerFunding, InsurerSettlement
-from tierspayant.settlement.services import InvalidFunding, check_funding, set_funding
+from tierspayant.settlement.services import InvalidFunding, set_funding
 
 #: Lines of late invoices a report page lists (the command lists more).
 PAGE_LIMIT = 200
@@ -36,10 +39,15 @@ def _png_data_uri(png: bytes) -> str:
     return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
 
 
-class InsurerFundingForm(forms.ModelForm):  # type: ignore[type-arg]
-    """The funding's fields and the IBAN in clear (encrypted on save, never shown again;
+class FundingForm(forms.Form):
+    """An insurer's funding: the IBAN in clear (encrypted by the service, never shown again;
     left empty on a change, the IBAN on file is kept)."""
 
+    insurer = forms.ModelChoiceField(
+        label="Organisme complémentaire", queryset=Insurer.objects.order_by("name")
+    )
+    mode = forms.ChoiceField(label="Mode de financement", choices=FundingMode.choices)
+    account_name = forms.CharField(label="Titulaire du compte", max_length=70)
     iban = forms.CharField(
         label="IBAN du compte de l'organisme",
         required=False,
@@ -47,50 +55,26 @@ class InsurerFundingForm(forms.ModelForm):  # type: ignore[type-arg]
         help_text="Chiffré à l'enregistrement ; laisser vide pour conserver l'IBAN enregistré.",
         widget=forms.TextInput(attrs={"autocomplete": "off"}),
     )
+    bic = forms.CharField(label="BIC", max_length=11)
+    mandate_id = forms.CharField(
+        label="Référence du mandat (prélèvement)", max_length=35, required=False
+    )
+    mandate_date = forms.DateField(label="Date de signature du mandat (AAAA-MM-JJ)", required=False)
+    payment_delay_days = forms.IntegerField(
+        label="Délai de paiement (jours)", min_value=0, max_value=365, initial=7
+    )
 
-    class Meta:
-        model = InsurerFunding
-        fields = [
-            "insurer",
-            "mode",
-            "account_name",
-            "bic",
-            "mandate_id",
-            "mandate_date",
-            "payment_delay_days",
-        ]
-
-    def clean(self) -> dict[str, Any]:
-        data = super().clean() or {}
-        insurer = data.get("insurer") or getattr(self.instance, "insurer", None)
-        if self.errors or insurer is None:
-            return data
-        try:
-            check_funding(
-                settings.TIERSPAYANT_KEYRING.encryption,
-                insurer=insurer,
-                mode=data["mode"],
-                account_name=data["account_name"],
-                iban=data.get("iban", ""),
-                bic=data.get("bic", ""),
-                mandate_id=data.get("mandate_id", ""),
-                mandate_date=data.get("mandate_date"),
-                payment_delay_days=data["payment_delay_days"],
-            )
-        except InvalidFunding as exc:
-            target = exc.field if exc.field in self.fields else None
-            if exc.field == "holder_name":
-                target = "account_name"
-            self.add_error(target, exc.message)
-        return data
+    #: The service's field names -> this form's.
+    FIELDS = {"holder_name": "account_name"}
 
 
 @admin.register(InsurerFunding)
 class InsurerFundingAdmin(ScopedAdmin):
-    """Operator staff set an insurer's funding; an insurer's staff only read their own."""
+    """Fundings, read-only (an insurer's staff see their own); operator staff holding
+    ``settlement.change_insurerfunding`` set one on the page *Définir le financement d'un
+    organisme*, through ``settlement.services.set_funding``, after a passkey step-up."""
 
     insurer_path = "insurer"
-    form = InsurerFundingForm
     list_display = [
         "insurer",
         "mode",
@@ -100,58 +84,110 @@ class InsurerFundingAdmin(ScopedAdmin):
         "payment_delay_days",
         "updated_at",
     ]
-    readonly_fields = ["iban_masked", "updated_at"]
-
-    def _insurer_staff(self, request: HttpRequest) -> bool:
-        return staff_insurer_id(request.user) is not None
+    readonly_fields = [
+        "insurer",
+        "mode",
+        "account_name",
+        "iban_masked",
+        "bic",
+        "mandate_id",
+        "mandate_date",
+        "payment_delay_days",
+        "updated_at",
+    ]
+    fields = tuple(readonly_fields)
+    change_list_template = "admin/settlement/insurerfunding_changelist.html"
 
     def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
-        return not self._insurer_staff(request) and super().has_add_permission(request, *args)
+        return False
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return not self._insurer_staff(request) and super().has_change_permission(request, obj)
+        return False
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
-    def get_fields(self, request: HttpRequest, obj: Any = None) -> list[Any]:
-        fields = [
-            "insurer",
-            "mode",
-            "account_name",
-            "iban_masked",
-            "bic",
-            "mandate_id",
-            "mandate_date",
-            "payment_delay_days",
-            "updated_at",
-        ]
-        if self.has_change_permission(request, obj):
-            fields.insert(3, "iban")
-        return fields
-
-    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
-        readonly = list(super().get_readonly_fields(request, obj))
-        if obj is not None and "insurer" not in readonly:
-            readonly.append("insurer")  # one funding per insurer: never moved to another
-        return readonly
-
-    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
-        data = form.cleaned_data
-        saved = set_funding(
-            settings.TIERSPAYANT_KEYRING.encryption,
-            insurer=data.get("insurer") or obj.insurer,
-            mode=data["mode"],
-            account_name=data["account_name"],
-            iban=data.get("iban", ""),
-            bic=data["bic"],
-            mandate_id=data.get("mandate_id", ""),
-            mandate_date=data.get("mandate_date"),
-            payment_delay_days=data["payment_delay_days"],
-            now=timezone.now(),
+    def may_set(self, request: HttpRequest) -> bool:
+        """Operator staff holding ``settlement.change_insurerfunding``."""
+        return staff_insurer_id(request.user) is None and request.user.has_perm(
+            "settlement.change_insurerfunding"
         )
-        obj.pk = saved.pk
-        obj.refresh_from_db()
+
+    def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> Any:
+        return super().changelist_view(
+            request, {**(extra_context or {}), "may_set": self.may_set(request)}
+        )
+
+    def get_urls(self) -> list[Any]:
+        return [
+            path(
+                "definir/",
+                self.admin_site.admin_view(self.set_view),
+                name="settlement_insurerfunding_set",
+            ),
+            *super().get_urls(),
+        ]
+
+    def set_view(self, request: HttpRequest) -> HttpResponse:
+        """Set an insurer's funding (``?organisme=<id>`` fills in the one on file). Refused
+        (403) before the step-up to anyone who may not set it."""
+        if not self.may_set(request):
+            raise PermissionDenied
+        return require_recent_second_factor()(self._set)(request)
+
+    def _set(self, request: HttpRequest) -> HttpResponse:
+        initial: dict[str, Any] = {}
+        chosen = request.GET.get("organisme", "")
+        existing = (
+            InsurerFunding.objects.filter(insurer_id=chosen).first() if chosen.isdigit() else None
+        )
+        if existing is not None:
+            initial = {
+                "insurer": existing.insurer_id,
+                "mode": existing.mode,
+                "account_name": existing.account_name,
+                "bic": existing.bic,
+                "mandate_id": existing.mandate_id,
+                "mandate_date": existing.mandate_date,
+                "payment_delay_days": existing.payment_delay_days,
+            }
+        form = FundingForm(request.POST or None, initial=initial)
+        status = 200
+        if request.method == "POST":
+            status = 400
+            if form.is_valid():
+                data = form.cleaned_data
+                try:
+                    funding = set_funding(
+                        settings.TIERSPAYANT_KEYRING.encryption,
+                        insurer=data["insurer"],
+                        mode=data["mode"],
+                        account_name=data["account_name"],
+                        iban=data["iban"],
+                        bic=data["bic"],
+                        mandate_id=data["mandate_id"],
+                        mandate_date=data["mandate_date"],
+                        payment_delay_days=data["payment_delay_days"],
+                        now=timezone.now(),
+                    )
+                except InvalidFunding as exc:
+                    field = FundingForm.FIELDS.get(exc.field, exc.field)
+                    form.add_error(field if field in form.fields else None, exc.message)
+                else:
+                    self.log_change(request, funding, "Financement défini.")
+                    messages.success(
+                        request,
+                        f"Financement de {funding.insurer} enregistré "
+                        f"({funding.get_mode_display()}, compte {funding.iban_masked}).",
+                    )
+                    return redirect(reverse("admin:settlement_insurerfunding_changelist"))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Définir le financement d'un organisme",
+            "form": form,
+            "opts": self.model._meta,
+        }
+        return render(request, "admin/settlement/set_funding.html", context, status=status)
 
 
 @admin.register(InsurerSettlement)
