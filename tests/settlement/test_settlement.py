@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import datetime
+import hashlib
 import io
 import xml.etree.ElementTree as ET
 from decimal import Decimal
@@ -40,7 +41,7 @@ from tierspayant.invoices.models import InvoiceEvent
 from tierspayant.payments.models import PaymentRun, SepaFile, Transfer, TransferLine
 from tierspayant.payments.sepa import Debtor, SepaFileInvalid, read_pain001
 from tierspayant.payments.services import run_payments
-from tierspayant.settlement.files import EXPORT_HEADER, validate_debit
+from tierspayant.settlement.files import EXPORT_HEADER, export_csv, validate_debit, write_export
 from tierspayant.settlement.models import InsurerFunding, InsurerSettlement
 from tierspayant.settlement.services import (
     InvalidFunding,
@@ -471,3 +472,25 @@ def test_the_insurers_iban_is_stored_encrypted_and_shown_masked() -> None:
     )
     funding.refresh_from_db()
     assert funding.iban(keys) == iban and funding.payment_delay_days == 10
+
+
+def test_the_export_is_written_in_batches_and_its_hash_recorded(two_insurers, tmp_path) -> None:
+    from tierspayant.settlement import services
+
+    world = two_insurers
+    staging = settle(world["run"], world["directory"])
+    settlement = InsurerSettlement.objects.get(insurer=world["alpha"])
+    data = (staging / settlement.export_name).read_bytes()
+    assert hashlib.sha256(data).hexdigest() == settlement.export_sha256
+    # The same rows, batch by batch, give the same bytes as in one piece.
+    rows = [
+        row
+        for chunk in services.settlement_events(world["run"], world["alpha"].pk)
+        for row in services._rows(world["run"], world["alpha"], [chunk], services._Totals())
+    ]
+    assert len(rows) == 4
+    assert (
+        write_export(tmp_path / "x.csv", rows, batch=3)
+        == hashlib.sha256(export_csv(rows)).hexdigest()
+    )
+    assert (tmp_path / "x.csv").read_bytes() == export_csv(rows) == data

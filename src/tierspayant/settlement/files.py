@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import csv
 import datetime
+import hashlib
 import io
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cache
@@ -79,35 +81,62 @@ def _euros(amount: Decimal | None) -> str:
     return "" if amount is None else f"{amount:.2f}"
 
 
-def export_csv(rows: list[ExportRow]) -> bytes:
+def _cells(row: ExportRow) -> list[object]:
+    return [
+        row.run,
+        row.amc_number,
+        row.invoice_id,
+        row.invoice_number,
+        row.professional,
+        row.beneficiary,
+        row.care_date.isoformat(),
+        row.codes,
+        _euros(row.br),
+        _euros(row.amo),
+        _euros(row.amc),
+        _euros(row.rac),
+        row.reason_codes,
+        row.approvals,
+        row.transfer,
+        row.kind,
+        _euros(row.amount),
+    ]
+
+
+def export_csv(rows: Iterable[ExportRow]) -> bytes:
     """The export (``;``-separated, UTF-8 with BOM for spreadsheets), :data:`EXPORT_HEADER`
     then one row per line."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=";", lineterminator="\n")
     writer.writerow(EXPORT_HEADER)
-    for row in rows:
-        writer.writerow(
-            [
-                row.run,
-                row.amc_number,
-                row.invoice_id,
-                row.invoice_number,
-                row.professional,
-                row.beneficiary,
-                row.care_date.isoformat(),
-                row.codes,
-                _euros(row.br),
-                _euros(row.amo),
-                _euros(row.amc),
-                _euros(row.rac),
-                row.reason_codes,
-                row.approvals,
-                row.transfer,
-                row.kind,
-                _euros(row.amount),
-            ]
-        )
+    writer.writerows(_cells(row) for row in rows)
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+def write_export(path: Path, rows: Iterable[ExportRow], *, batch: int = 1000) -> str:
+    """Write the export (as :func:`export_csv`) to ``path`` as the rows come, ``batch`` rows
+    at a time, without holding them all; returns the SHA-256 (hex) of the bytes written.
+    Raises OSError."""
+    digest = hashlib.sha256()
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";", lineterminator="\n")
+    buffer.write("\ufeff")
+    writer.writerow(EXPORT_HEADER)
+    with path.open("wb") as handle:
+
+        def flush() -> None:
+            data = buffer.getvalue().encode("utf-8")
+            digest.update(data)
+            handle.write(data)
+            buffer.seek(0)
+            buffer.truncate(0)
+
+        for count, row in enumerate(rows, start=1):
+            writer.writerow(_cells(row))
+            if count % batch == 0:
+                flush()
+        flush()
+    return digest.hexdigest()
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import datetime
 import hashlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import partial
@@ -211,10 +211,9 @@ def run_with_settlement(
 
 @dataclass
 class _Totals:
-    """An export's rows and figures: paid and recovered euros, count and euros per kind,
-    paid euros per domain."""
+    """An export's figures: paid and recovered euros, count and euros per kind, paid euros
+    per domain."""
 
-    rows: list[files.ExportRow] = field(default_factory=list)
     paid: Decimal = ZERO
     recovered: Decimal = ZERO
     counts: dict[str, int] = field(
@@ -251,31 +250,44 @@ def _reason_codes(event: InvoiceEvent, invoice: Invoice) -> str:
 KIND_ORDER: dict[str, int] = {K.PAID: 0, K.RECOVERED: 1, K.REJECTED: 2, K.CANCELLED: 3}
 
 
-def settlement_events(run: PaymentRun, insurer_id: int) -> list[InvoiceEvent]:
-    """The events of the insurer's export for ``run`` (module docstring), paid lines first,
-    then recovered, rejected and cancelled ones (:data:`KIND_ORDER`), each in event order."""
+#: Events read (and approval numbers looked up) per query: bounded memory and parameters.
+CHUNK = 2000
+
+
+def settlement_events(run: PaymentRun, insurer_id: int) -> Iterator[list[InvoiceEvent]]:
+    """The events of the insurer's export for ``run`` (module docstring) in chunks of at
+    most :data:`CHUNK`: paid lines first, then recovered, rejected and cancelled ones
+    (:data:`KIND_ORDER`), each kind in event order."""
     previous = (
         InsurerSettlement.objects.filter(insurer_id=insurer_id, run__created_at__lt=run.created_at)
         .order_by("-run__created_at")
         .values_list("run__created_at", flat=True)
         .first()
     )
-    window = Q(kind__in=[K.REJECTED, K.CANCELLED], at__lte=run.created_at)
+    window = Q(at__lte=run.created_at)
     if previous is not None:
         window &= Q(at__gt=previous)
     references = Transfer.objects.filter(run=run, insurer_id=insurer_id).values("end_to_end_id")
-    events = list(
-        InvoiceEvent.objects.filter(insurer_id=insurer_id)
-        .filter(
-            Q(kind=K.PAID, reference__in=references)
-            | Q(kind=K.RECOVERED, reference=run.reference)
-            | window
-        )
-        .select_related("invoice__beneficiary", "invoice__professional")
-        .prefetch_related("invoice__lines")
-        .order_by("id")
-    )
-    return sorted(events, key=lambda e: (KIND_ORDER[e.kind], e.pk))
+    by_kind = {
+        K.PAID: Q(reference__in=references),
+        K.RECOVERED: Q(reference=run.reference),
+        K.REJECTED: window,
+        K.CANCELLED: window,
+    }
+    for kind in sorted(by_kind, key=KIND_ORDER.__getitem__):
+        last = 0
+        while True:
+            chunk = list(
+                InvoiceEvent.objects.filter(by_kind[kind], insurer_id=insurer_id, kind=kind)
+                .filter(pk__gt=last)
+                .select_related("invoice__professional")
+                .prefetch_related("invoice__lines")
+                .order_by("id")[:CHUNK]
+            )
+            if not chunk:
+                break
+            yield chunk
+            last = chunk[-1].pk
 
 
 def _approvals(events: list[InvoiceEvent]) -> dict[tuple[int, str], str]:
@@ -284,34 +296,36 @@ def _approvals(events: list[InvoiceEvent]) -> dict[tuple[int, str], str]:
     keys = {(e.invoice.professional_id, e.invoice.invoice_number) for e in events}
     if not keys:
         return {}
-    found = Claim.objects.filter(
-        professional_id__in={k[0] for k in keys},
-        invoice_number__in={k[1] for k in keys},
-    ).exclude(approval_number="")
-    return {
-        (c.professional_id, c.invoice_number): c.approval_number
-        for c in found
-        if (c.professional_id, c.invoice_number) in keys
-    }
+    found = (
+        Claim.objects.filter(
+            professional_id__in={k[0] for k in keys},
+            invoice_number__in={k[1] for k in keys},
+        )
+        .exclude(approval_number="")
+        .values_list("professional_id", "invoice_number", "approval_number")
+    )
+    return {(pro, number): approval for pro, number, approval in found if (pro, number) in keys}
 
 
-def _totals(run: PaymentRun, insurer: Insurer, events: list[InvoiceEvent]) -> _Totals:
-    approvals = _approvals(events)
-    totals = _Totals()
-    for event in events:
-        invoice = event.invoice
-        amount = event.amount if event.kind != K.REJECTED else None
-        totals.counts[event.kind] += 1
-        totals.amounts[event.kind] += amount or ZERO
-        if event.kind == K.PAID:
-            totals.paid += amount or ZERO
-            domain = _domain_of(invoice)
-            totals.by_domain[domain] = totals.by_domain.get(domain, ZERO) + (amount or ZERO)
-        elif event.kind == K.RECOVERED:
-            totals.recovered += amount or ZERO
-        lines = list(invoice.lines.all())
-        totals.rows.append(
-            files.ExportRow(
+def _rows(
+    run: PaymentRun, insurer: Insurer, chunks: Iterable[list[InvoiceEvent]], totals: _Totals
+) -> Iterator[files.ExportRow]:
+    """The export's rows of ``chunks``, adding each event to ``totals`` as it goes."""
+    for events in chunks:
+        approvals = _approvals(events)
+        for event in events:
+            invoice = event.invoice
+            amount = event.amount if event.kind != K.REJECTED else None
+            totals.counts[event.kind] += 1
+            totals.amounts[event.kind] += amount or ZERO
+            if event.kind == K.PAID:
+                totals.paid += amount or ZERO
+                domain = _domain_of(invoice)
+                totals.by_domain[domain] = totals.by_domain.get(domain, ZERO) + (amount or ZERO)
+            elif event.kind == K.RECOVERED:
+                totals.recovered += amount or ZERO
+            lines = list(invoice.lines.all())
+            yield files.ExportRow(
                 run=run.reference,
                 amc_number=insurer.amc_number,
                 invoice_id=invoice.pk,
@@ -330,8 +344,6 @@ def _totals(run: PaymentRun, insurer: Insurer, events: list[InvoiceEvent]) -> _T
                 kind=event.kind,
                 amount=amount,
             )
-        )
-    return totals
 
 
 def _domain_label(value: str) -> str:
@@ -365,9 +377,7 @@ def _settle(
     funding: InsurerFunding | None,
     config: SettlementConfig,
 ) -> InsurerSettlement:
-    events = settlement_events(run, insurer.pk)
-    totals = _totals(run, insurer, events)
-    net = totals.paid - totals.recovered
+    totals = _Totals()
     control_sum = sepa_file.control_sum if sepa_file is not None else ZERO
     transfer_count = sepa_file.transaction_count if sepa_file is not None else 0
     amc = insurer.amc_number
@@ -398,9 +408,11 @@ def _settle(
             f"Prélèvement SEPA de {control_sum:.2f} EUR sur le compte {funding.iban_masked} "
             f"(mandat {funding.mandate_id}), échéance {run.execution_date:%d/%m/%Y}"
         )
-    export = files.export_csv(totals.rows)
     export_name = f"reglement-{amc}.csv"
-    (staging / export_name).write_bytes(export)
+    export_sha = files.write_export(
+        staging / export_name, _rows(run, insurer, settlement_events(run, insurer.pk), totals)
+    )
+    net = totals.paid - totals.recovered  # the figures are complete once the rows are written
     labels = SettlementLineKind
     notice = files.notice_pdf(
         files.NoticeFigures(
@@ -437,7 +449,7 @@ def _settle(
         created_at=run.created_at,
         funding_mode=funding.mode if funding is not None else "",
         export_name=export_name,
-        export_sha256=hashlib.sha256(export).hexdigest(),
+        export_sha256=export_sha,
         notice_name=notice_name,
         notice_sha256=hashlib.sha256(notice).hexdigest(),
         debit_name=debit_name,
