@@ -494,3 +494,23 @@ def test_the_export_is_written_in_batches_and_its_hash_recorded(two_insurers, tm
         == hashlib.sha256(export_csv(rows)).hexdigest()
     )
     assert (tmp_path / "x.csv").read_bytes() == export_csv(rows) == data
+
+
+def test_the_settlements_queries_do_not_grow_with_its_lines(tmp_path) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    counts = []
+    for number, size in ((1, 2), (2, 7)):
+        insurer = InsurerFactory(amc_number=f"8{number}000000")
+        fund(insurer, "direct_debit", f"0000000000{number}")
+        pro, someone = paid_professional(), member(insurer)
+        paid = [accepted_invoice(pro, someone, f"{number}-{i}", "1.00") for i in range(size)]
+        run = pay_run(tmp_path, now=T0 + datetime.timedelta(days=number), paid=[(pro, paid)])
+        staging = tmp_path / str(number)
+        staging.mkdir()
+        with CaptureQueriesContext(connection) as queries, transaction.atomic():
+            write_settlement(run, staging, config=cfg())
+        counts.append(len(queries))
+        assert InsurerSettlement.objects.get(run=run).paid_count == size
+    assert counts[0] == counts[1]

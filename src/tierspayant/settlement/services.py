@@ -33,14 +33,14 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from django.db.models import Q
+from django.db.models import Prefetch, Q
 
 from tierspayant.claims.models import Claim
 from tierspayant.crypto.fields import encrypt_field
 from tierspayant.crypto.keys import KeySet
 from tierspayant.eligibility.engagements import DOMAIN_FAMILIES
 from tierspayant.invoices.choices import InvoiceEventKind
-from tierspayant.invoices.models import Invoice, InvoiceEvent
+from tierspayant.invoices.models import Invoice, InvoiceEvent, InvoiceLine
 from tierspayant.payments import sepa
 from tierspayant.payments.models import PaymentRun, SepaFile, Transfer
 from tierspayant.payments.services import RunResult, run_payments
@@ -252,6 +252,24 @@ KIND_ORDER: dict[str, int] = {K.PAID: 0, K.RECOVERED: 1, K.REJECTED: 2, K.CANCEL
 
 #: Events read (and approval numbers looked up) per query: bounded memory and parameters.
 CHUNK = 2000
+#: The columns the export reads (fewer decimals to convert: the hot path of a large run).
+_EVENT_FIELDS = (
+    "kind",
+    "amount",
+    "reference",
+    "reason_codes",
+    "invoice__professional__rpps",
+    "invoice__professional__adeli",
+    "invoice__professional__finess",
+    "invoice__beneficiary_id",
+    "invoice__invoice_number",
+    "invoice__care_date",
+    "invoice__total_amo",
+    "invoice__total_amc",
+    "invoice__total_rac",
+    "invoice__reasons",
+)
+_LINE_FIELDS = ("invoice_id", "position", "code_system", "code", "family", "br", "amc", "reasons")
 
 
 def settlement_events(run: PaymentRun, insurer_id: int) -> Iterator[list[InvoiceEvent]]:
@@ -274,6 +292,7 @@ def settlement_events(run: PaymentRun, insurer_id: int) -> Iterator[list[Invoice
         K.REJECTED: window,
         K.CANCELLED: window,
     }
+    _lines = InvoiceLine.objects.only(*_LINE_FIELDS)
     for kind in sorted(by_kind, key=KIND_ORDER.__getitem__):
         last = 0
         while True:
@@ -281,7 +300,8 @@ def settlement_events(run: PaymentRun, insurer_id: int) -> Iterator[list[Invoice
                 InvoiceEvent.objects.filter(by_kind[kind], insurer_id=insurer_id, kind=kind)
                 .filter(pk__gt=last)
                 .select_related("invoice__professional")
-                .prefetch_related("invoice__lines")
+                .only(*_EVENT_FIELDS)
+                .prefetch_related(Prefetch("invoice__lines", queryset=_lines))
                 .order_by("id")[:CHUNK]
             )
             if not chunk:
