@@ -3,7 +3,9 @@
 
 Each insurer (« Alpha » and « Bêta ») has a contract, a member, a prior approval (with its
 commitment), a claim (disclosure-log rows), an invoice of the invoices app, an insurer API
-token and a transfer of a payment run, each through its professional; Alpha also has a canary.
+token and a transfer of a payment run, each through its professional, a funding mode (Alpha
+debited by the operator, Bêta paying from its own account) and its settlement of the run;
+Alpha also has a canary.
 Beside them, rows only the operator sees: professionals, their tokens, bank details and a
 pending change, security events, an alert, a suspension, a lockdown event, throttling records,
 a group, a staff member's first-passkey enrolment request, a loaded nomenclature. Bêta's names
@@ -15,6 +17,7 @@ from __future__ import annotations
 import datetime
 import random
 from decimal import Decimal
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -55,6 +58,7 @@ from tierspayant.providers.choices import Scope
 from tierspayant.providers.models import Professional
 from tierspayant.providers.services import issue_api_token
 from tierspayant.registry.models import Insurer, InsurerStaff
+from tierspayant.settlement.services import set_funding, settlement_config, write_settlement
 
 PASSWORD = "correct-horse-battery-staple-42"
 XSD = SHARED / "fixtures" / "sepa" / "pain.001.001.09.xsd"
@@ -164,6 +168,21 @@ def build_world(tmp_path: Path) -> dict[str, Any]:
         rng=random.Random(7),
         as_of=TODAY,
     )[0][0]
+    for insurer, mode, account in (
+        (alpha, "direct_debit", "11111111111"),
+        (beta, "own_account", "99999999999"),
+    ):
+        set_funding(
+            settings.TIERSPAYANT_KEYRING.encryption,
+            insurer=insurer,
+            mode=mode,
+            account_name=f"Compte {insurer.amc_number}",
+            iban=french_iban("10278", "06076", account),
+            bic="CMCIFR2A",
+            mandate_id="MANDAT-ALPHA" if mode == "direct_debit" else "",
+            mandate_date=TODAY if mode == "direct_debit" else None,
+            now=NOW,
+        )
     run_payments(
         keys=settings.TIERSPAYANT_KEYRING.encryption,
         debtor=Debtor(
@@ -175,6 +194,7 @@ def build_world(tmp_path: Path) -> dict[str, Any]:
         now=NOW,
         execution_date=TODAY,
         xsd=XSD,
+        on_staged=partial(write_settlement, config=settlement_config(settings)),
     )
     now = timezone.now()
     world["api_token"] = issue_api_token(

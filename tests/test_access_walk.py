@@ -557,6 +557,8 @@ def test_operator_reaches_the_back_office_with_a_second_factor(db) -> None:
         "admin/payments/statement/add/": 403,
         "admin/payments/transfer/add/": 403,
         "admin/payments/bankreturnfile/add/": 403,  # imported from the bank's files
+        "admin/settlement/insurerfunding/add/": 403,  # set through its page (definir/)
+        "admin/settlement/insurersettlement/add/": 403,  # written by the payment run
         "admin/priorauth/commitment/add/": 403,
         "admin/priorauth/priorapproval/add/": 403,
         "admin/providers/bankaccount/add/": 403,
@@ -595,6 +597,8 @@ OWNER: dict[str, Callable[[object], int | None] | None] = {
     "priorauth.ReviewRule": lambda o: o.insurer_id,  # type: ignore[attr-defined]
     "claims.Claim": lambda o: o.insurer_id,  # type: ignore[attr-defined]
     "payments.Transfer": lambda o: o.insurer_id,  # type: ignore[attr-defined]
+    "settlement.InsurerFunding": lambda o: o.insurer_id,  # type: ignore[attr-defined]
+    "settlement.InsurerSettlement": lambda o: o.insurer_id,  # type: ignore[attr-defined]
     "invoices.Invoice": lambda o: o.beneficiary.contract.insurer_id,  # type: ignore[attr-defined]
     "corrections.LedgerEntry": lambda o: o.insurer_id,  # type: ignore[attr-defined]
     # Operator staff only: professionals (they contract with the operator; insurer staff see

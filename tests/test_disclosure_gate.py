@@ -24,12 +24,15 @@ ALLOWED = {
     # ciphertext to the register row it merges into (AES-GCM bound to the row id), in memory.
     # invoices/lots.py: a lot's waiting invoice reads back the card identity its sender gave,
     # only to identify the patient through check_rights (then the identity is erased).
+    # settlement/models.py: InsurerFunding.iban(), an insurer's (company) account, read by
+    # payment runs to write the pain.001 debtor and the pain.008 direct debit.
     "decrypt_field": {
         "crypto/fields.py",
         "registry/models.py",
         "providers/models.py",
         "registry/member_file/staging.py",
         "invoices/lots.py",
+        "settlement/models.py",
     },
     "check_rights": {
         "eligibility/services.py",

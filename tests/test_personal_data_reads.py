@@ -275,6 +275,21 @@ BACKOFFICE_NOT_PERSONAL_DATA: dict[str, str] = {
     "admin/corrections/ledgerentry/contestations/<int:invoice_id>/decision/": _CORRECTIONS,
     "admin/priorauth/priorapproval/a-examiner/": _APPROVALS,
     "admin/priorauth/priorapproval/<int:pk>/decider/": _APPROVALS,
+    # Insurers' settlements (issue 16 parts 6 and 7), scoped to the staff member's insurer.
+    "admin/settlement/insurerfunding/definir/": (
+        "an insurer's (company) funding account, IBAN written encrypted and shown masked; "
+        "operator staff only (tests/settlement/test_admin.py)"
+    ),
+    "admin/settlement/insurersettlement/<path:object_id>/fichier/<str:kind>/": (
+        "a run's settlement files of the insurer: amounts, codes, invoice numbers, the "
+        "professional's national id and the member by internal id (UUID) only, never a NIR, "
+        "name or birth date (tests/settlement/test_settlement.py); scoped "
+        "(tests/test_access_walk.py)"
+    ),
+    "admin/settlement/insurersettlement/retards/": (
+        "the insurer's late invoices: numbers, dates, days, the professional's national id; "
+        "no member (tests/settlement/test_admin.py); scoped (tests/test_access_walk.py)"
+    ),
 }
 
 #: Each gate function: where it lives, and what it must reach to count and to log.

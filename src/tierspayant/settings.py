@@ -475,7 +475,10 @@ TIERSPAYANT_GUARD_POLICY = _guard_policy()
 # - TIERSPAYANT_BANK_COOLING_OFF_HOURS (72): payments held after a bank-detail change.
 # - TIERSPAYANT_BANK_CODE_MINUTES (30): validity of the emailed confirmation code.
 # - TIERSPAYANT_SEPA_DEBTOR_NAME / _IBAN / _BIC: the operator's account paying the transfers
-#   (demo defaults: a synthetic account).
+#   (demo defaults: a synthetic account); also the creditor account of the insurers' direct
+#   debits (settlement).
+# - TIERSPAYANT_SEPA_CREDITOR_ID: the operator's SEPA creditor identifier (ICS) in the
+#   insurers' direct debits (pain.008; demo default: a synthetic one).
 # - TIERSPAYANT_PAYMENTS_DIR (var/payments): where payment runs write SEPA files and statements.
 # - TIERSPAYANT_GUARANTEE_TABLES_DIR (fixtures/guarantee-tables): contracts' guarantee tables.
 from decimal import Decimal, InvalidOperation  # noqa: E402 - kept with the care settings
@@ -505,6 +508,7 @@ TIERSPAYANT_SEPA_DEBTOR_IBAN = (
     env_str("TIERSPAYANT_SEPA_DEBTOR_IBAN") or "FR7630004000031234567890143"
 )
 TIERSPAYANT_SEPA_DEBTOR_BIC = env_str("TIERSPAYANT_SEPA_DEBTOR_BIC") or "BNPAFRPP"
+TIERSPAYANT_SEPA_CREDITOR_ID = env_str("TIERSPAYANT_SEPA_CREDITOR_ID") or "FR72ZZZ123456"
 TIERSPAYANT_PAYMENTS_DIR = Path(env_str("TIERSPAYANT_PAYMENTS_DIR") or VAR_DIR / "payments")
 TIERSPAYANT_GUARANTEE_TABLES_DIR = Path(
     env_str("TIERSPAYANT_GUARANTEE_TABLES_DIR") or PROJECT_DIR / "fixtures" / "guarantee-tables"

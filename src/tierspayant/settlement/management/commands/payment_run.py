@@ -1,5 +1,7 @@
 """``tierspayant payment-run [--output DIR] [--execution-date YYYY-MM-DD]``: pay every
-accepted claim once (SEPA pain.001.001.09 per insurer, statements per professional)."""
+accepted claim once (SEPA pain.001.001.09 per insurer, statements per professional) and
+settle with each insurer in the same run (export, notice, pain.008 for direct-debit
+insurers): ``settlement.services.run_with_settlement``."""
 
 from __future__ import annotations
 
@@ -13,11 +15,15 @@ from django.utils import timezone
 from tqdm import tqdm
 
 from tierspayant.payments.sepa import Debtor, SepaFileInvalid
-from tierspayant.payments.services import ConcurrentRun, NothingToPay, run_payments
+from tierspayant.payments.services import ConcurrentRun, NothingToPay
+from tierspayant.settlement.services import run_with_settlement, settlement_config
 
 
 class Command(BaseCommand):
-    help = "Pay accepted claims: SEPA files per insurer and statements per professional."
+    help = (
+        "Pay accepted claims (SEPA files per insurer, statements per professional) and write "
+        "each insurer's settlement."
+    )
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--output", default=None, help="output directory (default: settings)")
@@ -33,8 +39,8 @@ class Command(BaseCommand):
         except ValueError:
             raise CommandError("--execution-date: expected YYYY-MM-DD") from None
         try:
-            result = run_payments(
-                keys=settings.TIERSPAYANT_KEYRING.encryption,
+            result = run_with_settlement(
+                config=settlement_config(settings),
                 debtor=Debtor(
                     name=settings.TIERSPAYANT_SEPA_DEBTOR_NAME,
                     iban=settings.TIERSPAYANT_SEPA_DEBTOR_IBAN,
@@ -49,11 +55,22 @@ class Command(BaseCommand):
             raise CommandError(exc.message) from None
         except SepaFileInvalid as exc:
             raise CommandError(f"SEPA file invalid, nothing paid: {exc}") from None
+        except OSError as exc:
+            raise CommandError(
+                f"Fichiers de la campagne impossibles à écrire, rien n'est payé : "
+                f"{exc.strerror or type(exc).__name__}"
+            ) from None
         run = result.run
         self.stdout.write(
             f"{run.reference}: {run.claim_count} factures payées, {run.transfer_count} virements, "
             f"{run.total:.2f} EUR; fichiers dans {run.directory}"
         )
+        for settlement in run.settlements.select_related("insurer").order_by("insurer__amc_number"):
+            self.stdout.write(
+                f"Règlement AMC {settlement.insurer.amc_number} : {settlement.paid_count} "
+                f"ligne(s) payée(s), net {settlement.net_total:.2f} EUR"
+                + (f", prélèvement {settlement.debit_name}" if settlement.debit_name else "")
+            )
         for held in result.held:
             self.stdout.write(
                 f"Retenu : professionnel {held.professional_id}, {held.claim_count} factures "
