@@ -22,6 +22,7 @@ from tierspayant.portal.demo_lots import LOT_PROFESSIONALS
 from tierspayant.providers.models import Professional
 from tierspayant.registry.models import Beneficiary, Contract, Insurer
 from tierspayant.registry.nir import normalize_nir
+from tierspayant.settlement.models import InsurerFunding
 
 pytestmark = pytest.mark.django_db
 
@@ -38,6 +39,10 @@ def test_demo_command_seeds_and_writes_credentials(settings, tmp_path, keyring) 
     for table in tables:  # each demo contract's table exists and passes its schema
         load_guarantee_table(Path("fixtures/guarantee-tables") / f"{table}.json")
     assert Beneficiary.objects.count() >= 600
+    # Each insurer funds its runs (issue 16 part 6): one by direct debit, one from its account.
+    assert sorted(
+        InsurerFunding.objects.values_list("insurer__amc_number", "mode", "payment_delay_days")
+    ) == [("88123456", "direct_debit", 7), ("99234567", "own_account", 7)]
     # 20 professionals, and one of each profession of lots with its SESAM-Vitale specialty
     # (issue 14) beside a ready lot file in var/.
     assert Professional.objects.count() == 25

@@ -34,9 +34,11 @@ from tierspayant.providers.choices import Profession, Scope
 from tierspayant.providers.services import create_professional, issue_api_token
 from tierspayant.providers.synthetic import synthetic_finess, synthetic_rpps
 from tierspayant.registry.choices import ContractType, Domain
-from tierspayant.registry.models import Beneficiary, Contract
+from tierspayant.registry.models import Beneficiary, Contract, Insurer
 from tierspayant.registry.services import build_beneficiary, create_contract, create_insurer
 from tierspayant.registry.synthetic import SyntheticPerson, synthetic_family
+from tierspayant.settlement.choices import FundingMode
+from tierspayant.settlement.services import set_funding
 
 DEMO_USERNAME = "opticien.demo"
 STAFF_USERNAME = "securite.demo"
@@ -298,3 +300,31 @@ def fhir_example(patient: dict[str, Any]) -> dict[str, Any]:
             }
         },
     }
+
+
+def fund_demo_insurers(keys: KeySet, *, now: datetime.datetime) -> None:
+    """How the demo insurers fund their payment runs (issue 16 part 6), with synthetic
+    accounts: the first by SEPA direct debit collected by the operator (mandate signed on
+    the demo's first day), the second pays its transfers from its own account. Each commits
+    to pay within 7 days."""
+    first, second = (Insurer.objects.get(amc_number=amc) for amc, _ in _INSURERS)
+    set_funding(
+        keys,
+        insurer=first,
+        mode=FundingMode.DIRECT_DEBIT,
+        account_name=first.name,
+        iban="FR7610107001011234567890129",
+        bic="BREDFRPP",
+        mandate_id="MANDAT-DEMO-0001",
+        mandate_date=now.date(),
+        now=now,
+    )
+    set_funding(
+        keys,
+        insurer=second,
+        mode=FundingMode.OWN_ACCOUNT,
+        account_name=second.name,
+        iban="FR1420041010050500013M02606",
+        bic="PSSTFRPP",
+        now=now,
+    )

@@ -14,7 +14,12 @@ from tqdm import tqdm
 
 from tierspayant.invoices.models import ReferenceTable
 from tierspayant.invoices.services import load_nomenclatures
-from tierspayant.portal.demo import fhir_example, seed_demo, write_demo_attestation
+from tierspayant.portal.demo import (
+    fhir_example,
+    fund_demo_insurers,
+    seed_demo,
+    write_demo_attestation,
+)
 from tierspayant.portal.demo_care import seed_care_demo
 from tierspayant.portal.demo_lots import write_demo_lots
 from tierspayant.registry.models import Insurer
@@ -54,6 +59,7 @@ class Command(BaseCommand):
                     progress=lambda n: bar.update(n - bar.n),
                 )
             seed_care_demo(settings, today=timezone.localdate(), now=timezone.now())  # care
+            fund_demo_insurers(settings.TIERSPAYANT_KEYRING.encryption, now=timezone.now())
             path.parent.mkdir(parents=True, exist_ok=True)
             path.touch(mode=0o600)
             path.write_text(json.dumps(credentials.as_dict(), indent=2, ensure_ascii=False))
