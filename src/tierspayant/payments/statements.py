@@ -100,6 +100,31 @@ def _latin1(text: str) -> str:
     )
 
 
+#: The PDF table's columns: title, width in characters, right-aligned (amounts).
+COLUMNS = [
+    ("Facture", 20, False),
+    ("Réf. patient", 20, False),
+    ("Date soins", 10, False),
+    ("AMC", 10, False),
+    ("Facturé", 11, True),
+    ("AMO", 11, True),
+    ("Part AMC", 11, True),
+    ("Reste à charge", 15, True),
+    ("Motifs", 30, False),
+]
+TITLES = [title for title, _, _ in COLUMNS]
+
+
+def _table_line(pdf: FPDF, values: list[str]) -> None:
+    """One row of the table at the current line: each value cut or padded to its column."""
+    cells = []
+    for value, (_, width, right) in zip(values, COLUMNS, strict=True):
+        text = value[:width]
+        cells.append(text.rjust(width) if right else text.ljust(width))
+    pdf.text(pdf.l_margin, pdf.get_y() + 3, _latin1(" ".join(cells)))
+    pdf.set_y(pdf.get_y() + 4.5)
+
+
 def statement_pdf(header: StatementHeader, rows: list[StatementRow]) -> bytes:
     """The PDF (A4, fpdf2 core font): header, one row per invoice paid and per overpayment
     recovered, totals."""
@@ -129,36 +154,30 @@ def statement_pdf(header: StatementHeader, rows: list[StatementRow]) -> bytes:
     for text in lines:
         pdf.cell(0, 6, _latin1(text), new_x="LMARGIN", new_y="NEXT")
     pdf.ln(3)
-    widths = [38, 38, 24, 26, 26, 24, 24, 26, 50]
-    titles = [
-        "Facture",
-        "Réf. patient",
-        "Date soins",
-        "AMC",
-        "Facturé",
-        "AMO",
-        "Part AMC",
-        "Reste à charge",
-        "Motifs",
-    ]
-    pdf.set_font("Helvetica", "B", 8)
-    for width, title in zip(widths, titles, strict=True):
-        pdf.cell(width, 6, _latin1(title), border=1)
-    pdf.ln()
-    pdf.set_font("Helvetica", "", 8)
+    # The table in a monospaced core font, one text run per row: a run of 20,000
+    # professionals writes a million rows, and one fpdf2 cell per value costs ten times more
+    # (bench/payment_run_scale.py).
+    pdf.set_font("Courier", "B", 8)
+    _table_line(pdf, TITLES)
+    pdf.set_font("Courier", "", 8)
     for row in rows:
-        values = [
-            row.invoice_number,
-            row.patient_reference,
-            row.care_date.strftime("%d/%m/%Y"),
-            row.amc_number,
-            _euros(row.billed),
-            _euros(row.amo),
-            _euros(row.amc),
-            _euros(row.rac),
-            (row.reasons if row.nature == PAID else RECOVERED)[:40],
-        ]
-        for width, value in zip(widths, values, strict=True):
-            pdf.cell(width, 6, _latin1(value), border=1)
-        pdf.ln()
+        if pdf.get_y() > pdf.h - 15:
+            pdf.add_page()
+            pdf.set_font("Courier", "B", 8)
+            _table_line(pdf, TITLES)
+            pdf.set_font("Courier", "", 8)
+        _table_line(
+            pdf,
+            [
+                row.invoice_number,
+                row.patient_reference,
+                row.care_date.strftime("%d/%m/%Y"),
+                row.amc_number,
+                _euros(row.billed),
+                _euros(row.amo),
+                _euros(row.amc),
+                _euros(row.rac),
+                row.reasons if row.nature == PAID else RECOVERED,
+            ],
+        )
     return bytes(pdf.output())
