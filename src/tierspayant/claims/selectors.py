@@ -16,4 +16,3 @@ def claims_of(professional: Professional) -> QuerySet[Claim]:
 def claim_of(professional: Professional, pk: int) -> Claim:
     """One of the professional's claims with its lines; ``Claim.DoesNotExist`` otherwise."""
     return claims_of(professional).prefetch_related("lines").get(pk=pk)
-

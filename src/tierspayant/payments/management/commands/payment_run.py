@@ -1,5 +1,6 @@
 """``tierspayant payment-run [--output DIR] [--execution-date YYYY-MM-DD]``: pay every
-accepted claim once (SEPA pain.001.001.09 per insurer, statements per professional)."""
+accepted invoice once, net of overpayments (SEPA pain.001.001.09 per insurer, statements
+per professional; docs/money.md)."""
 
 from __future__ import annotations
 
@@ -17,7 +18,10 @@ from tierspayant.payments.services import ConcurrentRun, NothingToPay, run_payme
 
 
 class Command(BaseCommand):
-    help = "Pay accepted claims: SEPA files per insurer and statements per professional."
+    help = (
+        "Pay accepted invoices (lots and claims), net of overpayments: SEPA files per "
+        "insurer, statements per professional."
+    )
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--output", default=None, help="output directory (default: settings)")
