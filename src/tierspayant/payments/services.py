@@ -184,6 +184,8 @@ def run_payments(
             chunks = list(_chunks(professional_ids, chunk_size))
             for chunk in wrap(chunks, desc="Paiements", unit=" lot de pros"):
                 _pay_chunk(state, chunk)
+            if not state.invoice_count and not state.held:
+                raise NothingToPay  # a concurrent run paid them between the two reads
             _write_sepa_files(state, debtor=debtor, insurer_debtors=insurer_debtors or {}, xsd=xsd)
             run.transfer_count = state.sequence
             run.claim_count = state.invoice_count
