@@ -445,3 +445,28 @@ def test_a_returned_transfer_reopens_exactly_its_invoices_and_restores_the_recov
     with pytest.raises(NothingToPay):
         _run(tmp_path, later + datetime.timedelta(hours=74))
     assert PaymentRun.objects.count() == 3
+
+
+def _queries_of_a_run(tmp_path: Path, per_professional: int) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    beneficiary = make_beneficiary()
+    for n in range(2):
+        professional = _with_account(make_professional(profession=Profession.PHARMACIST))
+        for k in range(per_professional):
+            make_accepted_invoice(
+                professional, amc="10.00", number=f"F-{n}-{k}", beneficiary=beneficiary
+            )
+        _overpaid(professional, beneficiary, "5.00", f"OLD-{n}")
+    with CaptureQueriesContext(connection) as queries:
+        result = _run(tmp_path)
+    assert result.run.claim_count == 2 * per_professional
+    return len(queries)
+
+
+@pytest.mark.parametrize("per_professional", [1, 6])
+def test_a_runs_queries_do_not_grow_with_its_invoices(tmp_path, per_professional) -> None:
+    """Bulk writes: the same statements whether a professional has 1 invoice or 6 (the
+    figure pinned is that of one chunk of two professionals, one insurer, with debts)."""
+    assert _queries_of_a_run(tmp_path, per_professional) == 23
