@@ -17,7 +17,7 @@ from django.conf import settings
 from django.db import transaction
 
 from tests.care.bank_files import camt054
-from tests.care.conftest import NOW, TODAY, french_iban, invoice, make_patient
+from tests.care.conftest import NOW, TODAY, approve, french_iban, invoice, make_patient
 from tests.coverage.builders import SHARED, TABLES_DIR
 from tests.factories import make_accepted_invoice, make_beneficiary, make_professional
 from tests.invoices.builders import invoice as lot_invoice
@@ -238,6 +238,25 @@ def test_a_claim_is_mirrored_by_an_invoice_and_paid_through_it(
     [line_paid] = TransferLine.objects.filter(run=result.run)
     assert (line_paid.invoice_id, line_paid.amount) == (mirror.pk, D("710.00"))
     _paid_events_name_this_runs_transfers(result)
+
+
+def test_statements_name_the_patient_by_approval_number_never_by_identity(
+    config, paid_optician, tmp_path
+) -> None:
+    patient = make_patient()
+    approval = approve(config, paid_optician, patient)
+    invoice(config, paid_optician, patient, "F-1", approval=approval.number)
+    invoice(config, paid_optician, make_patient(), "F-2")
+
+    result = _run(tmp_path)
+
+    rows = _csv(result, paid_optician)
+    assert [(r["facture"], r["reference_patient"]) for r in rows] == [
+        ("F-1", approval.number),
+        ("F-2", "F-2"),
+    ]
+    text = (Path(result.run.directory) / f"releve-{paid_optician.pk}.csv").read_text("utf-8-sig")
+    assert patient.nir not in text and patient.beneficiary.last_name not in text
 
 
 def test_a_rejected_claim_is_mirrored_rejected_and_never_paid(
