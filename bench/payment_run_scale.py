@@ -4,12 +4,12 @@ Usage, from the project root (PostgreSQL at BENCH_PG_URL, default the local serv
     .venv/bin/python bench/payment_run_scale.py [--invoices 100000] [--professionals 2000]
         [--insurers 4] [--debtors 0.05] [--chunk 250]
 
-1. Builds a fresh database ``bench_payment_run``: ``--insurers`` insurers (one contract and
-   beneficiary each), ``--professionals`` pharmacists with a bank account in force, and
-   ``--invoices`` accepted ``invoices.Invoice`` rows spread evenly over the professionals and
-   insurers (20.00 euros of AMC each), inserted in bulk; a share ``--debtors`` of the
-   professionals owe an overpayment of 30.00 euros to their first insurer (a cancelled paid
-   invoice and its ledger entry), so the run nets them.
+1. Builds a fresh database ``tierspayant_bench_payment_run``: ``--insurers`` insurers (one
+   contract and beneficiary each), ``--professionals`` pharmacists with a bank account in
+   force, and ``--invoices`` accepted ``invoices.Invoice`` rows spread evenly over the
+   professionals and insurers (20.00 euros of AMC each), inserted in bulk; a share
+   ``--debtors`` of the professionals owe an overpayment of 30.00 euros to their first
+   insurer (a cancelled paid invoice and its ledger entry), so the run nets them.
 2. Runs ``payments.services.run_payments`` in a separate process (its peak RSS is the run's
    alone): per insurer one pain.001.001.09 file validated against the XSD (xmlschema), per
    professional a PDF and a CSV statement, one ``paid`` event and one transfer line per
@@ -35,7 +35,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "src"), str(ROOT), str(ROOT / "bench")]
 WORK = ROOT / "var" / "bench" / "payment_run_scale"
-DATABASE = "bench_payment_run"
+DATABASE = "tierspayant_bench_payment_run"
 NOW = datetime.datetime(2025, 3, 14, 9, 0, tzinfo=datetime.UTC)
 BATCH = 10_000
 #: Django's mark of a password that never matches (the bench never signs in).
