@@ -6,9 +6,11 @@ Usage, from the project root:
 1. ``submit_claim`` end to end (rights check through the guard and the disclosure log, LPP
    checks, coverage engine, commitments, duplicate detection), one claim per professional so
    no quota is reached: claims per second.
-2. ``run_payments`` over ``--claims`` accepted claims (inserted in bulk, spread over
-   ``--professionals`` opticians and two insurers): seconds for the whole run (SEPA files
-   validated against the XSD, PDF and CSV statements, claims marked paid).
+2. ``run_payments`` over ``--claims`` accepted invoices (the claims adjudicated above through
+   their invoice mirror, and invoices inserted in bulk, spread over ``--professionals``
+   opticians and two insurers): seconds for the whole run (SEPA files validated against the
+   XSD, PDF and CSV statements, invoices marked paid). At scale on PostgreSQL:
+   ``bench/payment_run_scale.py``.
 
 SQLite under ``var/bench/`` with the test settings' synthetic keys, rebuilt each run.
 Prints one JSON object; nothing here asserts a time.
@@ -22,7 +24,6 @@ import os
 import shutil
 import sys
 import time
-import uuid
 from decimal import Decimal
 from pathlib import Path
 
@@ -54,9 +55,9 @@ def main() -> None:
     from tests.care.conftest import GLASSES, context, french_iban, make_patient
     from tests.factories import make_professional
 
-    from tierspayant.claims.choices import ClaimStatus
-    from tierspayant.claims.models import Claim, ClaimLine
     from tierspayant.claims.services import submit_claim
+    from tierspayant.invoices.choices import InvoiceStatus
+    from tierspayant.invoices.models import Invoice
     from tierspayant.payments.sepa import Debtor
     from tierspayant.payments.services import run_payments
     from tierspayant.priorauth.config import CareConfig
@@ -94,49 +95,34 @@ def main() -> None:
             now=now - datetime.timedelta(days=30),
         )
     beneficiaries = [p.beneficiary for _, p in pairs[:2]]
-    to_add = args.claims - Claim.objects.filter(status=ClaimStatus.ACCEPTED).count()
-    batch: list[Claim] = []
+    to_add = args.claims - Invoice.objects.filter(status=InvoiceStatus.ACCEPTED).count()
+    batch: list[Invoice] = []
     for index in range(max(to_add, 0)):
         beneficiary = beneficiaries[index % len(beneficiaries)]
         batch.append(
-            Claim(
+            Invoice(
                 professional=professionals[index % len(professionals)],
                 invoice_number=f"BULK-{index}",
                 beneficiary=beneficiary,
                 insurer=beneficiary.contract.insurer,
                 care_date=today,
-                status=ClaimStatus.ACCEPTED,
+                insurance_nature="",
+                exemption="",
+                amo_regime="",
+                local_regime="",
+                status=InvoiceStatus.ACCEPTED,
                 total_billed=Decimal("390.00"),
                 total_amo=Decimal("0.09"),
                 total_amc=Decimal("200.00"),
                 total_rac=Decimal("189.91"),
-                content_hash=uuid.uuid4().hex,
-                duplicate_key=uuid.uuid4().hex,
-                submitted_at=now,
+                received_at=now,
             )
         )
         if len(batch) == 5000:
-            Claim.objects.bulk_create(batch)
+            Invoice.objects.bulk_create(batch)
             batch = []
-    Claim.objects.bulk_create(batch)
-    lines = [
-        ClaimLine(
-            claim_id=pk,
-            position=1,
-            code="2264861",
-            family="optical_frame",
-            billed=Decimal("390.00"),
-            br=Decimal("0.15"),
-            amo=Decimal("0.09"),
-            amc=Decimal("200.00"),
-            rac=Decimal("189.91"),
-        )
-        for pk in Claim.objects.filter(invoice_number__startswith="BULK-").values_list(
-            "pk", flat=True
-        )
-    ]
-    ClaimLine.objects.bulk_create(lines, batch_size=5000)
-    count = Claim.objects.filter(status=ClaimStatus.ACCEPTED).count()
+    Invoice.objects.bulk_create(batch)
+    count = Invoice.objects.filter(status=InvoiceStatus.ACCEPTED).count()
     started = time.perf_counter()
     result = run_payments(
         keys=settings.TIERSPAYANT_KEYRING.encryption,

@@ -95,7 +95,9 @@ def _insurer_rows(
     invoice(config, professional, patient, f"F-{tag}-01", approval=approval.number)
     record_invoice(
         invoice_input(
-            line("CIP13", "3400936963504", "12.81", rate="65", amo="7.33"), number=f"F-{tag}-01"
+            # The claim above is already stored as invoice F-<tag>-01 (its money-loop mirror).
+            line("CIP13", "3400936963504", "12.81", rate="65", amo="7.33"),
+            number=f"F-{tag}-02",
         ),
         professional=professional,
         beneficiary=patient.beneficiary,

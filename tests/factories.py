@@ -128,3 +128,44 @@ def give_member_number(beneficiary: Beneficiary, keyring: Any, member_number: st
     )
     beneficiary.save(update_fields=["member_number_ciphertext", "member_number_index"])
     return beneficiary
+
+
+def make_accepted_invoice(
+    professional: Professional,
+    *,
+    amc: str,
+    number: str,
+    beneficiary: Beneficiary | None = None,
+    at: datetime.datetime | None = None,
+) -> Any:
+    """An accepted ``invoices.Invoice`` of ``amc`` euros (billed = AMC, AMO and RAC 0) with
+    its first events, as adjudication stores it (for payment runs and the money loop)."""
+    from decimal import Decimal
+
+    from tierspayant.invoices.choices import InvoiceStatus
+    from tierspayant.invoices.lifecycle import adjudication_events
+    from tierspayant.invoices.models import Invoice, InvoiceEvent
+
+    beneficiary = beneficiary or make_beneficiary()
+    when = at or datetime.datetime(2025, 3, 1, 9, 0, tzinfo=datetime.UTC)
+    row = Invoice.objects.create(
+        professional=professional,
+        beneficiary=beneficiary,
+        insurer_id=beneficiary.contract.insurer_id,
+        invoice_number=number,
+        care_date=when.date(),
+        insurance_nature="10",
+        exemption="0",
+        amo_regime="1",
+        local_regime="",
+        status=InvoiceStatus.ACCEPTED,
+        total_billed=Decimal(amc),
+        total_amo=Decimal("0.00"),
+        total_amc=Decimal(amc),
+        total_rac=Decimal("0.00"),
+        received_at=when,
+    )
+    InvoiceEvent.objects.bulk_create(
+        adjudication_events(row, received_at=when, acknowledged_at=None)
+    )
+    return row

@@ -153,7 +153,7 @@ def test_a_returned_transfer_reopens_exactly_its_claims_and_they_are_paid_once(
     assert (again.amount, again.bank_account_id) == (D("400.00"), requested.change.new_account_id)
     assert set(_statuses().values()) == {"paid"}
     for claim in Claim.objects.all():
-        assert TransferLine.objects.filter(claim=claim, returned=False).count() == 1
+        assert TransferLine.objects.filter(invoice=claim.invoice, returned=False).count() == 1
     assert TransferLine.objects.filter(returned=True).count() == 2
     with pytest.raises(NothingToPay):
         _run(tmp_path, later + datetime.timedelta(hours=74))
@@ -260,11 +260,13 @@ def test_a_transfer_already_returned_by_another_file_is_refused(paid_run) -> Non
     assert BankReturnFile.objects.count() == 1
 
 
-def test_a_claim_cannot_have_two_lines_in_force(paid_run) -> None:
+def test_an_invoice_cannot_have_two_lines_in_force(paid_run) -> None:
     returned, _ = paid_run
     line = TransferLine.objects.filter(transfer=returned).first()
     with pytest.raises(IntegrityError), transaction.atomic():
-        TransferLine.objects.create(transfer=returned, claim=line.claim, amount=line.amount)
+        TransferLine.objects.create(
+            run=line.run, transfer=returned, invoice=line.invoice, amount=line.amount
+        )
 
 
 @pytest.mark.parametrize(

@@ -83,7 +83,7 @@ def test_a_run_pays_each_insurer_by_sepa_and_matches_the_database(
             "bic": "BNPAFRPP",
             "name": "Optique du Centre",
         }
-        assert D(tx["amount"]) == sum(c.claim.total_amc for c in transfer.lines.all())
+        assert D(tx["amount"]) == sum(c.invoice.total_amc for c in transfer.lines.all())
     assert sorted(t.amount for t in Transfer.objects.all()) == [D("200.00"), D("710.00")]
     assert result.run.total == D("910.00")
     assert set(Claim.objects.values_list("status", flat=True)) == {ClaimStatus.PAID}

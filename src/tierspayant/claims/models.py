@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db import models
 
 from tierspayant.claims.choices import ClaimStatus
-from tierspayant.invoices.models import money_field
+from tierspayant.invoices.models import Invoice, money_field
 from tierspayant.priorauth.models import CareLine, PriorApproval
 from tierspayant.providers.models import Professional
 from tierspayant.registry.models import Beneficiary, Insurer
@@ -16,7 +16,11 @@ class Claim(models.Model):
     resubmitting it is idempotent); ``content_hash`` fingerprints what was submitted (care
     date, lines, approval number; no identity) to tell a resubmission from a reuse;
     ``duplicate_key`` (beneficiary, date, codes and amounts) finds the same care invoiced
-    twice. ``approval`` is set only when the approval was used (accepted claims)."""
+    twice. ``approval`` is set only when the approval was used (accepted claims).
+    ``invoice`` is the ``invoices.Invoice`` mirroring it in the money loop (issue 16): payment
+    runs, returns and corrections see a claim only through it; ``status`` and ``paid_at``
+    are kept in step by the payment run and bank returns. Null for claims adjudicated
+    before the money loop and for a claim whose number a lot invoice already holds."""
 
     professional = models.ForeignKey(
         Professional,
@@ -56,6 +60,16 @@ class Claim(models.Model):
     submitted_at = models.DateTimeField("reçue le")
     adjudicated_at = models.DateTimeField("traitée le", null=True, blank=True)
     paid_at = models.DateTimeField("payée le", null=True, blank=True)
+    invoice = models.OneToOneField(
+        Invoice,
+        verbose_name="facture (circuit de paiement)",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="claim",
+        help_text="La facture du circuit de paiement qui reflète cette demande : les campagnes "
+        "de paiement, les retours et les corrections la voient par elle.",
+    )
 
     class Meta:
         verbose_name = "facture"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from tierspayant.claims.choices import ClaimStatus
 from tierspayant.claims.models import Claim
 from tierspayant.providers.models import Professional
 
@@ -17,12 +16,3 @@ def claims_of(professional: Professional) -> QuerySet[Claim]:
 def claim_of(professional: Professional, pk: int) -> Claim:
     """One of the professional's claims with its lines; ``Claim.DoesNotExist`` otherwise."""
     return claims_of(professional).prefetch_related("lines").get(pk=pk)
-
-
-def payable_claims() -> QuerySet[Claim]:
-    """Accepted claims not paid yet, in a stable order (insurer, professional, id)."""
-    return (
-        Claim.objects.filter(status=ClaimStatus.ACCEPTED)
-        .select_related("insurer", "professional")
-        .order_by("insurer_id", "professional_id", "id")
-    )

@@ -8,6 +8,13 @@ tolerance; the AMC never above what was approved), and the coverage engine under
 contract's table with the beneficiary's history. An accepted claim commits its consumption
 and uses its approval up. Resubmitting the same invoice number with the same content
 returns the first claim (idempotent). Rules: docs/care.md.
+
+Every adjudicated claim is also stored as an ``invoices.Invoice`` (``Claim.invoice``, lines
+mapped from the claim's, its insurer, its first events through
+``invoices.lifecycle.adjudication_events``): payment runs, returns and corrections see
+claims only through that invoice, so there is one money loop for every channel (issue 16;
+docs/money.md). A claim whose number the professional already used for an invoice of a lot
+is rejected ``DUPLICATE_CLAIM`` and has no invoice (a number is stored once).
 """
 
 from __future__ import annotations
@@ -27,6 +34,9 @@ from tierspayant.audit.services import RequestContext
 from tierspayant.claims.choices import ClaimStatus
 from tierspayant.claims.models import Claim, ClaimLine
 from tierspayant.coverage import CoverageResult, LineResult
+from tierspayant.invoices import lifecycle
+from tierspayant.invoices.choices import CodeSystem, InvoiceStatus
+from tierspayant.invoices.models import Invoice, InvoiceEvent, InvoiceLine
 from tierspayant.invoices.services import billing_key, find_billed, record_billed
 from tierspayant.priorauth.adjudication import compute_lines, guarantee_table, line_fields
 from tierspayant.priorauth.choices import (
@@ -298,11 +308,17 @@ def _adjudicate(
     ):
         # The same invoice already taken in a lot (the register shared by every channel).
         rejection = CareReason.DUPLICATE_CLAIM
+    elif Invoice.objects.filter(professional=professional, invoice_number=number).exists():
+        # The number already names an invoice of a lot (one the lot rejected: accepted ones
+        # are in the register above); the money loop stores a number once.
+        rejection = CareReason.DUPLICATE_CLAIM
     elif approval is not None:
         rejection = _approval_mismatch(approval, parsed, config.claim_tolerance)
     claim.adjudicated_at = now
     if rejection is not None:
-        _finish(claim, parsed, None, ClaimStatus.REJECTED, [rejection.value])
+        lines = _finish(claim, parsed, None, ClaimStatus.REJECTED, [rejection.value])
+        if not Invoice.objects.filter(professional=professional, invoice_number=number).exists():
+            _mirror(claim, parsed, lines)
         return claim
     table = guarantee_table(contract, config.tables_dir)
     claim.table_id = table.id
@@ -311,9 +327,12 @@ def _adjudicate(
     result = compute_lines(parsed, table=table, age=age, care_date=day, history=history)
     splits = _splits(result, parsed, approval)
     if sum((s.amc for s in splits), ZERO) <= 0:
-        _finish(claim, parsed, splits, ClaimStatus.REJECTED, [CareReason.NOTHING_COVERED.value])
+        lines = _finish(
+            claim, parsed, splits, ClaimStatus.REJECTED, [CareReason.NOTHING_COVERED.value]
+        )
+        _mirror(claim, parsed, lines)
         return claim
-    _finish(claim, parsed, splits, ClaimStatus.ACCEPTED, [])
+    _mirror(claim, parsed, _finish(claim, parsed, splits, ClaimStatus.ACCEPTED, []))
     record_billed(
         professional=professional,
         invoice_number=number,
@@ -394,7 +413,7 @@ def _finish(
     splits: list[_Split] | None,
     status: ClaimStatus,
     reasons: list[str],
-) -> None:
+) -> list[ClaimLine]:
     if splits is None or status == ClaimStatus.REJECTED:
         splits = [
             _Split(
@@ -411,7 +430,7 @@ def _finish(
     claim.total_amc = sum((s.amc for s in splits), ZERO)
     claim.total_rac = sum((s.rac for s in splits), ZERO)
     claim.save()
-    ClaimLine.objects.bulk_create(
+    return ClaimLine.objects.bulk_create(
         ClaimLine(
             claim=claim,
             amo=split.amo,
@@ -422,3 +441,80 @@ def _finish(
         )
         for index, (p, split) in enumerate(zip(parsed, splits, strict=True))
     )
+
+
+def _code_system(code: str) -> str:
+    """The claim path takes LPP codes (7 digits) and dental CCAM codes (4 letters, 3
+    digits): the system is told by the code's form."""
+    return CodeSystem.CCAM if code[:1].isalpha() else CodeSystem.LPP
+
+
+def _mirror(claim: Claim, parsed: list[ParsedLine], lines: list[ClaimLine]) -> Invoice:
+    """Store the claim's ``invoices.Invoice`` (same professional, beneficiary, insurer,
+    number, care date, totals and status; one ``InvoiceLine`` per claim line: code and its
+    system, billed, BR, AMO rate and amount, participation forfaitaire and franchise as
+    submitted, AMO/AMC/RAC as adjudicated, reasons) with its first events (received, then
+    accepted with the AMC or rejected with the reason codes), and link it. The AMO regime
+    fields (nature d'assurance, exonération, régimes) are not part of a claim: left empty."""
+    invoice = Invoice.objects.create(
+        professional_id=claim.professional_id,
+        beneficiary_id=claim.beneficiary_id,
+        insurer_id=claim.insurer_id,
+        invoice_number=claim.invoice_number,
+        care_date=claim.care_date,
+        insurance_nature="",
+        exemption="",
+        amo_regime="",
+        local_regime="",
+        status=(
+            InvoiceStatus.ACCEPTED
+            if claim.status == ClaimStatus.ACCEPTED
+            else InvoiceStatus.REJECTED
+        ),
+        reasons=[
+            {"code": code, "line": None, "field": "", "message": CareReason(code).label}
+            for code in claim.reasons
+        ],
+        table_id=claim.table_id,
+        total_billed=claim.total_billed,
+        total_amo=claim.total_amo,
+        total_amc=claim.total_amc,
+        total_rac=claim.total_rac,
+        received_at=claim.adjudicated_at or claim.submitted_at,
+    )
+    InvoiceLine.objects.bulk_create(
+        InvoiceLine(
+            invoice=invoice,
+            position=line.position,
+            code_system=_code_system(line.code),
+            code=line.code,
+            family=line.family,
+            quantity=p.act.quantity,
+            unit_price=(line.billed / p.act.quantity).quantize(Decimal("0.01")),
+            billed=line.billed,
+            br=line.br,
+            amo_rate=_amo_rate(p, line),
+            amo_paid=line.amo,
+            participation_forfaitaire=p.act.participation_forfaitaire,
+            franchise=p.act.franchise,
+            amc=line.amc,
+            rac=line.rac,
+            reasons=line.reasons,
+        )
+        for p, line in zip(parsed, lines, strict=True)
+    )
+    InvoiceEvent.objects.bulk_create(
+        lifecycle.adjudication_events(invoice, received_at=claim.submitted_at, acknowledged_at=None)
+    )
+    claim.invoice = invoice
+    claim.save(update_fields=["invoice"])
+    return invoice
+
+
+def _amo_rate(parsed: ParsedLine, line: ClaimLine) -> Decimal:
+    """The AMO rate (percent) as submitted, else the AMO share of the BR."""
+    if parsed.act.amo_rate is not None:
+        return parsed.act.amo_rate
+    if not line.br:
+        return ZERO
+    return (line.amo * 100 / line.br).quantize(Decimal("0.01"))

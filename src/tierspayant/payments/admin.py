@@ -43,7 +43,7 @@ class HeldPaymentInline(admin.TabularInline):
 
 @admin.register(PaymentRun)
 class PaymentRunAdmin(ScopedAdmin):
-    insurer_path = None  # a run pays every insurer's claims: the operator's
+    insurer_path = None  # a run pays every insurer's invoices: the operator's
     list_display = [
         "reference",
         "created_at",

@@ -17,10 +17,22 @@ namespace. Then:
 Transfers are named by our end-to-end id (``Transfer.end_to_end_id``). Importing
 (:func:`import_bank_returns`) is one transaction: the file's row (unique SHA-256: the same
 file twice is refused and changes nothing), one ``BankReturn`` per transfer, the transfer
-marked returned, its lines released and exactly its claims back to ``accepted``. The
-professional is then held by the next runs (``HoldReason.BANK_RETURNED``) while the bank
-account in force is the one the money came back from, i.e. until new details pass the
-change workflow (``providers.banking``); the next run then pays each claim once.
+marked returned, its lines released and exactly its invoices reopened: a
+``payment_returned`` event each (reference: the transfer's end-to-end id, amount: the
+invoice's AMC), status back to ``accepted`` (and the claims they mirror). An invoice
+cancelled or rectified since it was paid is not reopened (its overpayment entry stands;
+staff correct the ledger). The professional is then held by the next runs
+(``HoldReason.BANK_RETURNED``) while the bank account in force is the one the money came
+back from, i.e. until new details pass the change workflow (``providers.banking``); the
+next run then pays each invoice once.
+
+A returned transfer that carried a net after overpayments were recovered from the same
+professional and insurer in its run (``netted`` ledger entries of that run) gives the
+recovery back: the invoices reopened will be paid again, gross, by a later run, which
+recovers the debt again. So each of those entries is restored by a positive ``overpayment``
+entry of the same amount on the same invoice (``run_reference``: the run; reason names the
+transfer). The ``recovered`` events stay (events are never undone); the ledger says the
+debt is owed again.
 """
 
 from __future__ import annotations
@@ -40,6 +52,11 @@ from django.db import transaction
 
 from tierspayant.claims.choices import ClaimStatus
 from tierspayant.claims.models import Claim
+from tierspayant.corrections.choices import LedgerEntryKind
+from tierspayant.corrections.models import LedgerEntry
+from tierspayant.invoices.choices import ActorKind, InvoiceEventKind, InvoiceStatus
+from tierspayant.invoices.lifecycle import EventDetail, new_event
+from tierspayant.invoices.models import Invoice, InvoiceEvent
 from tierspayant.payments.choices import ReturnKind
 from tierspayant.payments.models import (
     BankReturn,
@@ -95,11 +112,13 @@ class ParsedReturns:
 
 @dataclass(frozen=True)
 class ImportResult:
-    """What an import wrote: the file row, the transfers returned, the claims reopened."""
+    """What an import wrote: the file row, the transfers returned, the invoices reopened
+    (``reopened_claims``: invoices of every channel) and the overpayments restored (euros)."""
 
     file: BankReturnFile
     transfers: list[Transfer]
     reopened_claims: int
+    restored: Decimal = Decimal("0.00")
 
 
 @cache
@@ -289,6 +308,7 @@ def import_bank_returns(
             transfer_count=len(targets),
         )
         reopened = 0
+        restored = Decimal("0.00")
         returned: list[Transfer] = []
         for target, item in targets:
             current = locked[target.pk]
@@ -302,14 +322,70 @@ def import_bank_returns(
             current.returned_at = now
             current.return_reason = item.reason_code[:4]
             current.save(update_fields=["returned_at", "return_reason"])
-            claim_ids = list(
-                TransferLine.objects.filter(transfer=current, returned=False).values_list(
-                    "claim_id", flat=True
-                )
-            )
-            TransferLine.objects.filter(transfer=current).update(returned=True)
-            reopened += Claim.objects.filter(pk__in=claim_ids, status=ClaimStatus.PAID).update(
-                status=ClaimStatus.ACCEPTED, paid_at=None
-            )
+            reopened += _reopen(current, now)
+            restored += _restore_recoveries(current, now)
             returned.append(current)
-    return ImportResult(file=record, transfers=returned, reopened_claims=reopened)
+    return ImportResult(
+        file=record, transfers=returned, reopened_claims=reopened, restored=restored
+    )
+
+
+def _reopen(transfer: Transfer, now: datetime.datetime) -> int:
+    """Release the transfer's lines and reopen exactly its invoices still paid: a
+    ``payment_returned`` event each (bank), status back to accepted, their claims too.
+    Returns how many were reopened."""
+    lines = list(TransferLine.objects.filter(transfer=transfer, returned=False))
+    TransferLine.objects.filter(transfer=transfer).update(returned=True)
+    amounts = {line.invoice_id: line.amount for line in lines}
+    invoices = list(
+        Invoice.objects.select_for_update()
+        .filter(pk__in=amounts, status=InvoiceStatus.PAID)
+        .only("id", "professional_id", "insurer_id", "status")
+    )
+    InvoiceEvent.objects.bulk_create(
+        new_event(
+            invoice,
+            InvoiceEventKind.PAYMENT_RETURNED,
+            at=now,
+            actor_kind=ActorKind.BANK,
+            detail=EventDetail(
+                amount=amounts[invoice.pk],
+                reference=transfer.end_to_end_id,
+                reason_codes=[transfer.return_reason] if transfer.return_reason else [],
+            ),
+        )
+        for invoice in invoices
+    )
+    ids = [invoice.pk for invoice in invoices]
+    Invoice.objects.filter(pk__in=ids).update(status=InvoiceStatus.ACCEPTED)
+    Claim.objects.filter(invoice_id__in=ids, status=ClaimStatus.PAID).update(
+        status=ClaimStatus.ACCEPTED, paid_at=None
+    )
+    return len(ids)
+
+
+def _restore_recoveries(transfer: Transfer, now: datetime.datetime) -> Decimal:
+    """Give back to the ledger what the transfer's run recovered from the same professional
+    and insurer (module docstring); returns the amount restored (euros, >= 0)."""
+    netted = list(
+        LedgerEntry.objects.filter(
+            professional_id=transfer.professional_id,
+            insurer_id=transfer.insurer_id,
+            kind=LedgerEntryKind.NETTED,
+            run_reference=transfer.run.reference,
+        )
+    )
+    LedgerEntry.objects.bulk_create(
+        LedgerEntry(
+            professional_id=entry.professional_id,
+            insurer_id=entry.insurer_id,
+            invoice_id=entry.invoice_id,
+            kind=LedgerEntryKind.OVERPAYMENT,
+            amount=-entry.amount,
+            run_reference=entry.run_reference,
+            reason=f"Virement {transfer.end_to_end_id} retourné : indu à récupérer de nouveau",
+            at=now,
+        )
+        for entry in netted
+    )
+    return -sum((entry.amount for entry in netted), Decimal("0.00"))

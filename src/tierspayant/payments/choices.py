@@ -4,7 +4,7 @@ from django.db import models
 
 
 class HoldReason(models.TextChoices):
-    """Why a professional's accepted claims were not paid by a run (they stay accepted and
+    """Why a professional's accepted invoices were not paid by a run (they stay accepted and
     are paid by a later run once the reason is gone)."""
 
     BANK_CHANGE_PENDING = (

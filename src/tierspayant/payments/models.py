@@ -1,15 +1,14 @@
-"""Payment runs and what they produced. A claim is paid at most once: a ``TransferLine`` not
-returned is unique per claim, so a second run (or a concurrent one) cannot pay it again; a
-transfer the bank returned releases its lines (``returned``) and its claims are paid again by
-a later run, once."""
+"""Payment runs and what they produced. An invoice (``invoices.Invoice``: lots and claims
+alike) is paid at most once: a ``TransferLine`` not returned is unique per invoice, so a
+second run (or a concurrent one) cannot pay it again; a transfer the bank returned releases
+its lines (``returned``) and its invoices are paid again by a later run, once."""
 
 from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
 
-from tierspayant.claims.models import Claim
-from tierspayant.invoices.models import money_field
+from tierspayant.invoices.models import Invoice, money_field
 from tierspayant.payments.choices import HoldReason, ReturnKind
 from tierspayant.providers.models import BankAccount, Professional
 from tierspayant.registry.models import Insurer
@@ -17,7 +16,8 @@ from tierspayant.registry.models import Insurer
 
 class PaymentRun(models.Model):
     """One run: when, the requested execution date of the transfers, where its files are
-    (``directory``, absolute), how many transfers and claims, and the total in euros."""
+    (``directory``, absolute), how many transfers and invoices (``claim_count``: invoices of
+    every channel), and the total transferred in euros (net of overpayments recovered)."""
 
     reference = models.CharField("référence", max_length=40, unique=True)
     created_at = models.DateTimeField("créée le")
@@ -64,8 +64,9 @@ class SepaFile(models.Model):
 
 
 class Transfer(models.Model):
-    """One credit transfer: an insurer pays a professional the AMC of their claims, to the
-    bank account in force at the run (masked IBAN kept for the record)."""
+    """One credit transfer: an insurer pays a professional the AMC of their invoices, net of
+    the overpayments recovered (``amount`` > 0), to the bank account in force at the run
+    (masked IBAN kept for the record)."""
 
     run = models.ForeignKey(
         PaymentRun,
@@ -99,15 +100,29 @@ class Transfer(models.Model):
 
 
 class TransferLine(models.Model):
-    """A claim paid by a transfer. Unique per claim among lines not ``returned``: the
-    guarantee against paying twice (a returned transfer's lines are released, so a later
-    run pays the claim once more, and only once)."""
+    """An invoice paid by a run, for its AMC (``amount``, euros). ``transfer`` is the credit
+    transfer that carried the money, or None when the run paid the invoice wholly by netting
+    it against the professional's overpayments to that insurer (no money moved; issue 16
+    part 4). Unique per invoice among lines not ``returned``: the guarantee against paying
+    twice (a returned transfer's lines are released, so a later run pays the invoice once
+    more, and only once)."""
 
-    transfer = models.ForeignKey(
-        Transfer, verbose_name="virement", on_delete=models.PROTECT, related_name="lines"
+    run = models.ForeignKey(
+        PaymentRun,
+        verbose_name="campagne de paiement",
+        on_delete=models.PROTECT,
+        related_name="lines",
     )
-    claim = models.ForeignKey(
-        Claim, verbose_name="facture", on_delete=models.PROTECT, related_name="transfer_lines"
+    transfer = models.ForeignKey(
+        Transfer,
+        verbose_name="virement",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="lines",
+    )
+    invoice = models.ForeignKey(
+        Invoice, verbose_name="facture", on_delete=models.PROTECT, related_name="transfer_lines"
     )
     amount = money_field("montant")
     returned = models.BooleanField("virement retourné", default=False)
@@ -117,19 +132,22 @@ class TransferLine(models.Model):
         verbose_name_plural = "factures payées"
         constraints = [
             models.UniqueConstraint(
-                fields=["claim"],
+                fields=["invoice"],
                 condition=models.Q(returned=False),
-                name="transfer_line_claim_paid_once",
+                name="transfer_line_invoice_paid_once",
             )
         ]
 
     def __str__(self) -> str:
-        return f"facture {self.claim_id}"
+        return f"facture {self.invoice_id}"
 
 
 class Statement(models.Model):
     """A professional's remittance statement for a run: a PDF and a CSV in the run's
-    directory (names relative to it), with their SHA-256."""
+    directory (names relative to it), with their SHA-256; ``total``: what the run
+    transferred (AMC of the invoices paid less the overpayments recovered, euros, >= 0);
+    ``recovered``: the overpayments recovered (euros, >= 0); ``claim_count``: invoices
+    paid."""
 
     run = models.ForeignKey(
         PaymentRun,
@@ -147,6 +165,7 @@ class Statement(models.Model):
     csv_name = models.CharField("fichier CSV", max_length=100)
     pdf_sha256 = models.CharField("empreinte SHA-256 du PDF", max_length=64)
     total = money_field("total")
+    recovered = models.DecimalField("indus récupérés", max_digits=12, decimal_places=2, default=0)
     claim_count = models.PositiveIntegerField("nombre de factures")
 
     class Meta:
@@ -162,7 +181,7 @@ class Statement(models.Model):
 
 
 class HeldPayment(models.Model):
-    """Accepted claims of a professional a run did not pay, and why."""
+    """Accepted invoices of a professional a run did not pay, and why."""
 
     run = models.ForeignKey(
         PaymentRun,

@@ -514,7 +514,7 @@ def payment_reconciliation(
                 ]
             },
             "request": {
-                "identifier": {"system": invoice_system(base), "value": line.claim.invoice_number}
+                "identifier": {"system": invoice_system(base), "value": line.invoice.invoice_number}
             },
             "date": run.execution_date.isoformat(),
             "amount": _amount(line.amount),

@@ -1,7 +1,7 @@
 """``tierspayant payment-run [--output DIR] [--execution-date YYYY-MM-DD]``: pay every
-accepted claim once (SEPA pain.001.001.09 per insurer, statements per professional) and
-settle with each insurer in the same run (export, notice, pain.008 for direct-debit
-insurers): ``settlement.services.run_with_settlement``."""
+accepted invoice once, net of overpayments (SEPA pain.001.001.09 per insurer, statements
+per professional) and settle with each insurer in the same run (export, notice, pain.008 for
+direct-debit insurers): ``settlement.services.run_with_settlement``; docs/money.md."""
 
 from __future__ import annotations
 
@@ -21,8 +21,8 @@ from tierspayant.settlement.services import run_with_settlement, settlement_conf
 
 class Command(BaseCommand):
     help = (
-        "Pay accepted claims (SEPA files per insurer, statements per professional) and write "
-        "each insurer's settlement."
+        "Pay accepted invoices (lots and claims), net of overpayments: SEPA files per "
+        "insurer, statements per professional; then write each insurer's settlement."
     )
 
     def add_arguments(self, parser: Any) -> None:
