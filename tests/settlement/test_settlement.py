@@ -21,7 +21,7 @@ from pypdf import PdfReader
 
 from tests.care.conftest import NOW, TODAY, french_iban, invoice, make_patient
 from tests.coverage.builders import SHARED
-from tests.factories import InsurerFactory
+from tests.factories import InsurerFactory, make_accepted_invoice
 from tests.settlement.builders import (
     OPERATOR_IBAN,
     T0,
@@ -35,10 +35,11 @@ from tests.settlement.builders import (
 )
 from tierspayant.claims.choices import ClaimStatus
 from tierspayant.claims.models import Claim
+from tierspayant.corrections.models import LedgerEntry
 from tierspayant.invoices.choices import InvoiceEventKind
 from tierspayant.invoices.lifecycle import EventDetail, append_event
-from tierspayant.invoices.models import InvoiceEvent
-from tierspayant.payments.models import PaymentRun, SepaFile, Transfer, TransferLine
+from tierspayant.invoices.models import Invoice, InvoiceEvent
+from tierspayant.payments.models import PaymentRun, SepaFile, Transfer
 from tierspayant.payments.sepa import Debtor, SepaFileInvalid, read_pain001
 from tierspayant.payments.services import run_payments
 from tierspayant.settlement.files import EXPORT_HEADER, export_csv, validate_debit, write_export
@@ -46,6 +47,7 @@ from tierspayant.settlement.models import InsurerFunding, InsurerSettlement
 from tierspayant.settlement.services import (
     InvalidFunding,
     SettlementConfig,
+    SettlementMismatch,
     insurer_debtors,
     run_with_settlement,
     set_funding,
@@ -334,6 +336,38 @@ def test_an_unwritable_settlement_file_rolls_the_whole_run_back(debited_claim, t
     _nothing_left(output)
 
 
+def test_an_export_that_does_not_add_up_rolls_the_whole_run_back(
+    debited_claim, paid_optician, tmp_path
+) -> None:
+    """A paid line the transfers do not carry (here a stray ``paid`` event naming the run,
+    as an inconsistent write would leave) makes the export differ from the control sum: the
+    run is refused whole."""
+    output = tmp_path / "out"
+    stray = make_accepted_invoice(paid_optician, amc="10.00", number="F-STRAY")
+
+    def inconsistent(run: PaymentRun, staging: Path) -> None:
+        append_event(
+            stray,
+            InvoiceEventKind.PAID,
+            at=NOW,
+            detail=EventDetail(amount=D("10.00"), reference=run.reference),
+        )
+        _paid_then_settle(run, staging, cfg=cfg())
+
+    with pytest.raises(SettlementMismatch) as caught:
+        run_payments(
+            keys=settings.TIERSPAYANT_KEYRING.encryption,
+            debtor=debtor(),
+            output_dir=output,
+            now=NOW,
+            execution_date=TODAY,
+            xsd=PAIN001_XSD,
+            on_staged=inconsistent,
+        )
+    assert "incohérent" in caught.value.message
+    _nothing_left(output)
+
+
 def _paid_then_settle(run: PaymentRun, staging: Path, *, cfg: SettlementConfig) -> None:
     write_settlement(run, staging, config=cfg)
 
@@ -382,19 +416,10 @@ def test_the_command_pays_and_settles(config, paid_optician, tmp_path, capsys) -
     assert (Path(settlement.run.directory) / f"reglement-{amc}.csv").is_file()
 
 
-#: The pay branch's payment runs pay invoices (``TransferLine.invoice``) and write ``paid``
-#: events; until it is merged, the end-to-end test below is skipped.
-PAY_MERGED = any(f.name == "invoice" for f in TransferLine._meta.get_fields())
-
-
-@pytest.mark.skipif(not PAY_MERGED, reason="needs the pay branch: run_payments writing paid events")
-def test_end_to_end_relies_on_pay_branch_run_pays_invoices_and_settles(
-    config, paid_optician, tmp_path
-) -> None:
-    """END-TO-END, RELIES ON THE `pay` BRANCH (payment runs pay Invoices and write `paid`
-    events): skipped until ``TransferLine`` has an ``invoice``. An accepted claim, paid by
-    the real run with the settlement hook: the export's paid total equals the insurer's
-    control sum and every paid event is exported once."""
+def test_a_real_run_pays_invoices_and_settles(config, paid_optician, tmp_path) -> None:
+    """End to end: an accepted claim, paid by the real run with the settlement hook: the
+    export's paid total equals the insurer's control sum and every paid event is exported
+    once."""
     patient = make_patient()
     invoice(config, paid_optician, patient, "F-1")
     fund(patient.beneficiary.contract.insurer, "direct_debit", "00000000008")
@@ -412,6 +437,53 @@ def test_end_to_end_relies_on_pay_branch_run_pays_invoices_and_settles(
     assert settlement.net_total == sepa_file.control_sum == settlement.paid_total
     rows = rows_of(Path(result.run.directory) / settlement.export_name)
     assert sum(D(r["montant"]) for r in rows if r["evenement"] == "paid") == sepa_file.control_sum
+
+
+def test_an_invoice_wholly_netted_is_in_the_export_without_a_transfer(
+    config, paid_optician, tmp_path
+) -> None:
+    """The professional owes more than the run owes them: no transfer, but the invoice the
+    run paid by netting (its ``paid`` event names the run) and the recovery are both lines
+    of the insurer's export, and the net is zero."""
+    patient = make_patient()
+    invoice(config, paid_optician, patient, "F-1")
+    due = Invoice.objects.get(invoice_number="F-1")
+    old = make_accepted_invoice(
+        paid_optician, amc="900.00", number="F-0", beneficiary=patient.beneficiary
+    )
+    for kind in (InvoiceEventKind.PAID, InvoiceEventKind.CANCELLED):
+        append_event(old, kind, at=NOW - datetime.timedelta(days=3))
+    LedgerEntry.objects.create(
+        professional=paid_optician,
+        insurer_id=old.insurer_id,
+        invoice=old,
+        kind="overpayment",
+        amount=D("900.00"),
+        at=NOW - datetime.timedelta(days=3),
+    )
+    result = run_with_settlement(
+        config=_settlement_config(),
+        debtor=debtor(),
+        output_dir=tmp_path,
+        now=NOW,
+        execution_date=TODAY,
+        xsd=PAIN001_XSD,
+    )
+    assert not Transfer.objects.filter(run=result.run).exists()
+    settlement = InsurerSettlement.objects.get(run=result.run)
+    assert (settlement.paid_total, settlement.recovered_total, settlement.net_total) == (
+        due.total_amc,
+        due.total_amc,
+        D("0.00"),
+    )
+    rows = rows_of(Path(result.run.directory) / settlement.export_name)
+    assert [
+        (r["numero_facture"], r["evenement"], r["reference_virement"], r["montant"]) for r in rows
+    ] == [
+        ("F-1", "paid", "", f"{due.total_amc:.2f}"),
+        ("F-0", "recovered", "", f"{due.total_amc:.2f}"),
+        ("F-0", "cancelled", "", ""),  # cancelled since the insurer's last settlement
+    ]
 
 
 # --- funding ------------------------------------------------------------------------------

@@ -76,6 +76,19 @@ class InvalidFunding(ValueError):
         self.message = message
 
 
+class SettlementMismatch(Exception):
+    """An insurer's export does not add up to what the run transfers on its behalf (paid
+    lines minus recoveries != the control sum of its pain.001; 0 when it has none): the run
+    is rolled back whole rather than settled wrongly."""
+
+    def __init__(self, amc_number: str, net: Decimal, control_sum: Decimal) -> None:
+        self.message = (
+            f"Règlement de l'AMC {amc_number} incohérent : lignes payées nettes des indus "
+            f"{net:.2f} EUR, virements {control_sum:.2f} EUR. Campagne annulée, rien n'est payé."
+        )
+        super().__init__(self.message)
+
+
 def check_funding(
     keys: KeySet,
     *,
@@ -287,7 +300,9 @@ def settlement_events(run: PaymentRun, insurer_id: int) -> Iterator[list[Invoice
         window &= Q(at__gt=previous)
     references = Transfer.objects.filter(run=run, insurer_id=insurer_id).values("end_to_end_id")
     by_kind = {
-        K.PAID: Q(reference__in=references),
+        # Paid by a transfer of this run, or wholly netted against an overpayment (no
+        # transfer: the event names the run, payments.services).
+        K.PAID: Q(reference__in=references) | Q(reference=run.reference),
         K.RECOVERED: Q(reference=run.reference),
         K.REJECTED: window,
         K.CANCELLED: window,
@@ -360,7 +375,9 @@ def _rows(
                 rac=invoice.total_rac,
                 reason_codes=_reason_codes(event, invoice),
                 approvals=approvals.get((invoice.professional_id, invoice.invoice_number), ""),
-                transfer=event.reference if event.kind == K.PAID else "",
+                transfer=event.reference
+                if event.kind == K.PAID and event.reference != run.reference
+                else "",
                 kind=event.kind,
                 amount=amount,
             )
@@ -379,7 +396,7 @@ def write_settlement(run: PaymentRun, staging: Path, *, config: SettlementConfig
     insurer_ids = set(sepa_files) | set(
         InvoiceEvent.objects.filter(
             Q(kind=K.PAID, reference__in=Transfer.objects.filter(run=run).values("end_to_end_id"))
-            | Q(kind=K.RECOVERED, reference=run.reference)
+            | Q(kind__in=(K.PAID, K.RECOVERED), reference=run.reference)
         )
         .exclude(insurer__isnull=True)
         .values_list("insurer_id", flat=True)
@@ -433,6 +450,8 @@ def _settle(
         staging / export_name, _rows(run, insurer, settlement_events(run, insurer.pk), totals)
     )
     net = totals.paid - totals.recovered  # the figures are complete once the rows are written
+    if net != control_sum:
+        raise SettlementMismatch(amc, net, control_sum)
     labels = SettlementLineKind
     notice = files.notice_pdf(
         files.NoticeFigures(

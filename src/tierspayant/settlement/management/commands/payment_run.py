@@ -16,7 +16,11 @@ from tqdm import tqdm
 
 from tierspayant.payments.sepa import Debtor, SepaFileInvalid
 from tierspayant.payments.services import ConcurrentRun, NothingToPay
-from tierspayant.settlement.services import run_with_settlement, settlement_config
+from tierspayant.settlement.services import (
+    SettlementMismatch,
+    run_with_settlement,
+    settlement_config,
+)
 
 
 class Command(BaseCommand):
@@ -51,7 +55,7 @@ class Command(BaseCommand):
                 execution_date=execution,
                 progress=lambda items, **kw: tqdm(items, **kw),
             )
-        except (NothingToPay, ConcurrentRun) as exc:
+        except (NothingToPay, ConcurrentRun, SettlementMismatch) as exc:
             raise CommandError(exc.message) from None
         except SepaFileInvalid as exc:
             raise CommandError(f"SEPA file invalid, nothing paid: {exc}") from None
