@@ -133,7 +133,7 @@ def _corrections_rows(professional: Professional, tag: str) -> None:
     """Issue 16: an invoice paid then cancelled (an overpayment in the ledger) and a rejected
     invoice disputed (an open dispute)."""
     base = Invoice.objects.get(professional=professional, invoice_number=f"F-{tag}-01")
-    paid = _copy(base, f"F-{tag}-02", "accepted", "4.48")
+    paid = _copy(base, f"F-{tag}-04", "accepted", "4.48")
     lifecycle.append_event(
         paid,
         "paid",
@@ -143,9 +143,9 @@ def _corrections_rows(professional: Professional, tag: str) -> None:
     cancel_invoice(
         professional, paid.invoice_number, reason="erreur", now=NOW + datetime.timedelta(days=2)
     )
-    _copy(base, f"F-{tag}-03", "rejected", "0.00")
+    _copy(base, f"F-{tag}-05", "rejected", "0.00")
     dispute_invoice(
-        professional, f"F-{tag}-03", reason="à revoir", now=NOW + datetime.timedelta(days=2)
+        professional, f"F-{tag}-05", reason="à revoir", now=NOW + datetime.timedelta(days=2)
     )
 
 
