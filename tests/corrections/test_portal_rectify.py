@@ -206,3 +206,33 @@ def test_a_signed_out_visitor_is_sent_to_sign_in() -> None:
     response = Client().post(f"/suivi-factures/{row.pk}/rectifier/", posted(row))
     assert response.status_code == 302 and "/connexion/" in response["Location"]
     assert Invoice.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    "tampered",
+    [
+        {"lignes-TOTAL_FORMS": None},
+        {"lignes-TOTAL_FORMS": "100000"},
+        {"lignes-0-unit_price": "NaN"},
+        {"lignes-0-billed": "1e12"},
+        {"lignes-0-code_system": "XYZ"},
+        {"rect-care_date": "2025-02-30"},
+    ],
+    ids=["no-management-form", "too-many-rows", "nan", "huge", "unknown-system", "bad-date"],
+)
+def test_a_tampered_post_is_a_form_error_never_a_500(tampered: dict[str, str | None]) -> None:
+    pro = pharmacist()
+    row = stored(pro, patient(), medicine("F-1"))
+    data = posted(row, **two_boxes())
+    for name, value in tampered.items():
+        if value is None:
+            data.pop(name)
+        else:
+            data[name] = value
+    response = signed_in(pro).post(f"/suivi-factures/{row.pk}/rectifier/", data)
+    assert response.status_code == 400
+    assert (
+        'id="rectify-errors"' in response.content.decode()
+        or response.context["rectify_form"].errors
+    )
+    assert Invoice.objects.count() == 1 and Invoice.objects.get().status == "accepted"
