@@ -236,3 +236,18 @@ def test_a_tampered_post_is_a_form_error_never_a_500(tampered: dict[str, str | N
         or response.context["rectify_form"].errors
     )
     assert Invoice.objects.count() == 1 and Invoice.objects.get().status == "accepted"
+
+
+def test_an_invoice_cancelled_meanwhile_is_not_rectified() -> None:
+    pro = pharmacist()
+    row = stored(pro, patient(), medicine("F-1"))
+    client = signed_in(pro)
+    client.post(f"/suivi-factures/{row.pk}/annuler/", {"reason": "doublon", "confirm": "on"})
+    response = client.post(
+        f"/suivi-factures/{row.pk}/rectifier/", posted(row, **two_boxes()), follow=True
+    )
+    assert response.redirect_chain == [(f"/suivi-factures/{row.pk}/", 302)]
+    page = response.content.decode()
+    assert "Facture F-1 : « Rectifiée » est impossible sur une facture annulée." in page
+    assert 'id="rectify"' not in page
+    assert Invoice.objects.count() == 1 and Invoice.objects.get().status == "cancelled"

@@ -169,8 +169,9 @@ def invoice_dispute(request: HttpRequest, invoice_id: int) -> HttpResponse:
 @require_POST
 def invoice_rectify(request: HttpRequest, invoice_id: int) -> HttpResponse:
     """Replace the invoice by a corrected one under a new number (reason required); on
-    success, the replacement's page. A refusal (form or service) shows the form again,
-    the field named, and stores nothing."""
+    success, the replacement's page. A refusal (form or service) shows the form again
+    (400), the field named, and stores nothing; an invoice whose state changed meanwhile
+    (cancelled, rectified...) goes back to its page with the French message."""
     invoice = _own(request, invoice_id)
     header = RectifyForm(request.POST, prefix="rect")
     lines = line_formset(invoice, request.POST)
@@ -195,7 +196,9 @@ def invoice_rectify(request: HttpRequest, invoice_id: int) -> HttpResponse:
                 errors.append(f"{_RECTIFY_FIELDS.get(exc.field, 'Facture')} : {exc.message}")
             errors.extend(str(p.get("message", "")) for p in exc.problems)
         except (TransitionRefused, InvoiceNotFound) as exc:
-            errors.append(getattr(exc, "message", str(exc)))
+            # The state changed since the page was shown (no form to show it on any more).
+            messages.error(request, getattr(exc, "message", str(exc)))
+            return redirect("portal:invoice", invoice_id=invoice.pk)
         else:
             assert done.replacement is not None
             messages.success(
