@@ -285,6 +285,7 @@ MATRIX: dict[str, Entry] = {
     "suivi-factures/<int:invoice_id>/": OWN_OBJECT_PAGE,
     "suivi-factures/<int:invoice_id>/annuler/": OWN_OBJECT_ACTION,
     "suivi-factures/<int:invoice_id>/contester/": OWN_OBJECT_ACTION,
+    "suivi-factures/<int:invoice_id>/rectifier/": OWN_OBJECT_ACTION,
     # The professional's own invoice by number (another's: 404,
     # tests/corrections/test_api.py).
     "api/v1/invoices/<invoice_number>": TOKEN_ONLY_GET,

@@ -213,6 +213,7 @@ NOT_PERSONAL_DATA: dict[str, str] = {
     "suivi-factures/<int:invoice_id>/": _OWN_RECORDS,
     "suivi-factures/<int:invoice_id>/annuler/": _OWN_RECORDS,
     "suivi-factures/<int:invoice_id>/contester/": _OWN_RECORDS,
+    "suivi-factures/<int:invoice_id>/rectifier/": _OWN_RECORDS,
     "api/v1/invoices/<invoice_number>": _OWN_RECORDS,
     "api/v1/invoices/<invoice_number>/cancel": _OWN_RECORDS,
     "api/v1/invoices/<invoice_number>/rectify": _OWN_RECORDS,

@@ -53,3 +53,44 @@ def test_a_pharmacist_cancels_an_invoice(live_server) -> None:  # type: ignore[n
         page.click("text=Toutes les factures")
         assert "Annulée" in page.inner_text("#invoices")
         browser.close()
+
+
+def test_a_pharmacist_rectifies_an_invoice(live_server) -> None:  # type: ignore[no-untyped-def]
+    pro = pharmacist()
+    row = stored(pro, patient(), medicine("PH-201"))
+    device = TOTPDevice.objects.get(user=pro.user)
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits)
+
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_FLAGS)
+        page = browser.new_page(locale="fr-FR")
+        page.goto(f"{live_server.url}/suivi-factures/{row.pk}/")
+        page.fill("#id_username", pro.user.username)
+        page.fill("#id_password", PASSWORD)
+        page.click("button[type=submit]")
+        page.wait_for_url("**/connexion/code/**")
+        page.fill("#id_otp_token", f"{totp.token():06d}")
+        page.click("button.primary")
+        page.wait_for_url(f"**/suivi-factures/{row.pk}/")
+        assert page.input_value("#id_lignes-0-code") == "3400936963504"
+
+        page.fill("#id_rect-invoice_number", "PH-201R")
+        page.fill("#id_rect-reason", "Deux boîtes délivrées, pas une")
+        page.fill("#id_lignes-0-quantity", "2")
+        page.fill("#id_lignes-0-billed", "25,62")
+        page.fill("#id_lignes-0-br", "25,62")
+        page.fill("#id_lignes-0-amo_paid", "15,65")
+        page.click("text=Rectifier la facture >> nth=-1")
+        page.wait_for_url("**/suivi-factures/*/")
+        assert "PH-201R" in page.inner_text("h1")
+        assert "Acceptée" in page.inner_text("#state")
+        assert "remplace la facture PH-201" in page.inner_text("#replaces")
+
+        page.click("#replaces >> text=PH-201")
+        page.wait_for_url(f"**/suivi-factures/{row.pk}/")
+        assert "Rectifiée" in page.inner_text("#state")
+        assert "rectifiée par la facture PH-201R" in page.inner_text("#rectified-by")
+        assert page.locator("#rectify").count() == 0
+        browser.close()

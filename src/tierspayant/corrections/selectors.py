@@ -121,3 +121,14 @@ def ledger_lines(entries: QuerySet[LedgerEntry]) -> list[LedgerLine]:
         for (p, i), items in grouped.items()
     ]
     return sorted(lines, key=lambda line: (-line.total, line.professional_id, line.insurer_id))
+
+
+def original_of(invoice: Invoice) -> Invoice | None:
+    """The invoice ``invoice`` replaces (its ``rectified`` event names ``invoice``), or
+    None when it is no rectification's replacement."""
+    event = (
+        InvoiceEvent.objects.filter(kind=InvoiceEventKind.RECTIFIED, related=invoice)
+        .select_related("invoice")
+        .first()
+    )
+    return event.invoice if event is not None else None

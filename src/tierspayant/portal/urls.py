@@ -111,6 +111,11 @@ urlpatterns += [
         views_corrections.invoice_dispute,
         name="invoice-dispute",
     ),
+    path(
+        "suivi-factures/<int:invoice_id>/rectifier/",
+        views_corrections.invoice_rectify,
+        name="invoice-rectify",
+    ),
     path("retours/", views_returns.returns, name="returns"),
     path("retours/retours.csv", views_returns.returns_csv, name="returns-csv"),
     path("factures/nouvelle/", views_care.claim_new, name="care-claim-new"),
