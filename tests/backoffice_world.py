@@ -133,7 +133,7 @@ def _corrections_rows(professional: Professional, tag: str) -> None:
     """Issue 16: an invoice paid then cancelled (an overpayment in the ledger) and a rejected
     invoice disputed (an open dispute)."""
     base = Invoice.objects.get(professional=professional, invoice_number=f"F-{tag}-01")
-    paid = _copy(base, f"F-{tag}-02", "accepted", "4.48")
+    paid = _copy(base, f"F-{tag}-04", "accepted", "4.48")
     lifecycle.append_event(
         paid,
         "paid",
