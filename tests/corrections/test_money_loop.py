@@ -19,7 +19,6 @@ from django.conf import settings
 
 from tests.care.conftest import (  # noqa: F401 - fixtures
     NOW,
-    TODAY,
     config,
     french_iban,
     invoice,
@@ -217,4 +216,3 @@ def test_an_overpayment_larger_than_the_next_run_is_carried_to_the_one_after(pai
     settlement, lines = _export(third)
     assert lines == [("L-3", "paid", f"{third_amc:.2f}"), ("F-1", "recovered", f"{rest:.2f}")]
     assert settlement.net_total == _control_sum(third) == D("25.00")
-    assert TODAY <= third.execution_date
