@@ -38,6 +38,8 @@ from tierspayant.invoices.models import Invoice, InvoiceEvent
 from tierspayant.payments.models import PaymentRun, SepaFile, Statement, Transfer
 from tierspayant.payments.sepa import Debtor, read_pain001
 from tierspayant.payments.services import RunResult
+from tierspayant.priorauth.config import CareConfig
+from tierspayant.priorauth.models import Commitment
 from tierspayant.providers.models import Professional
 from tierspayant.settlement.models import InsurerSettlement
 from tierspayant.settlement.services import run_with_settlement, settlement_config
@@ -216,3 +218,29 @@ def test_an_overpayment_larger_than_the_next_run_is_carried_to_the_one_after(pai
     settlement, lines = _export(third)
     assert lines == [("L-3", "paid", f"{third_amc:.2f}"), ("F-1", "recovered", f"{rest:.2f}")]
     assert settlement.net_total == _control_sum(third) == D("25.00")
+
+
+def test_a_cancelled_claim_can_be_invoiced_again_and_the_next_run_nets_it(paid_twice) -> None:
+    """The same care, invoiced again under a new number after the paid claim was cancelled
+    (the cancellation frees it): accepted, not a duplicate of the cancelled claim, and the
+    next run pays it net of the overpayment (here the same AMC: nothing moves)."""
+    professional, owed = paid_twice["professional"], paid_twice["overpayment"]
+    first = Claim.objects.get(invoice_number="F-1")
+    released = Commitment.objects.get(reference=f"claim:{first.pk}").released_at
+    assert released == NOW + DAY  # the glasses' renewal period and ceilings are freed
+    again = invoice(
+        CareConfig.from_settings(settings),
+        professional,
+        paid_twice["patient"],
+        "F-2",
+        now=NOW + 2 * DAY,
+        today=(NOW + 2 * DAY).date(),
+    )
+    assert (again.claim.status, again.claim.reasons) == ("accepted", [])
+    run = _run(paid_twice["output"], NOW + 3 * DAY).run
+    assert not Transfer.objects.filter(run=run).exists()
+    assert _statement_rows(run, professional) == [
+        ("F-2", f"{owed:.2f}", "paiement"),
+        ("F-1", f"{-owed:.2f}", "indu récupéré"),
+    ]
+    assert Claim.objects.get(invoice_number="F-2").status == "paid"
