@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.test import Client
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from tests.care.conftest import (  # noqa: F401 - fixtures
     NOW,
@@ -89,6 +91,16 @@ def _control_sum(run: PaymentRun) -> Decimal:
     return sepa_file.control_sum
 
 
+def _signed_in(professional: Professional) -> Client:
+    """A portal client signed in as ``professional`` with its second factor."""
+    client = Client()
+    client.force_login(professional.user)
+    session = client.session
+    session["otp_device_id"] = TOTPDevice.objects.get(user=professional.user).persistent_id
+    session.save()
+    return client
+
+
 @pytest.fixture
 def paid_twice(config, paid_optician, tmp_path):  # noqa: F811  # type: ignore[no-untyped-def]
     """The optician's claim F-1 (through its invoice) and lot invoice L-1 (50.00), paid by
@@ -151,6 +163,11 @@ def test_the_next_run_nets_the_overpayment_of_a_cancelled_paid_invoice(paid_twic
         -owed,
         run.reference,
     )
+    # The claim's pages show its invoice's state, no longer "Payée".
+    portal = _signed_in(professional)
+    claim = Claim.objects.get(invoice_number="F-1")
+    assert claim.status == "paid" and claim.state_label == "Annulée"
+    assert "<h2>Annulée</h2>" in portal.get(f"/factures/{claim.pk}/").content.decode()
     recovered = InvoiceEvent.objects.get(invoice=cancelled, kind=K.RECOVERED)
     assert (recovered.amount, recovered.reference) == (owed, run.reference)
     cancelled.refresh_from_db()
