@@ -260,6 +260,7 @@ MATRIX: dict[str, Entry] = {
     "factures/nouvelle/": PROFESSIONAL_PAGE,
     "factures/<int:claim_id>/": OWN_OBJECT_PAGE,
     "paiements/": PROFESSIONAL_PAGE,
+    "paiements/<int:statement_id>/": OWN_OBJECT_PAGE,
     "paiements/<int:statement_id>/releve.csv": OWN_OBJECT_PAGE,
     "paiements/<int:statement_id>/releve.pdf": OWN_OBJECT_PAGE,
     "banque/": PROFESSIONAL_PAGE,

@@ -193,6 +193,7 @@ NOT_PERSONAL_DATA: dict[str, str] = {
     "factures/": _OWN_RECORDS,
     "factures/<int:claim_id>/": _OWN_RECORDS,
     "paiements/": _OWN_RECORDS,
+    "paiements/<int:statement_id>/": _OWN_RECORDS,
     "paiements/<int:statement_id>/releve.pdf": _OWN_RECORDS,
     "paiements/<int:statement_id>/releve.csv": _OWN_RECORDS,
     "api/v1/": _NOTHING,

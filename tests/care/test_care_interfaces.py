@@ -96,6 +96,8 @@ def test_portal_quote_invoice_statement_and_object_level_access(
     statement = optician.statements.get()
     listing = verified_client.get("/paiements/").content.decode()
     assert "200,00 €" in listing
+    detail = verified_client.get(f"/paiements/{statement.pk}/").content.decode()
+    assert "F-100" in detail and "Paiement" in detail and "200,00 €" in detail
     pdf = verified_client.get(f"/paiements/{statement.pk}/releve.pdf")
     assert pdf.status_code == 200 and b"".join(pdf.streaming_content).startswith(b"%PDF")
     bank = verified_client.get("/banque/").content.decode()
@@ -113,6 +115,7 @@ def test_portal_quote_invoice_statement_and_object_level_access(
     for url in (
         f"/pec/{approval.pk}/",
         f"/factures/{claim.pk}/",
+        f"/paiements/{statement.pk}/",
         f"/paiements/{statement.pk}/releve.pdf",
         f"/paiements/{statement.pk}/releve.csv",
         f"/factures/nouvelle/?accord={approval.pk}",

@@ -91,6 +91,14 @@ class Claim(models.Model):
         one, else the invoice number."""
         return self.approval_number or self.invoice_number
 
+    @property
+    def state_label(self) -> str:
+        """The state the professional sees: its invoice's (the money loop's: cancelled,
+        rectified, disputed are known there only) when it has one, else its own status."""
+        if self.invoice is not None:
+            return self.invoice.get_status_display()
+        return self.get_status_display()
+
 
 class ClaimLine(CareLine):
     """One invoiced line and its adjudicated split."""

@@ -9,8 +9,8 @@ from tierspayant.providers.models import Professional
 
 
 def claims_of(professional: Professional) -> QuerySet[Claim]:
-    """The professional's claims, newest first, with their insurer."""
-    return Claim.objects.filter(professional=professional).select_related("insurer")
+    """The professional's claims, newest first, with their insurer and invoice."""
+    return Claim.objects.filter(professional=professional).select_related("insurer", "invoice")
 
 
 def claim_of(professional: Professional, pk: int) -> Claim:

@@ -295,6 +295,9 @@ def _adjudicate(
             status__in=[ClaimStatus.RECEIVED, ClaimStatus.ACCEPTED, ClaimStatus.PAID],
         )
         .exclude(pk=claim.pk)
+        # A claim whose invoice was cancelled or rectified (corrections) no longer bills
+        # the care: it may be invoiced again (its register key is freed too).
+        .exclude(invoice__status__in=[InvoiceStatus.CANCELLED, InvoiceStatus.RECTIFIED])
         .exists()
     ):
         rejection = CareReason.DUPLICATE_CLAIM

@@ -23,6 +23,9 @@ its number (a number is never reused) but gives up its content key, re-keyed
 ``cancelled:<invoice id>`` / ``rectified:<invoice id>``, so the same care can be billed
 again by the replacement (or a new invoice after a cancellation) without being taken for a
 duplicate. Another invoice already holding the replacement's content still blocks it.
+A cancelled claim's invoice also releases what the claim committed on the beneficiary's
+ceilings and renewal periods (``priorauth.ledger.release``): the care did not happen as
+billed, so invoicing it again is judged as if it had never been billed.
 
 Errors (French, naming the invoice and the field, no personal data): ``InvoiceNotFound``
 (also for another professional's invoice: never a leak), ``CorrectionRefused`` (with
@@ -40,6 +43,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Sum
 
+from tierspayant.claims.models import Claim
 from tierspayant.corrections.choices import LedgerEntryKind
 from tierspayant.corrections.models import LedgerEntry
 from tierspayant.corrections.selectors import balance
@@ -51,6 +55,8 @@ from tierspayant.invoices.inputs import InvoiceInput
 from tierspayant.invoices.lifecycle import EventDetail
 from tierspayant.invoices.models import BilledInvoice, Invoice, InvoiceEvent
 from tierspayant.invoices.services import billing_key, judge_invoice, store_judged
+from tierspayant.priorauth.choices import CommitmentSource
+from tierspayant.priorauth.ledger import release
 from tierspayant.providers.models import Professional
 from tierspayant.registry.models import Insurer
 
@@ -200,7 +206,14 @@ def cancel_invoice(
         )
         entry = _overpayment(invoice, paid, reason=text, now=now, actor=actor)
         _free_content_key(invoice, "cancelled")
+        _release_claim(invoice, now)
     return Correction(invoice, event, entry)
+
+
+def _release_claim(invoice: Invoice, now: dt.datetime) -> None:
+    """Release the commitment of the claim ``invoice`` mirrors, if any (module docstring)."""
+    for claim_id in Claim.objects.filter(invoice=invoice).values_list("pk", flat=True):
+        release(CommitmentSource.CLAIM, f"claim:{claim_id}", now=now)
 
 
 def _table(tables_dir: Path, name: str) -> GuaranteeTable | None:

@@ -3,6 +3,7 @@ professional's own statements."""
 
 from __future__ import annotations
 
+import datetime
 from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
@@ -10,6 +11,7 @@ from pathlib import Path
 
 from django.db.models import Exists, Min, OuterRef, QuerySet, Sum
 
+from tierspayant.corrections.choices import LedgerEntryKind
 from tierspayant.corrections.models import LedgerEntry
 from tierspayant.invoices.choices import InvoiceStatus
 from tierspayant.invoices.models import Invoice
@@ -93,6 +95,62 @@ def statement_file(statement: Statement, kind: str) -> Path:
     """Path of the statement's ``pdf`` or ``csv`` file in its run's directory."""
     name = statement.pdf_name if kind == "pdf" else statement.csv_name
     return Path(statement.run.directory) / name
+
+
+@dataclass(frozen=True)
+class StatementLine:
+    """One line of a statement as the portal lists it: an invoice the run paid
+    (``recovered`` False, ``amount`` its AMC, >= 0) or an overpayment the run recovered
+    on a cancelled or rectified invoice (``recovered`` True, ``amount`` negative). Euros."""
+
+    invoice_id: int
+    invoice_number: str
+    care_date: datetime.date
+    amc_number: str
+    amount: Decimal
+    recovered: bool
+
+
+def statement_lines(statement: Statement) -> list[StatementLine]:
+    """The statement's lines, as its PDF and CSV list them: the invoices the run paid the
+    professional (its ``TransferLine`` rows), then the overpayments it recovered (its
+    ``netted`` ledger entries, negative), each in the order the run wrote them. Two queries."""
+    paid = (
+        TransferLine.objects.filter(run_id=statement.run_id)
+        .filter(invoice__professional_id=statement.professional_id)
+        .select_related("invoice__insurer")
+        .order_by("id")
+    )
+    recovered = (
+        LedgerEntry.objects.filter(
+            professional_id=statement.professional_id,
+            kind=LedgerEntryKind.NETTED,
+            run_reference=statement.run.reference,
+        )
+        .select_related("invoice", "insurer")
+        .order_by("id")
+    )
+    return [
+        StatementLine(
+            invoice_id=line.invoice_id,
+            invoice_number=line.invoice.invoice_number,
+            care_date=line.invoice.care_date,
+            amc_number=line.invoice.insurer.amc_number if line.invoice.insurer else "",
+            amount=line.amount,
+            recovered=False,
+        )
+        for line in paid
+    ] + [
+        StatementLine(
+            invoice_id=entry.invoice_id,
+            invoice_number=entry.invoice.invoice_number,
+            care_date=entry.invoice.care_date,
+            amc_number=entry.insurer.amc_number,
+            amount=entry.amount,
+            recovered=True,
+        )
+        for entry in recovered
+    ]
 
 
 def transfers_of(statement: Statement) -> QuerySet[Transfer]:

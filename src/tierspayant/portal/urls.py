@@ -121,6 +121,7 @@ urlpatterns += [
     path("factures/nouvelle/", views_care.claim_new, name="care-claim-new"),
     path("factures/<int:claim_id>/", views_care.claim_detail, name="care-claim"),
     path("paiements/", views_care.statements, name="care-statements"),
+    path("paiements/<int:statement_id>/", views_care.statement_detail, name="care-statement"),
     path(
         "paiements/<int:statement_id>/releve.pdf",
         views_care.statement_pdf,

@@ -33,7 +33,12 @@ from tierspayant.guard.services import (
     StepUpRequired,
 )
 from tierspayant.payments.models import Statement
-from tierspayant.payments.selectors import statement_file, statement_of, statements_of
+from tierspayant.payments.selectors import (
+    statement_file,
+    statement_lines,
+    statement_of,
+    statements_of,
+)
 from tierspayant.portal.decorators import professional_required
 from tierspayant.portal.sessions_security import second_factor_at
 from tierspayant.priorauth.adjudication import GuaranteeTableMissing
@@ -495,6 +500,21 @@ def statements(request: HttpRequest) -> HttpResponse:
     """The professional's remittance statements."""
     rows = statements_of(request.user.professional)[:200]  # type: ignore[union-attr]
     return render(request, "portal/care_statements.html", {"statements": rows})
+
+
+@professional_required
+def statement_detail(request: HttpRequest, statement_id: int) -> HttpResponse:
+    """One of the professional's statements with its lines: the invoices paid, then the
+    overpayments recovered (negative amounts); another's statement is a 404."""
+    try:
+        statement = statement_of(request.user.professional, statement_id)  # type: ignore[union-attr]
+    except Statement.DoesNotExist:
+        raise Http404 from None
+    return render(
+        request,
+        "portal/care_statement_detail.html",
+        {"statement": statement, "lines": statement_lines(statement)},
+    )
 
 
 def _statement_download(request: HttpRequest, statement_id: int, kind: str) -> FileResponse:
