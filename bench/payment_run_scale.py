@@ -2,7 +2,7 @@
 
 Usage, from the project root (PostgreSQL at BENCH_PG_URL, default the local server):
     .venv/bin/python bench/payment_run_scale.py [--invoices 100000] [--professionals 2000]
-        [--insurers 4] [--debtors 0.05] [--chunk 250]
+        [--insurers 4] [--debtors 0.05] [--chunk 250] [--without-settlement]
 
 1. Builds a fresh database ``tierspayant_bench_payment_run``: ``--insurers`` insurers (one
    contract and beneficiary each), ``--professionals`` pharmacists with a bank account in
@@ -10,10 +10,13 @@ Usage, from the project root (PostgreSQL at BENCH_PG_URL, default the local serv
    professionals and insurers (20.00 euros of AMC each), inserted in bulk; a share
    ``--debtors`` of the professionals owe an overpayment of 30.00 euros to their first
    insurer (a cancelled paid invoice and its ledger entry), so the run nets them.
-2. Runs ``payments.services.run_payments`` in a separate process (its peak RSS is the run's
-   alone): per insurer one pain.001.001.09 file validated against the XSD (xmlschema), per
-   professional a PDF and a CSV statement, one ``paid`` event and one transfer line per
-   invoice, ``netted`` ledger entries and ``recovered`` events.
+2. Runs ``settlement.services.run_with_settlement`` (what ``tierspayant payment-run`` does;
+   ``--without-settlement``: ``payments.services.run_payments`` alone) in a separate
+   process (its peak RSS is the run's alone): per insurer one pain.001.001.09 file validated
+   against the XSD (xmlschema), per professional a PDF and a CSV statement, one ``paid``
+   event and one transfer line per invoice, ``netted`` ledger entries and ``recovered``
+   events; then per insurer the settlement export, notice and (half the insurers, debited)
+   a pain.008 validated against its XSD.
 
 Prints one JSON object: seconds of the run, invoices per second, peak RSS of the run's
 process (MB), files written and validated, transfers; nothing here asserts a time.
@@ -75,6 +78,22 @@ def _build(args: argparse.Namespace) -> None:
         make_beneficiary(contract=ContractFactory(insurer=InsurerFactory(amc_number=f"8800000{n}")))
         for n in range(args.insurers)
     ]
+    # Half the insurers are debited by the operator (a pain.008 each), the others pay from
+    # the operator's account: the settlement writes both kinds of file.
+    from tierspayant.settlement.services import set_funding
+
+    for n, beneficiary in enumerate(beneficiaries[: (args.insurers + 1) // 2]):
+        set_funding(
+            keys,
+            insurer=beneficiary.contract.insurer,
+            mode="direct_debit",
+            account_name=f"Mutuelle {n}",
+            iban=french_iban("10278", "06076", f"{n:011d}"),
+            bic="CMCIFR2A",
+            mandate_id=f"MANDAT-{n}",
+            mandate_date=NOW.date(),
+            now=NOW,
+        )
     user_model = get_user_model()
     users = user_model.objects.bulk_create(
         [user_model(username=f"bench{n}", password=UNUSABLE) for n in range(args.professionals)],
@@ -177,20 +196,40 @@ def _run(args: argparse.Namespace) -> dict[str, object]:
     from tierspayant.payments.models import SepaFile, Statement
     from tierspayant.payments.sepa import Debtor
     from tierspayant.payments.services import run_payments
+    from tierspayant.settlement.models import InsurerSettlement
+    from tierspayant.settlement.services import run_with_settlement, settlement_config
 
+    debtor = Debtor("Operateur", french_iban("20041", "01005", "0500013M026"), "PSSTFRPP")
     started = time.perf_counter()
-    result = run_payments(
-        keys=settings.TIERSPAYANT_KEYRING.encryption,
-        debtor=Debtor("Operateur", french_iban("20041", "01005", "0500013M026"), "PSSTFRPP"),
-        output_dir=WORK / "runs",
-        now=NOW,
-        execution_date=NOW.date(),
-        chunk_size=args.chunk,
-    )
+    if args.without_settlement:
+        result = run_payments(
+            keys=settings.TIERSPAYANT_KEYRING.encryption,
+            debtor=debtor,
+            output_dir=WORK / "runs",
+            now=NOW,
+            execution_date=NOW.date(),
+            chunk_size=args.chunk,
+        )
+    else:  # what `tierspayant payment-run` does: pay, then settle with each insurer
+        result = run_with_settlement(
+            config=settlement_config(settings),
+            debtor=debtor,
+            output_dir=WORK / "runs",
+            now=NOW,
+            execution_date=NOW.date(),
+        )
     seconds = time.perf_counter() - started
     run = result.run
     files = SepaFile.objects.filter(run=run)
+    settlements = InsurerSettlement.objects.filter(run=run)
     return {
+        "with_settlement": not args.without_settlement,
+        "settlements": settlements.count(),
+        "settlement_lines": sum(
+            s.paid_count + s.recovered_count + s.cancelled_count + s.rejected_count
+            for s in settlements
+        ),
+        "direct_debit_files_validated": settlements.exclude(debit_name="").count(),
         "run_seconds": round(seconds, 1),
         "invoices_paid": run.claim_count,
         "invoices_per_second": round(run.claim_count / seconds),
@@ -211,6 +250,11 @@ def main() -> None:
     parser.add_argument("--insurers", type=int, default=4)
     parser.add_argument("--debtors", type=float, default=0.05)
     parser.add_argument("--chunk", type=int, default=250)
+    parser.add_argument(
+        "--without-settlement",
+        action="store_true",
+        help="run_payments alone (default: the whole run with each insurer's settlement)",
+    )
     parser.add_argument("--run-only", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     from _machine import emit, machine_facts, pg_url_for, recreate_pg_database
