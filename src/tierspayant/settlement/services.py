@@ -33,14 +33,14 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from django.db.models import Prefetch, Q
+from django.db.models import Q
 
 from tierspayant.claims.models import Claim
 from tierspayant.crypto.fields import encrypt_field
 from tierspayant.crypto.keys import KeySet
 from tierspayant.eligibility.engagements import DOMAIN_FAMILIES
 from tierspayant.invoices.choices import InvoiceEventKind
-from tierspayant.invoices.models import Invoice, InvoiceEvent, InvoiceLine
+from tierspayant.invoices.models import InvoiceEvent, InvoiceLine
 from tierspayant.payments import sepa
 from tierspayant.payments.models import PaymentRun, SepaFile, Transfer
 from tierspayant.payments.services import RunResult, run_payments
@@ -238,24 +238,59 @@ class _Totals:
     by_domain: dict[str, Decimal] = field(default_factory=dict)
 
 
-def _domain_of(invoice: Invoice) -> str:
+@dataclass(frozen=True, slots=True)
+class _InvoiceLine:
+    """What the export reads of an invoice line."""
+
+    position: int
+    code_system: str
+    code: str
+    family: str
+    br: Decimal
+    amc: Decimal
+    reasons: list[str]
+
+
+@dataclass(frozen=True, slots=True)
+class _Line:
+    """One event of the export with what it reads of its invoice (plain values, not model
+    objects: the hot path of a large run)."""
+
+    kind: str
+    amount: Decimal | None
+    reference: str
+    reason_codes: list[str]
+    invoice_id: int
+    professional_id: int
+    national_id: str
+    beneficiary_id: str
+    invoice_number: str
+    care_date: datetime.date
+    total_amo: Decimal
+    total_amc: Decimal
+    total_rac: Decimal
+    invoice_reasons: list[object]
+    lines: list[_InvoiceLine]
+
+
+def _domain_of(line: _Line) -> str:
     """The attestation domain of the invoice's line with the largest AMC (the whole invoice
     is counted in it), :data:`OTHER_DOMAIN` when its family belongs to none."""
-    lines = sorted(invoice.lines.all(), key=lambda line: (-line.amc, line.position))
+    lines = sorted(line.lines, key=lambda item: (-item.amc, item.position))
     if not lines:
         return OTHER_DOMAIN
     return _DOMAIN_OF_FAMILY.get(lines[0].family, OTHER_DOMAIN)
 
 
-def _reason_codes(event: InvoiceEvent, invoice: Invoice) -> str:
-    codes: list[str] = [str(c) for c in event.reason_codes]
+def _reason_codes(line: _Line) -> str:
+    codes: list[str] = [str(c) for c in line.reason_codes]
     if not codes:
-        for reason in invoice.reasons:
+        for reason in line.invoice_reasons:
             code = reason.get("code", "") if isinstance(reason, dict) else reason
             if code and str(code) not in codes:
                 codes.append(str(code))
-        for line in invoice.lines.all():
-            codes.extend(str(c) for c in line.reasons if str(c) not in codes)
+        for item in line.lines:
+            codes.extend(str(c) for c in item.reasons if str(c) not in codes)
     return " ".join(codes)
 
 
@@ -265,12 +300,15 @@ KIND_ORDER: dict[str, int] = {K.PAID: 0, K.RECOVERED: 1, K.REJECTED: 2, K.CANCEL
 
 #: Events read (and approval numbers looked up) per query: bounded memory and parameters.
 CHUNK = 2000
-#: The columns the export reads (fewer decimals to convert: the hot path of a large run).
-_EVENT_FIELDS = (
+#: The columns the export reads, in ``_Line``'s order after the event id.
+_EVENT_COLUMNS = (
+    "id",
     "kind",
     "amount",
     "reference",
     "reason_codes",
+    "invoice_id",
+    "invoice__professional_id",
     "invoice__professional__rpps",
     "invoice__professional__adeli",
     "invoice__professional__finess",
@@ -282,10 +320,49 @@ _EVENT_FIELDS = (
     "invoice__total_rac",
     "invoice__reasons",
 )
-_LINE_FIELDS = ("invoice_id", "position", "code_system", "code", "family", "br", "amc", "reasons")
+_LINE_COLUMNS = ("invoice_id", "position", "code_system", "code", "family", "br", "amc", "reasons")
 
 
-def settlement_events(run: PaymentRun, insurer_id: int) -> Iterator[list[InvoiceEvent]]:
+def _national_id(rpps: str, adeli: str, finess: str) -> str:
+    """``Professional.national_id`` from its columns: "8" + RPPS, else "0" + ADELI, else
+    FINESS."""
+    if rpps:
+        return f"8{rpps}"
+    if adeli:
+        return f"0{adeli}"
+    return finess
+
+
+def _chunk_lines(rows: list[tuple[Any, ...]]) -> list[_Line]:
+    """The chunk's events with their invoices' lines (one query for the lines)."""
+    lines: dict[int, list[_InvoiceLine]] = {row[5]: [] for row in rows}
+    for invoice_id, *values in InvoiceLine.objects.filter(invoice_id__in=list(lines)).values_list(
+        *_LINE_COLUMNS
+    ):
+        lines[invoice_id].append(_InvoiceLine(*values))
+    return [
+        _Line(
+            kind=row[1],
+            amount=row[2],
+            reference=row[3],
+            reason_codes=row[4],
+            invoice_id=row[5],
+            professional_id=row[6],
+            national_id=_national_id(row[7], row[8], row[9]),
+            beneficiary_id=str(row[10]),
+            invoice_number=row[11],
+            care_date=row[12],
+            total_amo=row[13],
+            total_amc=row[14],
+            total_rac=row[15],
+            invoice_reasons=row[16],
+            lines=sorted(lines[row[5]], key=lambda item: item.position),
+        )
+        for row in rows
+    ]
+
+
+def settlement_events(run: PaymentRun, insurer_id: int) -> Iterator[list[_Line]]:
     """The events of the insurer's export for ``run`` (module docstring) in chunks of at
     most :data:`CHUNK`: paid lines first, then recovered, rejected and cancelled ones
     (:data:`KIND_ORDER`), each kind in event order."""
@@ -307,28 +384,25 @@ def settlement_events(run: PaymentRun, insurer_id: int) -> Iterator[list[Invoice
         K.REJECTED: window,
         K.CANCELLED: window,
     }
-    _lines = InvoiceLine.objects.only(*_LINE_FIELDS)
     for kind in sorted(by_kind, key=KIND_ORDER.__getitem__):
         last = 0
         while True:
-            chunk = list(
+            rows = list(
                 InvoiceEvent.objects.filter(by_kind[kind], insurer_id=insurer_id, kind=kind)
                 .filter(pk__gt=last)
-                .select_related("invoice__professional")
-                .only(*_EVENT_FIELDS)
-                .prefetch_related(Prefetch("invoice__lines", queryset=_lines))
-                .order_by("id")[:CHUNK]
+                .order_by("id")
+                .values_list(*_EVENT_COLUMNS)[:CHUNK]
             )
-            if not chunk:
+            if not rows:
                 break
-            yield chunk
-            last = chunk[-1].pk
+            yield _chunk_lines(rows)
+            last = rows[-1][0]
 
 
-def _approvals(events: list[InvoiceEvent]) -> dict[tuple[int, str], str]:
+def _approvals(events: list[_Line]) -> dict[tuple[int, str], str]:
     """Approval numbers of the invoices paid through claims (same professional and invoice
     number), by (professional id, invoice number)."""
-    keys = {(e.invoice.professional_id, e.invoice.invoice_number) for e in events}
+    keys = {(e.professional_id, e.invoice_number) for e in events}
     if not keys:
         return {}
     found = (
@@ -343,38 +417,36 @@ def _approvals(events: list[InvoiceEvent]) -> dict[tuple[int, str], str]:
 
 
 def _rows(
-    run: PaymentRun, insurer: Insurer, chunks: Iterable[list[InvoiceEvent]], totals: _Totals
+    run: PaymentRun, insurer: Insurer, chunks: Iterable[list[_Line]], totals: _Totals
 ) -> Iterator[files.ExportRow]:
     """The export's rows of ``chunks``, adding each event to ``totals`` as it goes."""
     for events in chunks:
         approvals = _approvals(events)
         for event in events:
-            invoice = event.invoice
             amount = event.amount if event.kind != K.REJECTED else None
             totals.counts[event.kind] += 1
             totals.amounts[event.kind] += amount or ZERO
             if event.kind == K.PAID:
                 totals.paid += amount or ZERO
-                domain = _domain_of(invoice)
+                domain = _domain_of(event)
                 totals.by_domain[domain] = totals.by_domain.get(domain, ZERO) + (amount or ZERO)
             elif event.kind == K.RECOVERED:
                 totals.recovered += amount or ZERO
-            lines = list(invoice.lines.all())
             yield files.ExportRow(
                 run=run.reference,
                 amc_number=insurer.amc_number,
-                invoice_id=invoice.pk,
-                invoice_number=invoice.invoice_number,
-                professional=invoice.professional.national_id,
-                beneficiary=str(invoice.beneficiary_id),
-                care_date=invoice.care_date,
-                codes=" ".join(f"{line.code_system}:{line.code}" for line in lines),
-                br=sum((line.br for line in lines), ZERO),
-                amo=invoice.total_amo,
-                amc=invoice.total_amc,
-                rac=invoice.total_rac,
-                reason_codes=_reason_codes(event, invoice),
-                approvals=approvals.get((invoice.professional_id, invoice.invoice_number), ""),
+                invoice_id=event.invoice_id,
+                invoice_number=event.invoice_number,
+                professional=event.national_id,
+                beneficiary=event.beneficiary_id,
+                care_date=event.care_date,
+                codes=" ".join(f"{line.code_system}:{line.code}" for line in event.lines),
+                br=sum((line.br for line in event.lines), ZERO),
+                amo=event.total_amo,
+                amc=event.total_amc,
+                rac=event.total_rac,
+                reason_codes=_reason_codes(event),
+                approvals=approvals.get((event.professional_id, event.invoice_number), ""),
                 transfer=event.reference
                 if event.kind == K.PAID and event.reference != run.reference
                 else "",
