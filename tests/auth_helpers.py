@@ -138,3 +138,17 @@ def staff_with_passkey(user, authenticator: SoftAuthenticator | None = None) -> 
     response = passkey_step(client, authenticator)
     assert response.status_code == 200, response.content
     return client
+
+
+def browser_sign_in(page, base_url: str, path: str, username: str, device: TOTPDevice) -> None:
+    """Open ``path`` in a Playwright ``page`` and pass the sign-in it redirects to: password,
+    then ``device``'s current code (read the device before the browser starts: no database
+    call inside Playwright's event loop); waits until ``path`` is shown."""
+    page.goto(f"{base_url}{path}")
+    page.fill("#id_username", username)
+    page.fill("#id_password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url("**/connexion/code/**")
+    page.fill("#id_otp_token", totp_code(device))
+    page.click("button.primary")
+    page.wait_for_url(f"**{path}")

@@ -4,11 +4,10 @@ and sees it cancelled, with the cancellation in its timeline."""
 from __future__ import annotations
 
 import pytest
-from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from tests.auth_helpers import browser_sign_in
 from tests.corrections.world import medicine, patient, pharmacist, stored
-from tests.factories import PASSWORD
 from tests.test_browser import CHROMIUM_FLAGS, chromium_path
 
 pytestmark = [
@@ -21,22 +20,15 @@ pytestmark = [
 def test_a_pharmacist_cancels_an_invoice(live_server) -> None:  # type: ignore[no-untyped-def]
     pro = pharmacist()
     row = stored(pro, patient(), medicine("PH-101"))
-    device = TOTPDevice.objects.get(user=pro.user)
-    totp = TOTP(device.bin_key, device.step, device.t0, device.digits)
 
     from playwright.sync_api import sync_playwright
+
+    device = TOTPDevice.objects.get(user=pro.user, confirmed=True)
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_FLAGS)
         page = browser.new_page(locale="fr-FR")
-        page.goto(f"{live_server.url}/suivi-factures/")
-        page.fill("#id_username", pro.user.username)
-        page.fill("#id_password", PASSWORD)
-        page.click("button[type=submit]")
-        page.wait_for_url("**/connexion/code/**")
-        page.fill("#id_otp_token", f"{totp.token():06d}")
-        page.click("button.primary")
-        page.wait_for_url("**/suivi-factures/")
+        browser_sign_in(page, live_server.url, "/suivi-factures/", pro.user.username, device)
         assert "Acceptée" in page.inner_text("#invoices")
 
         page.click("text=PH-101")
@@ -58,22 +50,17 @@ def test_a_pharmacist_cancels_an_invoice(live_server) -> None:  # type: ignore[n
 def test_a_pharmacist_rectifies_an_invoice(live_server) -> None:  # type: ignore[no-untyped-def]
     pro = pharmacist()
     row = stored(pro, patient(), medicine("PH-201"))
-    device = TOTPDevice.objects.get(user=pro.user)
-    totp = TOTP(device.bin_key, device.step, device.t0, device.digits)
 
     from playwright.sync_api import sync_playwright
+
+    device = TOTPDevice.objects.get(user=pro.user, confirmed=True)
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_FLAGS)
         page = browser.new_page(locale="fr-FR")
-        page.goto(f"{live_server.url}/suivi-factures/{row.pk}/")
-        page.fill("#id_username", pro.user.username)
-        page.fill("#id_password", PASSWORD)
-        page.click("button[type=submit]")
-        page.wait_for_url("**/connexion/code/**")
-        page.fill("#id_otp_token", f"{totp.token():06d}")
-        page.click("button.primary")
-        page.wait_for_url(f"**/suivi-factures/{row.pk}/")
+        browser_sign_in(
+            page, live_server.url, f"/suivi-factures/{row.pk}/", pro.user.username, device
+        )
         assert page.input_value("#id_lignes-0-code") == "3400936963504"
 
         page.fill("#id_rect-invoice_number", "PH-201R")

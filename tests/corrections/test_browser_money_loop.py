@@ -12,12 +12,12 @@ import pytest
 from django.conf import settings
 from django.db import connection
 from django.utils import timezone
-from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from tests.auth_helpers import browser_sign_in
 from tests.care.conftest import french_iban
 from tests.corrections.world import patient, pharmacist
-from tests.factories import PASSWORD, make_accepted_invoice
+from tests.factories import make_accepted_invoice
 from tests.test_browser import CHROMIUM_FLAGS, chromium_path
 from tierspayant.corrections.selectors import balance
 from tierspayant.invoices.choices import InvoiceStatus
@@ -56,22 +56,15 @@ def test_a_cancelled_paid_invoice_is_netted_on_the_next_statement(
     _run(tmp_path, timezone.now() - datetime.timedelta(days=2))
     paid.refresh_from_db()
     assert paid.status == InvoiceStatus.PAID
-    device = TOTPDevice.objects.get(user=pro.user)
-    totp = TOTP(device.bin_key, device.step, device.t0, device.digits)
 
     from playwright.sync_api import sync_playwright
+
+    device = TOTPDevice.objects.get(user=pro.user, confirmed=True)
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_FLAGS)
         page = browser.new_page(locale="fr-FR")
-        page.goto(f"{live_server.url}/suivi-factures/")
-        page.fill("#id_username", pro.user.username)
-        page.fill("#id_password", PASSWORD)
-        page.click("button[type=submit]")
-        page.wait_for_url("**/connexion/code/**")
-        page.fill("#id_otp_token", f"{totp.token():06d}")
-        page.click("button.primary")
-        page.wait_for_url("**/suivi-factures/")
+        browser_sign_in(page, live_server.url, "/suivi-factures/", pro.user.username, device)
         assert "Payée" in page.inner_text("#invoices")
 
         page.click("text=PH-201")

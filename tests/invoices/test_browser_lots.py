@@ -7,10 +7,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from tests.factories import PASSWORD, make_professional, new_nir
+from tests.auth_helpers import browser_sign_in
+from tests.factories import make_professional, new_nir
 from tests.invoices.builders import invoice, line
 from tests.invoices.lot_builders import BORN, jsonl, make_patient
 from tests.test_browser import CHROMIUM_FLAGS, chromium_path
@@ -25,8 +25,6 @@ pytestmark = [
 
 def test_a_pharmacists_lot_and_its_results(live_server, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     pharmacist = make_professional(profession=Profession.PHARMACIST, specialty_code="50")
-    device = TOTPDevice.objects.get(user=pharmacist.user)
-    totp = TOTP(device.bin_key, device.step, device.t0, device.digits)
     patient = make_patient()
     boxes = (
         line("CIP13", "3400936963504", "12.81", rate="65", amo="7.33", franchise="1.00"),
@@ -45,17 +43,12 @@ def test_a_pharmacists_lot_and_its_results(live_server, tmp_path: Path) -> None:
 
     from playwright.sync_api import sync_playwright
 
+    device = TOTPDevice.objects.get(user=pharmacist.user, confirmed=True)
+
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_FLAGS)
         page = browser.new_page(locale="fr-FR")
-        page.goto(f"{live_server.url}/lots/")
-        page.fill("#id_username", pharmacist.user.username)
-        page.fill("#id_password", PASSWORD)
-        page.click("button[type=submit]")
-        page.wait_for_url("**/connexion/code/**")
-        page.fill("#id_otp_token", f"{totp.token():06d}")
-        page.click("button.primary")
-        page.wait_for_url("**/lots/")
+        browser_sign_in(page, live_server.url, "/lots/", pharmacist.user.username, device)
 
         page.select_option("#id_format", "jsonl")
         page.set_input_files("#id_file", str(lot_file))

@@ -8,10 +8,10 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
-from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from tests.factories import PASSWORD, make_beneficiary, make_professional
+from tests.auth_helpers import browser_sign_in
+from tests.factories import make_beneficiary, make_professional
 from tests.returns.builders import append, stored_invoice
 from tests.test_browser import CHROMIUM_FLAGS, chromium_path
 from tierspayant.invoices.choices import InvoiceEventKind as K
@@ -24,8 +24,6 @@ E2E = "RUN-20260305-000001-7"
 
 def test_a_pharmacist_sees_a_paid_line_with_its_transfer(live_server) -> None:  # type: ignore[no-untyped-def]
     pharmacist = make_professional(profession=Profession.PHARMACIST, specialty_code="50")
-    device = TOTPDevice.objects.get(user=pharmacist.user)
-    totp = TOTP(device.bin_key, device.step, device.t0, device.digits)
     patient = make_beneficiary()
     invoice = stored_invoice(pharmacist, patient, "PH-101", amc="6.40")
     append(
@@ -40,17 +38,12 @@ def test_a_pharmacist_sees_a_paid_line_with_its_transfer(live_server) -> None:  
 
     from playwright.sync_api import sync_playwright
 
+    device = TOTPDevice.objects.get(user=pharmacist.user, confirmed=True)
+
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_FLAGS)
         page = browser.new_page(locale="fr-FR")
-        page.goto(f"{live_server.url}/retours/")
-        page.fill("#id_username", pharmacist.user.username)
-        page.fill("#id_password", PASSWORD)
-        page.click("button[type=submit]")
-        page.wait_for_url("**/connexion/code/**")
-        page.fill("#id_otp_token", f"{totp.token():06d}")
-        page.click("button.primary")
-        page.wait_for_url("**/retours/")
+        browser_sign_in(page, live_server.url, "/retours/", pharmacist.user.username, device)
 
         assert page.inner_text("h1") == "Retours"
         paid_row = page.locator("tr", has_text=E2E)
